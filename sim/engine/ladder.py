@@ -1,0 +1,67 @@
+"""The escalation ladder: a level that events push up and quiet lets decay.
+
+Decay rule (docs/MODEL.md): with `ladder_decay_days`, the level steps down one
+rung when that many days pass with no event at or above the current rung. The
+clock restarts when the level changes and at every supporting event, so a
+level reached at t holds until at least t + decay. One timer is pending at a
+time: a supporting event only moves `last_support`, and the timer re-arms
+itself when it wakes early, which keeps frequent events cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import simpy
+
+EPS = 1e-9
+
+
+class Ladder:
+    __slots__ = ("_env", "_on_raise", "_pending", "changes", "decay_days", "last_support",
+                 "level", "max_level")
+
+    def __init__(self, env: simpy.Environment, initial: int, decay_days: float | None,
+                 on_raise: Callable[[int, float, int | None], None]):
+        self._env = env
+        self._on_raise = on_raise
+        self.level = initial
+        self.max_level = initial
+        self.decay_days = decay_days
+        self.changes: list[tuple[float, int]] = [(0.0, initial)]
+        self.last_support = 0.0
+        self._pending = False
+        self._arm()
+
+    def on_event(self, rung: int, t: float, cause: int | None) -> None:
+        if rung > self.level:
+            self.set(rung, t, cause)
+        elif rung == self.level:
+            self.last_support = t
+
+    def set(self, level: int, t: float, cause: int | None) -> None:
+        raised = level > self.level
+        if level != self.level:
+            self.level = level
+            self.changes.append((t, level))
+            self.max_level = max(self.max_level, level)
+        self.last_support = t
+        if raised:
+            self._on_raise(level, t, cause)
+        self._arm()
+
+    def _arm(self) -> None:
+        if self.decay_days is None or self.level == 0 or self._pending:
+            return
+        self._pending = True
+        wait = max(self.last_support + self.decay_days - self._env.now, 0.0)
+        self._env.timeout(wait).callbacks.append(self._wake)
+
+    def _wake(self, _event: simpy.Event) -> None:
+        self._pending = False
+        now = self._env.now
+        assert self.decay_days is not None
+        if now + EPS >= self.last_support + self.decay_days:
+            self.set(self.level - 1, now, None)
+        else:
+            self._arm()

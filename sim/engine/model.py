@@ -1,0 +1,139 @@
+"""A scenario compiled to plain indices and numbers, once per process.
+
+The engine's hot path must not look up ids in dicts or walk pydantic models,
+so `compile_model` resolves every reference to an integer index up front.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.engine.delays import DelaySampler, delay_sampler
+from sim.scenario.schema import Scenario
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    ident: str
+    event: int
+    rate: float
+    kernels: tuple[tuple[int, float, float], ...]
+    """(source event index, branching, decay days)."""
+    start: float
+    end: float
+    max_events: int | None
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    emit: int | None
+    scale: tuple[int, float, float] | None
+    """(stream index, factor, days)."""
+    set_level: int | None
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    ident: str
+    on: tuple[int, ...]
+    level_at_least: int | None
+    level_at_most: int | None
+    counts: tuple[tuple[int, float, int], ...]
+    totals: tuple[tuple[int, int], ...]
+    after_day: float | None
+    before_day: float | None
+    probability: float
+    delay: DelaySampler
+    cooldown: float
+    recheck: bool
+    max_pending: int | None
+    actions: tuple[ActionSpec, ...]
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    scenario: Scenario
+    events: tuple[str, ...]
+    actors: tuple[str, ...]
+    """Actor id of each event type."""
+    rungs: tuple[int | None, ...]
+    streams: tuple[StreamSpec, ...]
+    rules: tuple[RuleSpec, ...]
+    outcomes: tuple[str, ...]
+    level_outcomes: tuple[tuple[int, int], ...]
+    """(threshold, outcome index), ascending threshold."""
+    event_outcomes: tuple[tuple[tuple[int, int], ...], ...]
+    """Per event index: (outcome index, count threshold)."""
+    horizon: float
+    initial_level: int
+    decay_days: float | None
+
+
+def compile_model(s: Scenario) -> CompiledModel:
+    events = tuple(s.events)
+    index = {name: i for i, name in enumerate(events)}
+    stream_index = {name: i for i, name in enumerate(s.streams)}
+    streams = []
+    for ident, st in s.streams.items():
+        kernels = []
+        if st.self_excitation is not None and st.self_excitation.branching > 0:
+            kernels.append((index[ident], st.self_excitation.branching,
+                            st.self_excitation.decay_days))
+        kernels += [(index[src], k.branching, k.decay_days)
+                    for src, k in st.excited_by.items() if k.branching > 0]
+        window = st.active
+        start = window.from_day if window else 0.0
+        end = min(window.to_day, s.horizon_days) if window else s.horizon_days
+        streams.append(StreamSpec(ident, index[ident], st.rate, tuple(kernels), start, end,
+                                  st.max_events))
+    rules = []
+    for ident, r in s.rules.items():
+        c = r.if_
+        actions = tuple(
+            ActionSpec(
+                emit=index[a.emit] if a.emit is not None else None,
+                scale=(stream_index[a.scale.stream], a.scale.factor, a.scale.days)
+                if a.scale is not None else None,
+                set_level=a.set_level,
+            )
+            for a in r.then
+        )
+        rules.append(RuleSpec(
+            ident=ident,
+            on=tuple(index[e] for e in r.on),
+            level_at_least=c.level_at_least if c else None,
+            level_at_most=c.level_at_most if c else None,
+            counts=tuple((index[k.event], k.within_days, k.at_least) for k in c.counts) if c else (),
+            totals=tuple((index[k.event], k.at_least) for k in c.totals) if c else (),
+            after_day=c.after_day if c else None,
+            before_day=c.before_day if c else None,
+            probability=r.probability,
+            delay=delay_sampler(r.delay),
+            cooldown=r.cooldown_days,
+            recheck=r.recheck,
+            max_pending=r.max_pending,
+            actions=actions,
+        ))
+    outcomes = tuple(s.outcomes)
+    level_outcomes = sorted(
+        (o.level_at_least, i) for i, o in enumerate(s.outcomes.values())
+        if o.level_at_least is not None
+    )
+    per_event: list[list[tuple[int, int]]] = [[] for _ in events]
+    for i, o in enumerate(s.outcomes.values()):
+        if o.event is not None:
+            per_event[index[o.event]].append((i, o.count_at_least))
+    return CompiledModel(
+        scenario=s,
+        events=events,
+        actors=tuple(s.events[e].actor for e in events),
+        rungs=tuple(s.events[e].rung for e in events),
+        streams=tuple(streams),
+        rules=tuple(rules),
+        outcomes=outcomes,
+        level_outcomes=tuple(level_outcomes),
+        event_outcomes=tuple(tuple(x) for x in per_event),
+        horizon=s.horizon_days,
+        initial_level=s.initial_level,
+        decay_days=s.ladder_decay_days,
+    )

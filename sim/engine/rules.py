@@ -1,0 +1,120 @@
+"""Reactions: when an event occurs, a rule may respond after a delay.
+
+Order of evaluation at a trigger (docs/MODEL.md): conditions, cooldown,
+`max_pending`, probability, delay. A response is always scheduled as a SimPy
+timeout (zero for no delay), so events at one instant are handled in the
+order they were scheduled. Cooldown is checked again when a response comes
+due, so a rule never fires twice within `cooldown_days` even when several
+responses were drawn during one delay.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sim.engine.delays import DelaySampler
+from sim.rng import Draws
+
+if TYPE_CHECKING:
+    from sim.engine.world import World
+
+Check = Callable[["World", float], bool]
+Act = Callable[["World", float, int | None], None]
+
+
+def count_within(times: list[float], t: float, window: float) -> int:
+    """Occurrences in (t - window, t] of an ascending list ending at or before t."""
+    return len(times) - bisect.bisect_right(times, t - window)
+
+
+class RuleRuntime:
+    __slots__ = ("actions", "check", "cooldown", "delay", "draws", "ident", "last_fired",
+                 "max_pending", "pending", "probability", "recheck")
+
+    def __init__(self, ident: str, check: Check | None, probability: float, delay: DelaySampler,
+                 cooldown: float, recheck: bool, max_pending: int | None,
+                 actions: list[Act], draws: Draws):
+        self.ident = ident
+        self.check = check
+        self.probability = probability
+        self.delay = delay
+        self.cooldown = cooldown
+        self.recheck = recheck
+        self.max_pending = max_pending
+        self.actions = actions
+        self.draws = draws
+        self.last_fired = -float("inf")
+        self.pending = 0
+
+    def trigger(self, world: World, t: float, trigger: int | None) -> None:
+        if self.check is not None and not self.check(world, t):
+            return
+        if t - self.last_fired < self.cooldown:
+            return
+        if self.max_pending is not None and self.pending >= self.max_pending:
+            return
+        if self.probability < 1.0 and self.draws.uniform() >= self.probability:
+            return
+        self.pending += 1
+        timeout = world.env.timeout(self.delay(self.draws))
+        timeout.callbacks.append(lambda _e: self.fire(world, trigger))
+
+    def fire(self, world: World, trigger: int | None) -> None:
+        self.pending -= 1
+        t = world.env.now
+        if t - self.last_fired < self.cooldown:
+            return
+        if self.recheck and self.check is not None and not self.check(world, t):
+            return
+        self.last_fired = t
+        for act in self.actions:
+            act(world, t, trigger)
+
+
+def scale_action(stream_index: int, factor: float, days: float) -> Act:
+    def act(world: World, t: float, trigger: int | None) -> None:
+        stream = world.streams[stream_index]
+        stream.add_factor(factor)
+        world.env.timeout(days).callbacks.append(lambda _e: stream.remove_factor(factor))
+    return act
+
+
+def emit_action(event: int, cause: str) -> Act:
+    def act(world: World, t: float, trigger: int | None) -> None:
+        world.occur(event, t, cause, trigger)
+    return act
+
+
+def set_level_action(level: int) -> Act:
+    def act(world: World, t: float, trigger: int | None) -> None:
+        world.ladder.set(level, t, trigger)
+    return act
+
+
+def condition_check(level_at_least: int | None, level_at_most: int | None,
+                    counts: list[tuple[int, float, int]], totals: list[tuple[int, int]],
+                    after_day: float | None, before_day: float | None) -> Check | None:
+    """All conditions of a rule's `if` as one function, or None if there are none."""
+    if (level_at_least is None and level_at_most is None and not counts and not totals
+            and after_day is None and before_day is None):
+        return None
+
+    def check(world: World, t: float) -> bool:
+        level = world.ladder.level
+        if level_at_least is not None and level < level_at_least:
+            return False
+        if level_at_most is not None and level > level_at_most:
+            return False
+        if after_day is not None and t < after_day:
+            return False
+        if before_day is not None and t >= before_day:
+            return False
+        for event, at_least in totals:
+            if world.counts[event] < at_least:
+                return False
+        return all(count_within(world.times[event], t, within) >= at_least
+                   for event, within, at_least in counts)
+    return check
+

@@ -1,0 +1,131 @@
+"""The state of one replication, shared explicitly by streams, rules and ladder.
+
+`occur` is the one place an occurrence changes the world, in the contract's
+order: counts, level, log, outcomes, excitation of other streams, then rule
+triggers (which only schedule responses).
+"""
+
+from __future__ import annotations
+
+from math import exp
+
+import simpy
+
+from sim.engine.hawkes import Kernel
+from sim.engine.ladder import Ladder
+from sim.engine.model import CompiledModel
+from sim.engine.rules import (
+    Act,
+    RuleRuntime,
+    condition_check,
+    emit_action,
+    scale_action,
+    set_level_action,
+)
+from sim.engine.streams import StreamRuntime
+from sim.rng import Draws
+
+LogRow = tuple[float, int, str, "int | None", int]
+
+
+class World:
+    def __init__(self, model: CompiledModel, seed: int, rep: int, keep_log: bool):
+        self.env = simpy.Environment()
+        self.model = model
+        n_events = len(model.events)
+        self.times: list[list[float]] = [[] for _ in range(n_events)]
+        self.counts = [0] * n_events
+        self.rungs = model.rungs
+        self.n_occurrences = 0
+        self.log: list[LogRow] | None = [] if keep_log else None
+        self.indices: list[list[int]] = [[] for _ in range(n_events)]
+        self.outcome_days: list[float | None] = [None] * len(model.outcomes)
+        self.outcome_cause: list[int | None] = [None] * len(model.outcomes)
+        self.pending_outcomes = [list(entries) for entries in model.event_outcomes]
+        """Event outcomes not yet reached, per event type (emptied as they happen)."""
+        self.ladder = Ladder(self.env, model.initial_level, model.decay_days, self._level_raised)
+        self._level_raised(model.initial_level, 0.0, None)
+
+        self.excites: list[list[tuple[StreamRuntime, Kernel]]] = [[] for _ in range(n_events)]
+        self.streams: list[StreamRuntime] = []
+        for spec in model.streams:
+            kernels = [Kernel(src, b, d) for src, b, d in spec.kernels]
+            stream = StreamRuntime(
+                self.env, spec.event, spec.rate, kernels, spec.start, spec.end, spec.max_events,
+                Draws(seed, rep, f"stream:{spec.ident}"), Draws(seed, rep, f"cause:{spec.ident}"),
+            )
+            self.streams.append(stream)
+            for kernel in kernels:
+                self.excites[kernel.source].append((stream, kernel))
+
+        self.triggers: list[list[RuleRuntime]] = [[] for _ in range(n_events)]
+        self.rules: list[RuleRuntime] = []
+        for r in model.rules:
+            actions: list[Act] = []
+            for a in r.actions:
+                if a.emit is not None:
+                    actions.append(emit_action(a.emit, f"rule:{r.ident}"))
+                elif a.scale is not None:
+                    actions.append(scale_action(*a.scale))
+                elif a.set_level is not None:
+                    actions.append(set_level_action(a.set_level))
+            check = condition_check(r.level_at_least, r.level_at_most, list(r.counts),
+                                    list(r.totals), r.after_day, r.before_day)
+            rule = RuleRuntime(r.ident, check, r.probability, r.delay, r.cooldown, r.recheck,
+                               r.max_pending, actions, Draws(seed, rep, f"rule:{r.ident}"))
+            self.rules.append(rule)
+            for event in r.on:
+                self.triggers[event].append(rule)
+
+    def _level_raised(self, level: int, t: float, cause: int | None) -> None:
+        for threshold, outcome in self.model.level_outcomes:
+            if threshold > level:
+                break
+            if self.outcome_days[outcome] is None:
+                self.outcome_days[outcome] = t
+                self.outcome_cause[outcome] = cause
+
+    def occur(self, event: int, t: float, cause: str, parent: int | None) -> int:
+        """Record an occurrence and propagate it; returns its index in the log.
+
+        Called once per occurrence, so the ladder step and kernel updates are
+        inlined (see Ladder.on_event and Kernel.add_parent for the same logic).
+        """
+        index = self.n_occurrences
+        self.n_occurrences = index + 1
+        self.times[event].append(t)
+        count = self.counts[event] = self.counts[event] + 1
+        rung = self.rungs[event]
+        if rung is not None:
+            ladder = self.ladder
+            if rung > ladder.level:
+                ladder.set(rung, t, index)
+            elif rung == ladder.level:
+                ladder.last_support = t
+        if self.log is not None:
+            self.indices[event].append(index)
+            self.log.append((t, event, cause, parent, self.ladder.level))
+        pending = self.pending_outcomes[event]
+        if pending:
+            for entry in [e for e in pending if count >= e[1]]:
+                pending.remove(entry)
+                self.outcome_days[entry[0]] = t
+                self.outcome_cause[entry[0]] = index
+        excited = self.excites[event]
+        if excited:
+            running = self.env.active_process
+            for stream, kernel in excited:
+                kernel.total = kernel.total * exp((kernel.updated_at - t) * kernel.inv_decay) + 1.0
+                kernel.updated_at = t
+                if stream.process is not running:
+                    stream.wake()
+        for rule in self.triggers[event]:
+            rule.trigger(self, t, index)
+        return index
+
+    @property
+    def simpy_events(self) -> int:
+        """SimPy events dispatched so far: scheduled (SimPy's own counter,
+        read without cost to the hot path) minus those still queued."""
+        scheduled = next(self.env._eid)  # type: ignore[attr-defined]
+        return scheduled - len(self.env._queue)  # type: ignore[attr-defined]

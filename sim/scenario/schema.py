@@ -1,0 +1,340 @@
+"""The scenario file as frozen, strict pydantic models.
+
+Each class mirrors a part of the contract in docs/MODEL.md; unknown keys are
+refused (`extra="forbid"`) because a misspelt key silently ignored is a wrong
+number nobody notices. Checks that need the whole file (cross-references,
+explosive branching, evidence anchors) live in `checks.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")]
+NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+SourceRef = Annotated[str, StringConstraints(pattern=r"^\S+#\S+$")]
+
+
+def contract_error(expected: str, found: str) -> PydanticCustomError:
+    """A validation error worded as the contract's 'expected X, found Y'."""
+    return PydanticCustomError(
+        "contract", "expected {expected}, found {found}", {"expected": expected, "found": found}
+    )
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Sourced(Frozen):
+    """A part whose numbers must say where they come from."""
+
+    source: SourceRef | tuple[SourceRef, ...] | None = None
+    """`seeds/<file>.yaml#<fact-id>` (or a list of them): the evidence behind the numbers."""
+    assumption: str | None = None
+    """The reasoning behind a number no document gives."""
+
+    @model_validator(mode="after")
+    def _has_provenance(self) -> Sourced:
+        if self.source is None and not (self.assumption and self.assumption.strip()):
+            raise contract_error(
+                "'source: seeds/<file>.yaml#<fact-id>' or 'assumption: <reasoning>'", "neither"
+            )
+        return self
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        if self.source is None:
+            return ()
+        return (self.source,) if isinstance(self.source, str) else self.source
+
+
+class Actor(Frozen):
+    name: str
+    """Display name used in traces and charts."""
+    kind: Literal["state", "armed_faction", "government", "coalition", "organisation", "other"]
+    """What sort of actor this is; informative only."""
+
+
+class EventType(Frozen):
+    actor: Id
+    """Who carries out events of this type (an actor id)."""
+    target: Id | None = None
+    """Whom they are aimed at (an actor id), if anyone."""
+    location: str | None = None
+    """Where they happen; informative only."""
+    rung: Annotated[int, Field(ge=0)] | None = None
+    """Ladder rung an occurrence raises the level to (if higher); none: no effect on the level."""
+    label: str | None = None
+    """Short human label for charts and traces (defaults to the id)."""
+
+
+class Kernel(Frozen):
+    branching: NonNegative
+    """Expected number of direct offspring one exciting occurrence causes."""
+    decay_days: Positive
+    """Mean delay of an offspring after its parent (exponential kernel)."""
+
+
+class ActiveWindow(Frozen):
+    from_day: NonNegative = 0.0
+    """First day the stream can produce events."""
+    to_day: float = float("inf")
+    """Day after which it produces none (default: the horizon)."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ActiveWindow:
+        if self.to_day <= self.from_day:
+            raise contract_error(
+                f"to_day greater than from_day ({self.from_day:g})", f"to_day {self.to_day:g}"
+            )
+        return self
+
+
+class Stream(Sourced):
+    rate: NonNegative
+    """Baseline intensity, events per day."""
+    self_excitation: Kernel | None = None
+    """How each occurrence of this event type raises its own intensity."""
+    excited_by: dict[Id, Kernel] = Field(default_factory=dict)
+    """Other event types whose occurrences raise this stream's intensity."""
+    active: ActiveWindow | None = None
+    """Window outside which the stream is silent."""
+    max_events: Annotated[int, Field(gt=0)] | None = None
+    """Cap on the occurrences this stream generates per replication."""
+
+
+class Count(Frozen):
+    event: Id
+    """The event type counted."""
+    within_days: Positive
+    """Occurrences in (t - within_days, t], the trigger included."""
+    at_least: Annotated[int, Field(ge=0)]
+    """The count needed."""
+
+
+class Total(Frozen):
+    event: Id
+    """The event type counted since day 0."""
+    at_least: Annotated[int, Field(ge=0)]
+    """The cumulative count needed."""
+
+
+class Condition(Frozen):
+    """All stated conditions must hold."""
+
+    level_at_least: Annotated[int, Field(ge=0)] | None = None
+    level_at_most: Annotated[int, Field(ge=0)] | None = None
+    count: Count | tuple[Count, ...] | None = None
+    total: Total | tuple[Total, ...] | None = None
+    after_day: NonNegative | None = None
+    """Holds from this day on (t >= after_day)."""
+    before_day: NonNegative | None = None
+    """Holds strictly before this day (t < before_day)."""
+
+    @property
+    def counts(self) -> tuple[Count, ...]:
+        return () if self.count is None else (self.count,) if isinstance(self.count, Count) else self.count
+
+    @property
+    def totals(self) -> tuple[Total, ...]:
+        return () if self.total is None else (self.total,) if isinstance(self.total, Total) else self.total
+
+
+DELAY_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "fixed": ("days",),
+    "exponential": ("mean",),
+    "gamma": ("mean", "cv"),
+    "lognormal": ("median", "sigma"),
+    "uniform": ("low", "high"),
+}
+
+
+class Delay(Frozen):
+    """A response delay in days; which parameters apply depends on `dist`."""
+
+    dist: Literal["fixed", "exponential", "gamma", "lognormal", "uniform"]
+    days: NonNegative | None = None
+    mean: Positive | None = None
+    cv: Positive | None = None
+    median: Positive | None = None
+    sigma: NonNegative | None = None
+    low: NonNegative | None = None
+    high: NonNegative | None = None
+
+    @model_validator(mode="after")
+    def _parameters_fit_dist(self) -> Delay:
+        wanted = DELAY_PARAMETERS[self.dist]
+        missing = [name for name in wanted if getattr(self, name) is None]
+        extra = [
+            name
+            for name in ("days", "mean", "cv", "median", "sigma", "low", "high")
+            if name not in wanted and getattr(self, name) is not None
+        ]
+        if missing or extra:
+            found = []
+            if missing:
+                found.append("no " + ", ".join(missing))
+            if extra:
+                found.append("also " + ", ".join(extra))
+            raise contract_error(f"{self.dist} delay with {', '.join(wanted)}", "; ".join(found))
+        if self.dist == "uniform" and self.high is not None and self.low is not None:
+            if self.high <= self.low:
+                raise contract_error("high > low", f"low {self.low:g}, high {self.high:g}")
+        return self
+
+    @property
+    def mean_days(self) -> float:
+        """Mean delay, used by validation's branching estimate and docs."""
+        import math
+
+        if self.dist == "fixed":
+            return float(self.days or 0.0)
+        if self.dist in ("exponential", "gamma"):
+            return float(self.mean or 0.0)
+        if self.dist == "lognormal":
+            return float(self.median or 0.0) * math.exp(float(self.sigma or 0.0) ** 2 / 2)
+        return (float(self.low or 0.0) + float(self.high or 0.0)) / 2
+
+
+class Scale(Frozen):
+    stream: Id
+    """The stream whose intensity is multiplied."""
+    factor: NonNegative
+    """Multiplier; 0 pauses the stream (a truce)."""
+    days: Positive
+    """How long the factor stays in force."""
+
+
+class Action(Frozen):
+    """Exactly one of emit, scale, set_level."""
+
+    emit: Id | None = None
+    """Cause an occurrence of this event type by the rule's actor."""
+    scale: Scale | None = None
+    set_level: Annotated[int, Field(ge=0)] | None = None
+    """Set the ladder level outright (a ceasefire)."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Action:
+        given = [k for k in ("emit", "scale", "set_level") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise contract_error(
+                "exactly one of emit, scale, set_level", ", ".join(given) if given else "none"
+            )
+        return self
+
+
+class Rule(Sourced):
+    actor: Id
+    """Who responds."""
+    on: Annotated[tuple[Id, ...], Field(min_length=1)]
+    """Event types whose occurrences trigger the rule."""
+    if_: Condition | None = Field(default=None, alias="if")
+    """Conditions evaluated at the trigger's time (all must hold)."""
+    probability: Probability = 1.0
+    """Chance that a trigger meeting the conditions draws a response."""
+    delay: Delay | None = None
+    """Days from trigger to firing; none: fires at once."""
+    cooldown_days: NonNegative = 0.0
+    """The rule never fires twice within this many days."""
+    recheck: bool = False
+    """Re-evaluate `if` at firing time and drop the response if it no longer holds."""
+    max_pending: Annotated[int, Field(gt=0)] | None = None
+    """Bound on responses drawn but not yet fired."""
+    then: Annotated[tuple[Action, ...], Field(min_length=1)]
+    """Actions run in order when the rule fires."""
+
+
+class Outcome(Frozen):
+    """Exactly one of level_at_least, event."""
+
+    level_at_least: Annotated[int, Field(ge=0)] | None = None
+    event: Id | None = None
+    count_at_least: Annotated[int, Field(gt=0)] = 1
+    """With `event`: the cumulative count at which the outcome happens."""
+    label: str | None = None
+    """Human label for charts (defaults to the id)."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Outcome:
+        if (self.level_at_least is None) == (self.event is None):
+            raise contract_error(
+                "exactly one of level_at_least, event",
+                "both" if self.event is not None else "neither",
+            )
+        return self
+
+
+class Observation(Sourced):
+    from_: dt.date = Field(alias="from")
+    """First day of the window (inclusive)."""
+    to: dt.date
+    """Last day of the window (inclusive)."""
+    count: Annotated[int, Field(ge=0)]
+    """Occurrences documented in the window."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Observation:
+        if self.to < self.from_:
+            raise contract_error(f"to on or after from ({self.from_})", f"to {self.to}")
+        return self
+
+
+class Scenario(Frozen):
+    name: Annotated[str, StringConstraints(min_length=1)]
+    """Identifier used for results folders and titles."""
+    title: str | None = None
+    """Human title for charts."""
+    description: str | None = None
+    start_date: dt.date
+    """Calendar date of day 0."""
+    horizon_days: Positive
+    """Length of one replication in days."""
+    actors: Annotated[dict[Id, Actor], Field(min_length=1)]
+    ladder: Annotated[tuple[str, ...], Field(min_length=2)]
+    """Names of rungs 0..K-1, from calm to the worst."""
+    ladder_decay_days: Positive | None = None
+    """Level steps down a rung after this many days with no event at or above it."""
+    initial_level: Annotated[int, Field(ge=0)] = 0
+    events: Annotated[dict[Id, EventType], Field(min_length=1)]
+    streams: dict[Id, Stream] = Field(default_factory=dict)
+    rules: dict[Id, Rule] = Field(default_factory=dict)
+    outcomes: Annotated[dict[Id, Outcome], Field(min_length=1)]
+    """What we ask the probability of; the first is the headline."""
+    observed: dict[Id, tuple[Observation, ...]] = Field(default_factory=dict)
+    """Documented counts per event type, for overlays and calibration."""
+
+    _origin: Path | None = PrivateAttr(default=None)
+
+    def attach_origin(self, origin: Path | None) -> None:
+        """Remember the file this came from (to resolve evidence and record runs)."""
+        self._origin = origin
+
+    @property
+    def origin(self) -> Path | None:
+        return self._origin
+
+    @property
+    def headline(self) -> str:
+        return next(iter(self.outcomes))
+
+    def date_of(self, day: float) -> dt.date:
+        return self.start_date + dt.timedelta(days=float(day))
+
+    def day_of(self, date: dt.date) -> float:
+        return float((date - self.start_date).days)
+
+    def event_label(self, event: str) -> str:
+        return self.events[event].label or event.replace("_", " ")
+
+    def outcome_label(self, outcome: str) -> str:
+        return self.outcomes[outcome].label or outcome.replace("_", " ")
