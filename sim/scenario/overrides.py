@@ -15,7 +15,7 @@ import yaml
 from sim.errors import Problem, ScenarioError, describe
 from sim.scenario.fields import format_path, known_keys, parse_path
 from sim.scenario.schema import Scenario
-from sim.scenario.yamlmap import Located
+from sim.scenario.yamlmap import Located, ScenarioLoader
 
 
 def parse_assignments(items: list[str]) -> dict[str, str]:
@@ -36,7 +36,7 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
 def parse_value(text: str) -> Any:
     """Values are read as YAML scalars (so 0.3 is a number and true a bool)."""
     try:
-        return yaml.safe_load(text) if text != "" else None
+        return yaml.load(text, Loader=ScenarioLoader) if text != "" else None  # noqa: S506 (safe)
     except yaml.YAMLError:
         return text
 

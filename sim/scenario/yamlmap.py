@@ -8,6 +8,7 @@ reported as problems.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,25 @@ from typing import Any
 import yaml
 
 from sim.errors import Problem, describe
+
+
+class ScenarioLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 booleans: only true/false.
+
+    YAML 1.1 reads `on`, `off`, `yes` and `no` as booleans, which would turn a
+    rule's `on:` key into True. Nothing else differs from `yaml.safe_load`.
+    """
+
+
+ScenarioLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ScenarioLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 
 
 def join_path(prefix: str, key: str | int) -> str:
@@ -73,7 +93,7 @@ def read_yaml(path: Path, display: str) -> Located:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([Problem(display, None, "", "a readable UTF-8 file", str(exc))]) from exc
-    loader = yaml.SafeLoader(text)
+    loader = ScenarioLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

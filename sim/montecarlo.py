@@ -1,0 +1,191 @@
+"""Many replications, serial or on a process pool, with identical results.
+
+Replication `i` depends only on (scenario, seed, i), so the rows are the same
+for any worker count or chunking. Workers get chunks of at least 100
+replications (one task per replication wastes half the time in pool
+overhead) and return them already summarised as arrays on the run's layout.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.engine import CompiledModel, compile_model, simulate
+from sim.layout import Layout, make_layout
+from sim.records import Replication
+from sim.scenario.schema import Scenario
+from sim.stats import wilson_interval
+
+MIN_CHUNK = 100
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class RunTable:
+    """One row per replication, in replication order, as columnar arrays."""
+
+    reps: np.ndarray
+    outcome_days: np.ndarray
+    """(n, outcomes) first time of each outcome; NaN where it did not happen."""
+    counts: np.ndarray
+    """(n, events) occurrences per event type."""
+    max_level: np.ndarray
+    final_level: np.ndarray
+    level_by_day: np.ndarray
+    """(n, days) level in force at each day of the layout's grid."""
+    monthly_counts: np.ndarray
+    """(n, events, months) occurrences per calendar month."""
+    window_counts: np.ndarray
+    """(n, windows) occurrences in each observed window."""
+    simpy_events: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.reps.shape[0])
+
+    @staticmethod
+    def concat(parts: Sequence[RunTable]) -> RunTable:
+        fields = RunTable.__dataclass_fields__
+        return RunTable(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
+
+
+def summarise(replications: Sequence[Replication], model: CompiledModel,
+              layout: Layout) -> RunTable:
+    """Reduce replications to the layout's arrays."""
+    n, events = len(replications), model.events
+    event_index = {e: i for i, e in enumerate(events)}
+    outcome_days = np.full((n, len(model.outcomes)), np.nan)
+    counts = np.zeros((n, len(events)), dtype=np.int64)
+    level_by_day = np.zeros((n, layout.day_grid.size), dtype=np.int8)
+    monthly = np.zeros((n, len(events), layout.month_edges.size - 1), dtype=np.int32)
+    windows = np.zeros((n, len(layout.windows)), dtype=np.int32)
+    for row, rep in enumerate(replications):
+        for col, outcome in enumerate(model.outcomes):
+            day = rep.outcome_days[outcome]
+            if day is not None:
+                outcome_days[row, col] = day
+        changes = np.array(rep.level_changes)
+        at = np.searchsorted(changes[:, 0], layout.day_grid, side="right") - 1
+        level_by_day[row] = changes[at, 1]
+        for col, event in enumerate(events):
+            times = rep.event_times_days[event]
+            counts[row, col] = len(times)
+            if times:
+                monthly[row, col] = np.diff(np.searchsorted(times, layout.month_edges))
+        for col, (event, lo, hi, _) in enumerate(layout.windows):
+            times = rep.event_times_days[event]
+            windows[row, col] = np.searchsorted(times, hi) - np.searchsorted(times, lo)
+    return RunTable(
+        reps=np.array([r.rep for r in replications], dtype=np.int64),
+        outcome_days=outcome_days,
+        counts=counts,
+        max_level=np.array([r.max_level for r in replications], dtype=np.int16),
+        final_level=np.array([r.final_level for r in replications], dtype=np.int16),
+        level_by_day=level_by_day,
+        monthly_counts=monthly,
+        window_counts=windows,
+        simpy_events=np.array([r.simpy_events for r in replications], dtype=np.int64),
+    )
+
+
+def run_chunk(model: CompiledModel, seed: int, reps: Sequence[int]) -> RunTable:
+    layout = make_layout(model.scenario)
+    return summarise([simulate(model, seed, rep) for rep in reps], model, layout)
+
+
+_worker_model: CompiledModel | None = None
+
+
+def _init_worker(scenario: Scenario) -> None:
+    # The one module-level variable: a worker process's compiled model, set
+    # once by the pool initializer so chunks do not re-send or re-compile it.
+    global _worker_model
+    _worker_model = compile_model(scenario)
+
+
+def _worker_chunk(seed: int, reps: Sequence[int]) -> RunTable:
+    assert _worker_model is not None
+    return run_chunk(_worker_model, seed, reps)
+
+
+def chunked(reps: Sequence[int], workers: int, chunk: int | None = None) -> list[list[int]]:
+    """Split replication indices into ordered chunks of at least MIN_CHUNK
+    (about four per worker, for balance)."""
+    reps = list(reps)
+    size = chunk or max(MIN_CHUNK, math.ceil(len(reps) / (workers * 4)))
+    return [reps[i : i + size] for i in range(0, len(reps), size)]
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """Fork where available: workers inherit the imported package at no cost.
+    (Pools are created before any progress thread starts.)"""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def run_table(scenario: Scenario, seed: int, reps: Sequence[int], workers: int = 1,
+              chunk: int | None = None, progress: Progress | None = None) -> RunTable:
+    """Simulate replications `reps` of `seed`; the same table for any `workers`/`chunk`."""
+    reps = list(reps)
+    if not reps:
+        raise ValueError("no replications to run")
+    chunks = chunked(reps, workers, chunk)
+    if workers <= 1 or len(chunks) == 1:
+        model = compile_model(scenario)
+        parts = []
+        for part in chunks:
+            parts.append(run_chunk(model, seed, part))
+            if progress:
+                progress(len(part))
+        return RunTable.concat(parts)
+    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=pool_context(),
+                             initializer=_init_worker, initargs=(scenario,)) as pool:
+        futures = [pool.submit(_worker_chunk, seed, part) for part in chunks]
+        parts = []
+        for future, part in zip(futures, chunks, strict=True):
+            parts.append(future.result())
+            if progress:
+                progress(len(part))
+    return RunTable.concat(parts)
+
+
+def headline_half_width(table: RunTable, scenario: Scenario) -> float:
+    """Half-width of the 95% Wilson interval of the headline outcome by the horizon."""
+    hits = int(np.sum(~np.isnan(table.outcome_days[:, 0])))
+    lo, hi = wilson_interval(hits, len(table))
+    return float(hi - lo) / 2
+
+
+def run_adaptive(scenario: Scenario, seed: int, precision: float, workers: int = 1,
+                 first: int = 500, max_reps: int = 200_000,
+                 progress: Progress | None = None) -> RunTable:
+    """Add replications in batches until the headline probability's 95%
+    interval is no wider than +-precision (or max_reps is reached).
+
+    Deterministic for a seed: batch sizes follow from the results so far,
+    which depend only on the seed. The next batch aims at the size the
+    current estimate says is needed, rounded up to whole chunks.
+    """
+    if not 0 < precision < 0.5:
+        raise ValueError("precision must be between 0 and 0.5")
+    table = run_table(scenario, seed, range(first), workers, progress=progress)
+    while headline_half_width(table, scenario) > precision and len(table) < max_reps:
+        p = float(np.mean(~np.isnan(table.outcome_days[:, 0])))
+        p = min(max(p, 1.0 / len(table)), 1 - 1.0 / len(table))
+        needed = math.ceil(1.96**2 * p * (1 - p) / precision**2 * 1.05)
+        extra = max(needed - len(table), MIN_CHUNK * max(workers, 1))
+        extra = min(math.ceil(extra / MIN_CHUNK) * MIN_CHUNK, max_reps - len(table))
+        more = run_table(scenario, seed, range(len(table), len(table) + extra), workers,
+                         progress=progress)
+        table = RunTable.concat([table, more])
+    return table
