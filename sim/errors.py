@@ -53,7 +53,9 @@ def describe(value: object, limit: int = 60) -> str:
     if isinstance(value, (int, float)):
         return f"{value!r}"
     if isinstance(value, dict):
-        return f"a mapping ({', '.join(map(str, list(value)[:4]))}{'...' if len(value) > 4 else ''})"
+        return (
+            f"a mapping ({', '.join(map(str, list(value)[:4]))}{'...' if len(value) > 4 else ''})"
+        )
     if isinstance(value, list):
         return f"a list of {len(value)} item(s)"
     return f"{type(value).__name__} {value!r}"[:limit]

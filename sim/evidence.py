@@ -117,7 +117,12 @@ def load_evidence_file(path: Path) -> EvidenceFile:
         return EvidenceFile.model_validate(doc.data)
     except ValidationError as exc:
         raise ScenarioError(
-            Problem(str(path), doc.where(".".join(map(str, e["loc"])), str(path))[1],
-                    ".".join(map(str, e["loc"])), e["msg"], repr(e.get("input"))[:60])
+            Problem(
+                str(path),
+                doc.where(".".join(map(str, e["loc"])), str(path))[1],
+                ".".join(map(str, e["loc"])),
+                e["msg"],
+                repr(e.get("input"))[:60],
+            )
             for e in exc.errors()
         ) from None

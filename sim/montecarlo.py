@@ -55,11 +55,12 @@ class RunTable:
         return RunTable(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
 
 
-def summarise(replications: Sequence[Replication], model: CompiledModel,
-              layout: Layout) -> RunTable:
+def summarise(
+    replications: Sequence[Replication], model: CompiledModel, layout: Layout
+) -> RunTable:
     """Reduce replications to the layout's arrays."""
     n, events = len(replications), model.events
-    event_index = {e: i for i, e in enumerate(events)}
+    {e: i for i, e in enumerate(events)}
     outcome_days = np.full((n, len(model.outcomes)), np.nan)
     counts = np.zeros((n, len(events)), dtype=np.int64)
     level_by_day = np.zeros((n, layout.day_grid.size), dtype=np.int8)
@@ -133,8 +134,14 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def run_table(scenario: Scenario, seed: int, reps: Sequence[int], workers: int = 1,
-              chunk: int | None = None, progress: Progress | None = None) -> RunTable:
+def run_table(
+    scenario: Scenario,
+    seed: int,
+    reps: Sequence[int],
+    workers: int = 1,
+    chunk: int | None = None,
+    progress: Progress | None = None,
+) -> RunTable:
     """Simulate replications `reps` of `seed`; the same table for any `workers`/`chunk`."""
     reps = list(reps)
     if not reps:
@@ -148,8 +155,12 @@ def run_table(scenario: Scenario, seed: int, reps: Sequence[int], workers: int =
             if progress:
                 progress(len(part))
         return RunTable.concat(parts)
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=pool_context(),
-                             initializer=_init_worker, initargs=(scenario,)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(chunks)),
+        mp_context=pool_context(),
+        initializer=_init_worker,
+        initargs=(scenario,),
+    ) as pool:
         futures = [pool.submit(_worker_chunk, seed, part) for part in chunks]
         parts = []
         for future, part in zip(futures, chunks, strict=True):
@@ -166,9 +177,15 @@ def headline_half_width(table: RunTable, scenario: Scenario) -> float:
     return float(hi - lo) / 2
 
 
-def run_adaptive(scenario: Scenario, seed: int, precision: float, workers: int = 1,
-                 first: int = 500, max_reps: int = 200_000,
-                 progress: Progress | None = None) -> RunTable:
+def run_adaptive(
+    scenario: Scenario,
+    seed: int,
+    precision: float,
+    workers: int = 1,
+    first: int = 500,
+    max_reps: int = 200_000,
+    progress: Progress | None = None,
+) -> RunTable:
     """Add replications in batches until the headline probability's 95%
     interval is no wider than +-precision (or max_reps is reached).
 
@@ -185,7 +202,8 @@ def run_adaptive(scenario: Scenario, seed: int, precision: float, workers: int =
         needed = math.ceil(1.96**2 * p * (1 - p) / precision**2 * 1.05)
         extra = max(needed - len(table), MIN_CHUNK * max(workers, 1))
         extra = min(math.ceil(extra / MIN_CHUNK) * MIN_CHUNK, max_reps - len(table))
-        more = run_table(scenario, seed, range(len(table), len(table) + extra), workers,
-                         progress=progress)
+        more = run_table(
+            scenario, seed, range(len(table), len(table) + extra), workers, progress=progress
+        )
         table = RunTable.concat([table, more])
     return table

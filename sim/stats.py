@@ -13,8 +13,9 @@ import numpy as np
 Z95 = 1.959963984540054
 
 
-def wilson_interval(hits: np.ndarray | int, n: np.ndarray | int,
-                    z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+def wilson_interval(
+    hits: np.ndarray | int, n: np.ndarray | int, z: float = Z95
+) -> tuple[np.ndarray, np.ndarray]:
     """95% Wilson score interval for hits out of n (elementwise)."""
     k = np.asarray(hits, dtype=float)
     m = np.asarray(n, dtype=float)

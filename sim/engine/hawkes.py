@@ -67,8 +67,9 @@ def pick_parent(parent_times: Sequence[float], t: float, inv_decay: float, share
     return 0
 
 
-def expected_count_subcritical(rate: float, branching: float, decay_days: float,
-                               horizon_days: float) -> float:
+def expected_count_subcritical(
+    rate: float, branching: float, decay_days: float, horizon_days: float
+) -> float:
     """E[N(0, T)] for a stationary-start-from-empty univariate Hawkes process
     with exponential kernel: the mean intensity m(t) solves
     m' = -(1-n)/d * m + rate/d ... giving

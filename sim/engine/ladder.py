@@ -18,11 +18,24 @@ EPS = 1e-9
 
 
 class Ladder:
-    __slots__ = ("_env", "_on_raise", "_pending", "changes", "decay_days", "last_support",
-                 "level", "max_level")
+    __slots__ = (
+        "_env",
+        "_on_raise",
+        "_pending",
+        "changes",
+        "decay_days",
+        "last_support",
+        "level",
+        "max_level",
+    )
 
-    def __init__(self, env: simpy.Environment, initial: int, decay_days: float | None,
-                 on_raise: Callable[[int, float, int | None], None]):
+    def __init__(
+        self,
+        env: simpy.Environment,
+        initial: int,
+        decay_days: float | None,
+        on_raise: Callable[[int, float, int | None], None],
+    ):
         self._env = env
         self._on_raise = on_raise
         self.level = initial

@@ -77,15 +77,20 @@ def compile_model(s: Scenario) -> CompiledModel:
     for ident, st in s.streams.items():
         kernels = []
         if st.self_excitation is not None and st.self_excitation.branching > 0:
-            kernels.append((index[ident], st.self_excitation.branching,
-                            st.self_excitation.decay_days))
-        kernels += [(index[src], k.branching, k.decay_days)
-                    for src, k in st.excited_by.items() if k.branching > 0]
+            kernels.append(
+                (index[ident], st.self_excitation.branching, st.self_excitation.decay_days)
+            )
+        kernels += [
+            (index[src], k.branching, k.decay_days)
+            for src, k in st.excited_by.items()
+            if k.branching > 0
+        ]
         window = st.active
         start = window.from_day if window else 0.0
         end = min(window.to_day, s.horizon_days) if window else s.horizon_days
-        streams.append(StreamSpec(ident, index[ident], st.rate, tuple(kernels), start, end,
-                                  st.max_events))
+        streams.append(
+            StreamSpec(ident, index[ident], st.rate, tuple(kernels), start, end, st.max_events)
+        )
     rules = []
     for ident, r in s.rules.items():
         c = r.if_
@@ -93,30 +98,36 @@ def compile_model(s: Scenario) -> CompiledModel:
             ActionSpec(
                 emit=index[a.emit] if a.emit is not None else None,
                 scale=(stream_index[a.scale.stream], a.scale.factor, a.scale.days)
-                if a.scale is not None else None,
+                if a.scale is not None
+                else None,
                 set_level=a.set_level,
             )
             for a in r.then
         )
-        rules.append(RuleSpec(
-            ident=ident,
-            on=tuple(index[e] for e in r.on),
-            level_at_least=c.level_at_least if c else None,
-            level_at_most=c.level_at_most if c else None,
-            counts=tuple((index[k.event], k.within_days, k.at_least) for k in c.counts) if c else (),
-            totals=tuple((index[k.event], k.at_least) for k in c.totals) if c else (),
-            after_day=c.after_day if c else None,
-            before_day=c.before_day if c else None,
-            probability=r.probability,
-            delay=delay_sampler(r.delay),
-            cooldown=r.cooldown_days,
-            recheck=r.recheck,
-            max_pending=r.max_pending,
-            actions=actions,
-        ))
+        rules.append(
+            RuleSpec(
+                ident=ident,
+                on=tuple(index[e] for e in r.on),
+                level_at_least=c.level_at_least if c else None,
+                level_at_most=c.level_at_most if c else None,
+                counts=tuple((index[k.event], k.within_days, k.at_least) for k in c.counts)
+                if c
+                else (),
+                totals=tuple((index[k.event], k.at_least) for k in c.totals) if c else (),
+                after_day=c.after_day if c else None,
+                before_day=c.before_day if c else None,
+                probability=r.probability,
+                delay=delay_sampler(r.delay),
+                cooldown=r.cooldown_days,
+                recheck=r.recheck,
+                max_pending=r.max_pending,
+                actions=actions,
+            )
+        )
     outcomes = tuple(s.outcomes)
     level_outcomes = sorted(
-        (o.level_at_least, i) for i, o in enumerate(s.outcomes.values())
+        (o.level_at_least, i)
+        for i, o in enumerate(s.outcomes.values())
         if o.level_at_least is not None
     )
     per_event: list[list[tuple[int, int]]] = [[] for _ in events]

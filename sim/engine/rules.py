@@ -30,12 +30,32 @@ def count_within(times: list[float], t: float, window: float) -> int:
 
 
 class RuleRuntime:
-    __slots__ = ("actions", "check", "cooldown", "delay", "draws", "ident", "last_fired",
-                 "max_pending", "pending", "probability", "recheck")
+    __slots__ = (
+        "actions",
+        "check",
+        "cooldown",
+        "delay",
+        "draws",
+        "ident",
+        "last_fired",
+        "max_pending",
+        "pending",
+        "probability",
+        "recheck",
+    )
 
-    def __init__(self, ident: str, check: Check | None, probability: float, delay: DelaySampler,
-                 cooldown: float, recheck: bool, max_pending: int | None,
-                 actions: list[Act], draws: Draws):
+    def __init__(
+        self,
+        ident: str,
+        check: Check | None,
+        probability: float,
+        delay: DelaySampler,
+        cooldown: float,
+        recheck: bool,
+        max_pending: int | None,
+        actions: list[Act],
+        draws: Draws,
+    ):
         self.ident = ident
         self.check = check
         self.probability = probability
@@ -78,27 +98,41 @@ def scale_action(stream_index: int, factor: float, days: float) -> Act:
         stream = world.streams[stream_index]
         stream.add_factor(factor)
         world.env.timeout(days).callbacks.append(lambda _e: stream.remove_factor(factor))
+
     return act
 
 
 def emit_action(event: int, cause: str) -> Act:
     def act(world: World, t: float, trigger: int | None) -> None:
         world.occur(event, t, cause, trigger)
+
     return act
 
 
 def set_level_action(level: int) -> Act:
     def act(world: World, t: float, trigger: int | None) -> None:
         world.ladder.set(level, t, trigger)
+
     return act
 
 
-def condition_check(level_at_least: int | None, level_at_most: int | None,
-                    counts: list[tuple[int, float, int]], totals: list[tuple[int, int]],
-                    after_day: float | None, before_day: float | None) -> Check | None:
+def condition_check(
+    level_at_least: int | None,
+    level_at_most: int | None,
+    counts: list[tuple[int, float, int]],
+    totals: list[tuple[int, int]],
+    after_day: float | None,
+    before_day: float | None,
+) -> Check | None:
     """All conditions of a rule's `if` as one function, or None if there are none."""
-    if (level_at_least is None and level_at_most is None and not counts and not totals
-            and after_day is None and before_day is None):
+    if (
+        level_at_least is None
+        and level_at_most is None
+        and not counts
+        and not totals
+        and after_day is None
+        and before_day is None
+    ):
         return None
 
     def check(world: World, t: float) -> bool:
@@ -114,7 +148,9 @@ def condition_check(level_at_least: int | None, level_at_most: int | None,
         for event, at_least in totals:
             if world.counts[event] < at_least:
                 return False
-        return all(count_within(world.times[event], t, within) >= at_least
-                   for event, within, at_least in counts)
-    return check
+        return all(
+            count_within(world.times[event], t, within) >= at_least
+            for event, within, at_least in counts
+        )
 
+    return check

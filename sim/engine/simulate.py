@@ -9,8 +9,9 @@ from sim.records import Occurrence, Replication
 from sim.scenario.schema import Scenario
 
 
-def simulate(model: CompiledModel | Scenario, seed: int, rep: int = 0,
-             keep_log: bool = False) -> Replication:
+def simulate(
+    model: CompiledModel | Scenario, seed: int, rep: int = 0, keep_log: bool = False
+) -> Replication:
     """Run replication `rep` of `seed` from day 0 to the horizon.
 
     The result depends only on (scenario, seed, rep): keeping the log draws

@@ -26,12 +26,35 @@ if TYPE_CHECKING:
 class StreamRuntime:
     """The per-replication state of one stream."""
 
-    __slots__ = ("cause_draws", "draws", "end", "env", "event", "factors", "generated",
-                 "interrupted", "kernels", "max_events", "process", "rate", "scale", "start")
+    __slots__ = (
+        "cause_draws",
+        "draws",
+        "end",
+        "env",
+        "event",
+        "factors",
+        "generated",
+        "interrupted",
+        "kernels",
+        "max_events",
+        "process",
+        "rate",
+        "scale",
+        "start",
+    )
 
-    def __init__(self, env: simpy.Environment, event: int, rate: float, kernels: list[Kernel],
-                 start: float, end: float, max_events: int | None, draws: Draws,
-                 cause_draws: Draws):
+    def __init__(
+        self,
+        env: simpy.Environment,
+        event: int,
+        rate: float,
+        kernels: list[Kernel],
+        start: float,
+        end: float,
+        max_events: int | None,
+        draws: Draws,
+        cause_draws: Draws,
+    ):
         self.env = env
         self.event = event
         self.rate = rate
@@ -55,8 +78,12 @@ class StreamRuntime:
         process recomputes its bound right after them.
         """
         process = self.process
-        if (not self.interrupted and process is not None and process.is_alive
-                and self.env.active_process is not process):
+        if (
+            not self.interrupted
+            and process is not None
+            and process.is_alive
+            and self.env.active_process is not process
+        ):
             self.interrupted = True
             process.interrupt()
 
@@ -87,8 +114,9 @@ class StreamRuntime:
         return "baseline", None
 
 
-def stream_process(env: simpy.Environment, world: World,
-                   s: StreamRuntime) -> Generator[simpy.Event, None, None]:
+def stream_process(
+    env: simpy.Environment, world: World, s: StreamRuntime
+) -> Generator[simpy.Event, None, None]:
     """Generate the stream's occurrences from its start to its end.
 
     This is the engine's inner loop, so names are bound locally, the

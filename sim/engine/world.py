@@ -51,8 +51,15 @@ class World:
         for spec in model.streams:
             kernels = [Kernel(src, b, d) for src, b, d in spec.kernels]
             stream = StreamRuntime(
-                self.env, spec.event, spec.rate, kernels, spec.start, spec.end, spec.max_events,
-                Draws(seed, rep, f"stream:{spec.ident}"), Draws(seed, rep, f"cause:{spec.ident}"),
+                self.env,
+                spec.event,
+                spec.rate,
+                kernels,
+                spec.start,
+                spec.end,
+                spec.max_events,
+                Draws(seed, rep, f"stream:{spec.ident}"),
+                Draws(seed, rep, f"cause:{spec.ident}"),
             )
             self.streams.append(stream)
             for kernel in kernels:
@@ -69,10 +76,25 @@ class World:
                     actions.append(scale_action(*a.scale))
                 elif a.set_level is not None:
                     actions.append(set_level_action(a.set_level))
-            check = condition_check(r.level_at_least, r.level_at_most, list(r.counts),
-                                    list(r.totals), r.after_day, r.before_day)
-            rule = RuleRuntime(r.ident, check, r.probability, r.delay, r.cooldown, r.recheck,
-                               r.max_pending, actions, Draws(seed, rep, f"rule:{r.ident}"))
+            check = condition_check(
+                r.level_at_least,
+                r.level_at_most,
+                list(r.counts),
+                list(r.totals),
+                r.after_day,
+                r.before_day,
+            )
+            rule = RuleRuntime(
+                r.ident,
+                check,
+                r.probability,
+                r.delay,
+                r.cooldown,
+                r.recheck,
+                r.max_pending,
+                actions,
+                Draws(seed, rep, f"rule:{r.ident}"),
+            )
             self.rules.append(rule)
             for event in r.on:
                 self.triggers[event].append(rule)
@@ -127,5 +149,5 @@ class World:
     def simpy_events(self) -> int:
         """SimPy events dispatched so far: scheduled (SimPy's own counter,
         read without cost to the hot path) minus those still queued."""
-        scheduled = next(self.env._eid)  # type: ignore[attr-defined]
-        return scheduled - len(self.env._queue)  # type: ignore[attr-defined]
+        scheduled = next(self.env._eid)
+        return scheduled - len(self.env._queue)

@@ -5,6 +5,7 @@ anchors that must resolve. Every problem is collected; none stops the rest.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 
@@ -46,18 +47,26 @@ def check_scenario(s: Scenario, doc: Located, display: str) -> list[Problem]:
         need("event", s.events, ident, base)
         own = stream.self_excitation
         if own is not None and own.branching >= 1 and stream.max_events is None:
-            add(f"{base}.self_excitation.branching",
+            add(
+                f"{base}.self_excitation.branching",
                 "own branching below 1 (or 'max_events' to cap an explosive stream)",
-                f"{own.branching:g}")
+                f"{own.branching:g}",
+            )
         for source in stream.excited_by:
             if source == ident:
-                add(f"{base}.excited_by.{source}", "another event type (own excitation goes "
-                    "under self_excitation)", f"'{source}'")
+                add(
+                    f"{base}.excited_by.{source}",
+                    "another event type (own excitation goes under self_excitation)",
+                    f"'{source}'",
+                )
             else:
                 need("event", s.events, source, f"{base}.excited_by.{source}")
         if stream.active is not None and stream.active.from_day >= s.horizon_days:
-            add(f"{base}.active.from_day", f"a day before the horizon ({s.horizon_days:g})",
-                f"{stream.active.from_day:g}")
+            add(
+                f"{base}.active.from_day",
+                f"a day before the horizon ({s.horizon_days:g})",
+                f"{stream.active.from_day:g}",
+            )
     for ident, rule in s.rules.items():
         base = f"rules.{ident}"
         need("actor", s.actors, rule.actor, f"{base}.actor")
@@ -81,8 +90,11 @@ def check_scenario(s: Scenario, doc: Located, display: str) -> list[Problem]:
                 if action.emit not in s.events:
                     need("event", s.events, action.emit, f"{path}.emit")
                 elif s.events[action.emit].actor != rule.actor:
-                    add(f"{path}.emit", f"an event whose actor is the rule's ('{rule.actor}')",
-                        f"'{action.emit}', carried out by '{s.events[action.emit].actor}'")
+                    add(
+                        f"{path}.emit",
+                        f"an event whose actor is the rule's ('{rule.actor}')",
+                        f"'{action.emit}', carried out by '{s.events[action.emit].actor}'",
+                    )
             if action.scale is not None:
                 need("stream", s.streams, action.scale.stream, f"{path}.scale.stream")
             if action.set_level is not None and action.set_level >= levels:
@@ -98,15 +110,20 @@ def check_scenario(s: Scenario, doc: Located, display: str) -> list[Problem]:
         for i, obs in enumerate(windows):
             lo, hi = s.day_of(obs.from_), s.day_of(obs.to) + 1
             if lo < 0 or hi > s.horizon_days:
-                add(f"observed.{ident}[{i}]",
+                add(
+                    f"observed.{ident}[{i}]",
                     f"a window within {s.start_date} .. {s.date_of(s.horizon_days - 1)}",
-                    f"{obs.from_} .. {obs.to}")
+                    f"{obs.from_} .. {obs.to}",
+                )
             spans.append((lo, hi, i))
         spans.sort()
-        for (_, hi_a, a), (lo_b, _, b) in zip(spans, spans[1:], strict=False):
+        for (_, hi_a, a), (lo_b, _, b) in itertools.pairwise(spans):
             if lo_b < hi_a:
-                add(f"observed.{ident}[{b}]", f"a window not overlapping observed.{ident}[{a}]",
-                    "an overlap")
+                add(
+                    f"observed.{ident}[{b}]",
+                    f"a window not overlapping observed.{ident}[{a}]",
+                    "an overlap",
+                )
     problems.extend(_check_sources(s, doc, display))
     return problems
 
@@ -131,9 +148,15 @@ def _check_sources(s: Scenario, doc: Located, display: str) -> list[Problem]:
             if isinstance(found, str):
                 where = f"{path}.source" + (f"[{i}]" if isinstance(part.source, tuple) else "")
                 file, line = doc.where(where, display)
-                problems.append(Problem(file, line, where,
-                                        "a source naming an existing evidence file and fact",
-                                        f"'{ref}': {found}"))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        where,
+                        "a source naming an existing evidence file and fact",
+                        f"'{ref}': {found}",
+                    )
+                )
     return problems
 
 

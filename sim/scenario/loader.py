@@ -58,10 +58,15 @@ def _merge(base: Located, child: Located, display: str) -> Located:
             section = data.setdefault(key, {})
             for ident, part in value.items():
                 if ident not in section:
-                    problems.append(Problem(
-                        display, line_of(f"{key}.{ident}"), f"{key}.{ident}",
-                        f"an id the base defines (new ids go under 'add: {{{key}: ...}}')",
-                        f"'{ident}', which the base lacks"))
+                    problems.append(
+                        Problem(
+                            display,
+                            line_of(f"{key}.{ident}"),
+                            f"{key}.{ident}",
+                            f"an id the base defines (new ids go under 'add: {{{key}: ...}}')",
+                            f"'{ident}', which the base lacks",
+                        )
+                    )
                 elif key == "observed":
                     section[ident] = copy.deepcopy(part)
                 else:
@@ -69,21 +74,34 @@ def _merge(base: Located, child: Located, display: str) -> Located:
         else:
             data[key] = copy.deepcopy(value)
     if not isinstance(additions, dict):
-        problems.append(Problem(display, line_of("add"), "add", "a mapping of sections",
-                                describe(additions)))
+        problems.append(
+            Problem(display, line_of("add"), "add", "a mapping of sections", describe(additions))
+        )
         additions = {}
     for key, value in additions.items():
         if key not in SECTIONS_BY_ID or not isinstance(value, dict):
-            problems.append(Problem(display, line_of(f"add.{key}"), f"add.{key}",
-                                    f"one of {', '.join(SECTIONS_BY_ID)} with a mapping of ids",
-                                    describe(key)))
+            problems.append(
+                Problem(
+                    display,
+                    line_of(f"add.{key}"),
+                    f"add.{key}",
+                    f"one of {', '.join(SECTIONS_BY_ID)} with a mapping of ids",
+                    describe(key),
+                )
+            )
             continue
         section = data.setdefault(key, {})
         for ident, part in value.items():
             if ident in section:
-                problems.append(Problem(display, line_of(f"add.{key}.{ident}"),
-                                        f"add.{key}.{ident}", "a new id",
-                                        f"'{ident}', which the base already defines"))
+                problems.append(
+                    Problem(
+                        display,
+                        line_of(f"add.{key}.{ident}"),
+                        f"add.{key}.{ident}",
+                        "a new id",
+                        f"'{ident}', which the base already defines",
+                    )
+                )
             section[ident] = copy.deepcopy(part)
     for path, where in child.lines.items():
         lines[path[4:] if path.startswith("add.") else path] = where
@@ -95,8 +113,15 @@ def _merge(base: Located, child: Located, display: str) -> Located:
         for key in loc[:-1]:
             parent = parent.get(key) if isinstance(parent, dict) else None
         if not isinstance(parent, dict) or not loc or loc[-1] not in parent:
-            problems.append(Problem(display, line_of(f"remove[{index}]"), f"remove[{index}]",
-                                    "a path that exists in the base", repr(str(path))))
+            problems.append(
+                Problem(
+                    display,
+                    line_of(f"remove[{index}]"),
+                    f"remove[{index}]",
+                    "a path that exists in the base",
+                    repr(str(path)),
+                )
+            )
         else:
             del parent[loc[-1]]
     if problems:
@@ -112,9 +137,18 @@ def resolve_document(path: Path, chain: tuple[Path, ...] = ()) -> Located:
     if base_ref is None:
         stray = [key for key in ("add", "remove") if key in doc.data]
         if stray:
-            raise ScenarioError([Problem(display, doc.lines.get(k, (display, None))[1], k,
-                                         "'add'/'remove' only in a file that 'extends' another",
-                                         f"'{k}' without 'extends'") for k in stray])
+            raise ScenarioError(
+                [
+                    Problem(
+                        display,
+                        doc.lines.get(k, (display, None))[1],
+                        k,
+                        "'add'/'remove' only in a file that 'extends' another",
+                        f"'{k}' without 'extends'",
+                    )
+                    for k in stray
+                ]
+            )
         return doc
     line = doc.lines.get("extends", (display, None))[1]
     if not isinstance(base_ref, str) or not base_ref.strip():
@@ -123,11 +157,21 @@ def resolve_document(path: Path, chain: tuple[Path, ...] = ()) -> Located:
     here = path.resolve()
     if base_path in (*chain, here):
         cycle = " -> ".join(display_name(p) for p in (*chain, here, base_path))
-        raise ScenarioError([Problem(display, line, "extends", "a chain without cycles",
-                                     f"the cycle {cycle}")])
+        raise ScenarioError(
+            [Problem(display, line, "extends", "a chain without cycles", f"the cycle {cycle}")]
+        )
     if not base_path.exists():
-        raise ScenarioError([Problem(display, line, "extends", "an existing base file",
-                                     f"no file {display_name(base_path)}")])
+        raise ScenarioError(
+            [
+                Problem(
+                    display,
+                    line,
+                    "extends",
+                    "an existing base file",
+                    f"no file {display_name(base_path)}",
+                )
+            ]
+        )
     base = resolve_document(base_path, (*chain, here))
     return _merge(base, doc, display)
 
@@ -149,18 +193,30 @@ def _translate(error: dict[str, Any], doc: Located, display: str) -> Problem:
     if kind == "missing":
         return Problem(file, line, path, "a value (required)", "nothing")
     bounds = {
-        "greater_than_equal": ">= {ge}", "greater_than": "> {gt}",
-        "less_than_equal": "<= {le}", "less_than": "< {lt}",
+        "greater_than_equal": ">= {ge}",
+        "greater_than": "> {gt}",
+        "less_than_equal": "<= {le}",
+        "less_than": "< {lt}",
     }
     if kind in bounds:
         return Problem(file, line, path, "a number " + bounds[kind].format(**ctx), describe(value))
     simple = {
-        "float_parsing": "a number", "float_type": "a number", "int_parsing": "a whole number",
-        "int_type": "a whole number", "int_from_float": "a whole number",
-        "bool_parsing": "true or false", "bool_type": "true or false", "string_type": "text",
-        "dict_type": "a mapping", "model_type": "a mapping", "model_attributes_type": "a mapping",
-        "list_type": "a list", "tuple_type": "a list", "date_parsing": "a date YYYY-MM-DD",
-        "date_from_datetime_parsing": "a date YYYY-MM-DD", "date_type": "a date YYYY-MM-DD",
+        "float_parsing": "a number",
+        "float_type": "a number",
+        "int_parsing": "a whole number",
+        "int_type": "a whole number",
+        "int_from_float": "a whole number",
+        "bool_parsing": "true or false",
+        "bool_type": "true or false",
+        "string_type": "text",
+        "dict_type": "a mapping",
+        "model_type": "a mapping",
+        "model_attributes_type": "a mapping",
+        "list_type": "a list",
+        "tuple_type": "a list",
+        "date_parsing": "a date YYYY-MM-DD",
+        "date_from_datetime_parsing": "a date YYYY-MM-DD",
+        "date_type": "a date YYYY-MM-DD",
         "finite_number": "a finite number",
     }
     if kind in simple:
@@ -168,8 +224,11 @@ def _translate(error: dict[str, Any], doc: Located, display: str) -> Problem:
     if kind == "literal_error":
         return Problem(file, line, path, f"one of {ctx.get('expected')}", describe(value))
     if kind == "string_pattern_mismatch":
-        expected = ("a source 'seeds/<file>.yaml#<fact-id>'" if "source" in path
-                    else "an id: letters, digits, '_' or '-', starting with a letter or '_'")
+        expected = (
+            "a source 'seeds/<file>.yaml#<fact-id>'"
+            if "source" in path
+            else "an id: letters, digits, '_' or '-', starting with a letter or '_'"
+        )
         return Problem(file, line, path, expected, describe(value))
     if kind in ("too_short", "too_long"):
         return Problem(file, line, path, error["msg"].lower(), describe(value))
@@ -200,7 +259,9 @@ def _unique(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def load_scenario(path: str | os.PathLike[str], overrides: dict[str, str] | None = None) -> Scenario:
+def load_scenario(
+    path: str | os.PathLike[str], overrides: dict[str, str] | None = None
+) -> Scenario:
     """Load, merge, validate and check a scenario file; apply `--set` overrides.
 
     Raises:

@@ -36,7 +36,7 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
 def parse_value(text: str) -> Any:
     """Values are read as YAML scalars (so 0.3 is a number and true a bool)."""
     try:
-        return yaml.load(text, Loader=ScenarioLoader) if text != "" else None  # noqa: S506 (safe)
+        return yaml.load(text, Loader=ScenarioLoader) if text != "" else None
     except yaml.YAMLError:
         return text
 
@@ -59,19 +59,29 @@ def _assign(data: dict[str, Any], path: str, value: Any) -> Problem | None:
         elif isinstance(parent, list) and isinstance(key, int) and 0 <= key < len(parent):
             child = parent[key]
         if child is None:
-            return Problem(display, None, path, "a path that exists in the scenario",
-                           f"nothing at '{format_path(loc[: depth + 1])}'")
+            return Problem(
+                display,
+                None,
+                path,
+                "a path that exists in the scenario",
+                f"nothing at '{format_path(loc[: depth + 1])}'",
+            )
         parent = child
     leaf = loc[-1]
     if isinstance(parent, list) and isinstance(leaf, int) and 0 <= leaf < len(parent):
         parent[leaf] = value
         return None
-    if isinstance(parent, dict) and isinstance(leaf, str):
-        if leaf in parent or leaf in known_keys(Scenario, loc[:-1]):
-            parent[leaf] = value
-            return None
-    return Problem(display, None, path, "a path that exists in the scenario",
-                   f"no '{leaf}' at '{format_path(loc[:-1]) or 'top level'}'")
+    settable = isinstance(parent, dict) and isinstance(leaf, str)
+    if settable and (leaf in parent or leaf in known_keys(Scenario, loc[:-1])):
+        parent[leaf] = value
+        return None
+    return Problem(
+        display,
+        None,
+        path,
+        "a path that exists in the scenario",
+        f"no '{leaf}' at '{format_path(loc[:-1]) or 'top level'}'",
+    )
 
 
 def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
@@ -91,6 +101,7 @@ def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario
             problems.append(problem)
     if problems:
         raise ScenarioError(problems)
-    label = "--set " + " ".join(f"{k}={describe(v) if not isinstance(v, str) else v}"
-                                for k, v in overrides.items())
+    label = "--set " + " ".join(
+        f"{k}={describe(v) if not isinstance(v, str) else v}" for k, v in overrides.items()
+    )
     return validate_document(Located(data), label, scenario.origin)

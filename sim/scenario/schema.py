@@ -9,9 +9,8 @@ explosive branching, evidence anchors) live in `checks.py`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
-
 from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
@@ -142,11 +141,23 @@ class Condition(Frozen):
 
     @property
     def counts(self) -> tuple[Count, ...]:
-        return () if self.count is None else (self.count,) if isinstance(self.count, Count) else self.count
+        return (
+            ()
+            if self.count is None
+            else (self.count,)
+            if isinstance(self.count, Count)
+            else self.count
+        )
 
     @property
     def totals(self) -> tuple[Total, ...]:
-        return () if self.total is None else (self.total,) if isinstance(self.total, Total) else self.total
+        return (
+            ()
+            if self.total is None
+            else (self.total,)
+            if isinstance(self.total, Total)
+            else self.total
+        )
 
 
 DELAY_PARAMETERS: dict[str, tuple[str, ...]] = {
@@ -186,9 +197,8 @@ class Delay(Frozen):
             if extra:
                 found.append("also " + ", ".join(extra))
             raise contract_error(f"{self.dist} delay with {', '.join(wanted)}", "; ".join(found))
-        if self.dist == "uniform" and self.high is not None and self.low is not None:
-            if self.high <= self.low:
-                raise contract_error("high > low", f"low {self.low:g}, high {self.high:g}")
+        if self.dist == "uniform" and (self.high or 0.0) <= (self.low or 0.0):
+            raise contract_error("high > low", f"low {self.low:g}, high {self.high:g}")
         return self
 
     @property

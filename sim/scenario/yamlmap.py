@@ -71,8 +71,13 @@ def _walk(node: yaml.Node, path: str, file: str, out: Located, problems: list[Pr
             key = key_node.value
             if key in seen:
                 problems.append(
-                    Problem(file, key_node.start_mark.line + 1, join_path(path, key),
-                            "each key once", "a duplicate key")
+                    Problem(
+                        file,
+                        key_node.start_mark.line + 1,
+                        join_path(path, key),
+                        "each key once",
+                        "a duplicate key",
+                    )
                 )
             seen.add(key)
             _walk(value_node, join_path(path, key), file, out, problems)
@@ -92,7 +97,9 @@ def read_yaml(path: Path, display: str) -> Located:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(display, None, "", "a readable UTF-8 file", str(exc))]) from exc
+        raise ScenarioError(
+            [Problem(display, None, "", "a readable UTF-8 file", str(exc))]
+        ) from exc
     loader = ScenarioLoader(text)
     try:
         node = loader.get_single_node()
@@ -104,12 +111,19 @@ def read_yaml(path: Path, display: str) -> Located:
         raise ScenarioError([Problem(display, line, "", "valid YAML", reason)]) from exc
     finally:
         loader.dispose()
-    if data is None:
+    if data is None or node is None:
         raise ScenarioError([Problem(display, None, "", "a scenario mapping", "an empty file")])
     if not isinstance(data, dict):
         raise ScenarioError(
-            [Problem(display, node.start_mark.line + 1, "", "a mapping of scenario keys",
-                     describe(data))]
+            [
+                Problem(
+                    display,
+                    node.start_mark.line + 1,
+                    "",
+                    "a mapping of scenario keys",
+                    describe(data),
+                )
+            ]
         )
     located = Located(data)
     problems: list[Problem] = []

@@ -1,0 +1,38 @@
+# escalation-sim: everything runs from a local virtual environment (.venv),
+# created on first use from nothing but Python and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint typecheck bench install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,distributed]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: run the flagship Iraq scenario (2,000 replications) and (re)write results/demo/
+demo: $(STAMP)
+	$(BIN)/escsim run scenarios/iraq_2024_israel_threat.yaml --reps 2000 --seed 1 \
+		--workers 2 --out results/demo --force
+
+## test: lint, type-check and run the whole test suite (notebooks included)
+test: $(STAMP) lint typecheck
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## bench: measure the speed targets and write benchmarks/RESULTS.md
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

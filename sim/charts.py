@@ -1,0 +1,289 @@
+"""Charts: one function per chart, each taking tidy frames and an optional
+`ax`, returning the `ax`. Nothing here computes statistics or shows a window;
+`save_figure` writes files atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+PALETTE = [
+    "#1b6ca8",
+    "#d1495b",
+    "#edae49",
+    "#00798c",
+    "#66a182",
+    "#8d6a9f",
+    "#30343f",
+    "#e07a5f",
+    "#3d405b",
+    "#81b29a",
+]
+LADDER_CMAP = "YlOrRd"
+BAND_NOTE = "shaded: 95% Wilson interval, pointwise per day"
+
+
+def new_axes(ax: Axes | None, size: tuple[float, float] = (9, 4.8)) -> Axes:
+    """The given axes, or new ones (pyplot, so notebooks display them)."""
+    if ax is not None:
+        return ax
+    _, created = plt.subplots(figsize=size, layout="constrained")
+    return created
+
+
+def style(ax: Axes, title: str | None = None, subtitle: str | None = None) -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.grid(True, color="#e6e6e6", linewidth=0.8)
+    ax.set_axisbelow(True)
+    if title:
+        ax.set_title(title, loc="left", fontsize=12, fontweight="bold", pad=18 if subtitle else 8)
+    if subtitle:
+        ax.text(0, 1.02, subtitle, transform=ax.transAxes, fontsize=9, color="#555555", va="bottom")
+
+
+def date_axis(ax: Axes) -> None:
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def probability_chart(
+    curves: pd.DataFrame, title: str, outcomes: Sequence[str] | None = None, ax: Axes | None = None
+) -> Axes:
+    """P(outcome by date) with its pointwise Wilson band, one line per outcome."""
+    ax = new_axes(ax)
+    chosen = list(outcomes) if outcomes else list(dict.fromkeys(curves["outcome"]))
+    for i, outcome in enumerate(chosen):
+        f = curves[curves["outcome"] == outcome]
+        colour = PALETTE[i % len(PALETTE)]
+        ax.fill_between(f["date"], f["lower"], f["upper"], color=colour, alpha=0.18, linewidth=0)
+        last = f.iloc[-1]
+        ax.plot(
+            f["date"],
+            f["probability"],
+            color=colour,
+            linewidth=2.2 if i == 0 else 1.6,
+            label=f"{last['label']}: {last['probability']:.2f} "
+            f"[{last['lower']:.2f}, {last['upper']:.2f}]",
+        )
+    n = int(curves["replications"].iloc[0])
+    style(ax, title, f"probability of each outcome by date, {n:,} replications; {BAND_NOTE}")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("probability it has happened")
+    date_axis(ax)
+    ax.legend(loc="upper left", fontsize=9, frameon=False, title="by the horizon", title_fontsize=9)
+    return ax
+
+
+def level_chart(
+    levels: pd.DataFrame,
+    ladder: Sequence[str],
+    title: str,
+    replications: int,
+    ax: Axes | None = None,
+) -> Axes:
+    """Share of replications on each rung over time (stacked)."""
+    ax = new_axes(ax)
+    wide = levels.pivot(index="date", columns="rung_name", values="share")[list(ladder)]
+    colours = plt.get_cmap(LADDER_CMAP)(np.linspace(0.08, 0.95, len(ladder)))
+    ax.stackplot(
+        wide.index,
+        wide.T.values,
+        labels=[f"{i}: {n}" for i, n in enumerate(ladder)],
+        colors=colours,
+        linewidth=0,
+    )
+    style(ax, title, f"share of {replications:,} replications at each ladder rung, per day")
+    ax.set_ylim(0, 1)
+    ax.set_xlim(wide.index[0], wide.index[-1])
+    ax.set_ylabel("share of replications")
+    date_axis(ax)
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(
+        handles[::-1],
+        labels[::-1],
+        loc="center left",
+        bbox_to_anchor=(1.01, 0.5),
+        fontsize=9,
+        frameon=False,
+        title="rung",
+        title_fontsize=9,
+    )
+    return ax
+
+
+def monthly_chart(
+    monthly: pd.DataFrame,
+    observed: pd.DataFrame,
+    event: str,
+    replications: int,
+    ax: Axes | None = None,
+) -> Axes:
+    """Simulated monthly counts (median and 5-95% band) with documented counts:
+    each observed window is drawn over its own dates beside the simulated
+    count for exactly that window."""
+    ax = new_axes(ax)
+    f = monthly[monthly["event"] == event]
+    widths = (f["to_date"] - f["from_date"]) * 0.9
+    ax.bar(
+        f["from_date"],
+        f["p95"] - f["p05"],
+        bottom=f["p05"],
+        width=widths,
+        align="edge",
+        color=PALETTE[0],
+        alpha=0.22,
+        label="simulated per month, 5-95%",
+    )
+    for _, row in f.iterrows():
+        ax.hlines(
+            row["median"],
+            row["from_date"],
+            row["from_date"] + (row["to_date"] - row["from_date"]) * 0.9,
+            color=PALETTE[0],
+            linewidth=2,
+        )
+    ax.plot([], [], color=PALETTE[0], linewidth=2, label="simulated per month, median")
+    obs = observed[observed["event"] == event]
+    for i, (_, row) in enumerate(obs.iterrows()):
+        end = row["to_date"] + pd.Timedelta(days=1)
+        ax.hlines(
+            row["observed"],
+            row["from_date"],
+            end,
+            color=PALETTE[1],
+            linewidth=3,
+            label="documented count (its own window)" if i == 0 else "_nolegend_",
+        )
+        mid = row["from_date"] + (end - row["from_date"]) / 2
+        ax.errorbar(
+            mid,
+            row["sim_median"],
+            yerr=[[row["sim_median"] - row["sim_p05"]], [row["sim_p95"] - row["sim_median"]]],
+            fmt="o",
+            color=PALETTE[6],
+            markersize=4,
+            capsize=3,
+            label="simulated, same window (median, 5-95%)" if i == 0 else None,
+        )
+        ax.annotate(
+            f"{row['observed']:.0f}",
+            (mid, row["observed"]),
+            textcoords="offset points",
+            xytext=(0, 5),
+            ha="center",
+            fontsize=8,
+            color=PALETTE[1],
+        )
+    label = f["label"].iloc[0] if len(f) else event
+    style(
+        ax,
+        f"Monthly count: {label}",
+        f"{replications:,} replications; partial months marked * in the tables",
+    )
+    ax.set_ylabel("occurrences")
+    ax.set_ylim(bottom=0)
+    date_axis(ax)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    return ax
+
+
+def time_to_outcome_chart(
+    first: pd.DataFrame,
+    summary: pd.DataFrame,
+    start: pd.Timestamp,
+    title: str,
+    ax: Axes | None = None,
+) -> Axes:
+    """Distribution of the day each outcome first happens (among replications
+    where it does), as histograms, with the share that never happen in the legend."""
+    ax = new_axes(ax)
+    all_days = first["day"].dropna()
+    edges = np.linspace(0, max(float(all_days.max()) if len(all_days) else 1.0, 1.0), 41)
+    bins = mdates.date2num(start + pd.to_timedelta(edges, unit="D"))
+    for i, row in enumerate(summary.to_dict(orient="records")):
+        days = first.loc[first["outcome"] == row["outcome"], "day"].dropna()
+        if days.empty:
+            continue
+        when = mdates.date2num(start + pd.to_timedelta(days, unit="D"))
+        ax.hist(when, bins=bins, histtype="stepfilled", alpha=0.2, color=PALETTE[i % len(PALETTE)])
+        ax.hist(
+            when,
+            bins=bins,
+            histtype="step",
+            linewidth=1.4,
+            color=PALETTE[i % len(PALETTE)],
+            label=f"{row['label']}: median "
+            f"{start + pd.Timedelta(days=row['day_median']):%d %b %Y}"
+            f" ({row['happened']:,} of {row['replications']:,})",
+        )
+    style(ax, title, "when each outcome first happens, in replications where it does")
+    ax.set_ylabel("replications")
+    ax.xaxis_date()
+    date_axis(ax)
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    return ax
+
+
+def timeline_chart(
+    log: pd.DataFrame, chain: Sequence[int], title: str, ax: Axes | None = None
+) -> Axes:
+    """One replication's events: a row per event type, the causal chain to the
+    headline outcome drawn as linked red markers."""
+    ax = new_axes(ax, size=(10, 0.5 * max(log["label"].nunique(), 4) + 1.6))
+    order = list(dict.fromkeys(log.sort_values("event_order")["label"]))
+    y = {label: i for i, label in enumerate(order)}
+    ax.scatter(
+        log["date"], log["label"].map(y), s=10, color=PALETTE[0], alpha=0.55, label="occurrence"
+    )
+    if chain:
+        c = log.set_index("index").loc[list(chain)]
+        ax.plot(
+            c["date"],
+            c["label"].map(y),
+            color=PALETTE[1],
+            linewidth=1.2,
+            marker="o",
+            markersize=6,
+            label="causal chain to the headline outcome",
+        )
+    ax.set_yticks(range(len(order)), order, fontsize=9)
+    ax.set_ylim(-0.6, len(order) - 0.4)
+    style(ax, title)
+    date_axis(ax)
+    ax.legend(loc="upper left", fontsize=8, frameon=False, bbox_to_anchor=(0, -0.12), ncol=2)
+    return ax
+
+
+def save_figure(fig: Figure, path: Path, formats: Sequence[str] = ("png",)) -> list[Path]:
+    """Write `path.<fmt>` for each format atomically (temporary file, then rename)."""
+    written = []
+    for fmt in formats:
+        target = path.with_suffix(f".{fmt}")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=f".{fmt}")
+        os.close(fd)
+        try:
+            fig.savefig(tmp, format=fmt, dpi=150)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        written.append(target)
+    return written
+
+
+def figure(size: tuple[float, float] = (9, 4.8)) -> tuple[Figure, Axes]:
+    """A figure outside pyplot's global state, for files written by the CLI."""
+    fig = Figure(figsize=size, layout="constrained")
+    return fig, fig.add_subplot()

@@ -1,0 +1,160 @@
+"""Tidy tables (pandas) from a run's arrays: what charts, files and notebooks read.
+
+Each function takes the scenario, its layout and the run table and returns a
+long-format frame with calendar dates beside day offsets, so charts never
+recompute statistics and a user can filter or join without reshaping.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.layout import Layout
+from sim.montecarlo import RunTable
+from sim.scenario.schema import Scenario
+from sim.stats import level_shares, probability_by_day, quantile_band, wilson_interval
+
+
+def dates(s: Scenario, days: np.ndarray | list[float]) -> pd.DatetimeIndex:
+    return pd.Timestamp(s.start_date) + pd.to_timedelta(np.asarray(days, dtype=float), unit="D")
+
+
+def outcome_curves(s: Scenario, layout: Layout, table: RunTable) -> pd.DataFrame:
+    """P(outcome by day d) with a pointwise 95% Wilson interval, per outcome."""
+    n = len(table)
+    frames = []
+    for col, outcome in enumerate(s.outcomes):
+        p = probability_by_day(table.outcome_days[:, col], layout.day_grid)
+        lo, hi = wilson_interval(np.rint(p * n), n)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "outcome": outcome,
+                    "label": s.outcome_label(outcome),
+                    "day": layout.day_grid,
+                    "date": dates(s, layout.day_grid),
+                    "probability": p,
+                    "lower": lo,
+                    "upper": hi,
+                    "replications": n,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def outcome_summary(s: Scenario, table: RunTable) -> pd.DataFrame:
+    """Per outcome: probability by the horizon with its interval, and the
+    distribution of the time it happens (among replications where it does)."""
+    n = len(table)
+    rows = []
+    for col, outcome in enumerate(s.outcomes):
+        days = table.outcome_days[:, col]
+        hit = days[~np.isnan(days)]
+        lo, hi = wilson_interval(hit.size, n)
+        q = np.quantile(hit, [0.05, 0.25, 0.5, 0.75, 0.95]) if hit.size else [np.nan] * 5
+        rows.append(
+            {
+                "outcome": outcome,
+                "label": s.outcome_label(outcome),
+                "replications": n,
+                "happened": int(hit.size),
+                "probability": hit.size / n,
+                "lower": float(lo),
+                "upper": float(hi),
+                "day_p05": q[0],
+                "day_p25": q[1],
+                "day_median": q[2],
+                "day_p75": q[3],
+                "day_p95": q[4],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def first_times(s: Scenario, table: RunTable) -> pd.DataFrame:
+    """Long table of each replication's first time per outcome (NaN: never)."""
+    return pd.DataFrame(
+        {
+            "rep": np.repeat(table.reps, len(s.outcomes)),
+            "outcome": np.tile(list(s.outcomes), len(table)),
+            "day": table.outcome_days.reshape(-1),
+        }
+    )
+
+
+def level_distribution(s: Scenario, layout: Layout, table: RunTable) -> pd.DataFrame:
+    """Share of replications at each ladder rung, per day."""
+    shares = level_shares(table.level_by_day, len(s.ladder))
+    frame = pd.DataFrame(shares, columns=list(s.ladder))
+    frame.insert(0, "date", dates(s, layout.day_grid))
+    frame.insert(0, "day", layout.day_grid)
+    return frame.melt(id_vars=["day", "date"], var_name="rung_name", value_name="share").assign(
+        rung=lambda f: f["rung_name"].map({name: i for i, name in enumerate(s.ladder)})
+    )
+
+
+def monthly_counts(s: Scenario, layout: Layout, table: RunTable) -> pd.DataFrame:
+    """Per event type and calendar month: median, 5-95% band and mean count."""
+    rows = []
+    starts, ends = layout.month_edges[:-1], layout.month_edges[1:]
+    for e, event in enumerate(s.events):
+        med, lo, hi = quantile_band(table.monthly_counts[:, e, :].astype(float))
+        mean = table.monthly_counts[:, e, :].mean(axis=0)
+        for m, label in enumerate(layout.month_labels):
+            rows.append(
+                {
+                    "event": event,
+                    "label": s.event_label(event),
+                    "month": label,
+                    "from_day": starts[m],
+                    "to_day": ends[m],
+                    "from_date": dates(s, starts[m : m + 1])[0],
+                    "to_date": dates(s, ends[m : m + 1])[0],
+                    "median": med[m],
+                    "p05": lo[m],
+                    "p95": hi[m],
+                    "mean": mean[m],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def observed_vs_simulated(s: Scenario, layout: Layout, table: RunTable) -> pd.DataFrame:
+    """Each documented window beside the simulated count in the same window,
+    with the share of replications at or above the documented count."""
+    rows = []
+    for w, (event, lo, hi, observed) in enumerate(layout.windows):
+        sim = table.window_counts[:, w].astype(float)
+        med, p05, p95 = quantile_band(sim)
+        rows.append(
+            {
+                "event": event,
+                "label": s.event_label(event),
+                "from_day": lo,
+                "to_day": hi,
+                "from_date": dates(s, [lo])[0],
+                "to_date": dates(s, [hi - 1])[0],
+                "observed": observed,
+                "sim_median": float(med),
+                "sim_p05": float(p05),
+                "sim_p95": float(p95),
+                "sim_mean": float(sim.mean()),
+                "share_at_or_above_observed": float(np.mean(sim >= observed)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def replication_rows(s: Scenario, table: RunTable) -> pd.DataFrame:
+    """One row per replication: outcome first days, counts, levels."""
+    data: dict[str, np.ndarray] = {"rep": table.reps}
+    for col, outcome in enumerate(s.outcomes):
+        data[f"day_{outcome}"] = table.outcome_days[:, col]
+    for col, event in enumerate(s.events):
+        data[f"n_{event}"] = table.counts[:, col]
+    data["max_level"] = table.max_level
+    data["final_level"] = table.final_level
+    data["simpy_events"] = table.simpy_events
+    return pd.DataFrame(data)

@@ -1,0 +1,131 @@
+"""A finished Monte Carlo run and everything a user reads from it.
+
+`RunResult` holds the scenario, the seed and the per-replication table; its
+methods give tidy frames and charts (`ax=` in, `ax` out) for notebooks, and
+`io.write_results` turns it into a results folder.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pandas as pd
+from matplotlib.axes import Axes
+
+from sim import charts, frames
+from sim.layout import Layout, make_layout
+from sim.montecarlo import Progress, RunTable, run_adaptive, run_table
+from sim.scenario.schema import Scenario
+
+
+@dataclass(frozen=True)
+class RunResult:
+    scenario: Scenario
+    seed: int
+    table: RunTable
+    workers: int = 1
+    wall_seconds: float = float("nan")
+    precision: float | None = None
+    overrides: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def layout(self) -> Layout:
+        return make_layout(self.scenario)
+
+    @property
+    def replications(self) -> int:
+        return len(self.table)
+
+    @property
+    def title(self) -> str:
+        return self.scenario.title or self.scenario.name
+
+    def curves(self) -> pd.DataFrame:
+        """P(outcome by day) with 95% Wilson intervals, per outcome."""
+        return frames.outcome_curves(self.scenario, self.layout, self.table)
+
+    def summary(self) -> pd.DataFrame:
+        """Per outcome: probability by the horizon, interval, timing quantiles."""
+        return frames.outcome_summary(self.scenario, self.table)
+
+    def headline(self) -> pd.Series:
+        return self.summary().iloc[0]
+
+    def levels(self) -> pd.DataFrame:
+        return frames.level_distribution(self.scenario, self.layout, self.table)
+
+    def monthly(self) -> pd.DataFrame:
+        return frames.monthly_counts(self.scenario, self.layout, self.table)
+
+    def observed(self) -> pd.DataFrame:
+        return frames.observed_vs_simulated(self.scenario, self.layout, self.table)
+
+    def rows(self) -> pd.DataFrame:
+        """One row per replication."""
+        return frames.replication_rows(self.scenario, self.table)
+
+    def plot_probability(
+        self, outcomes: Sequence[str] | None = None, ax: Axes | None = None
+    ) -> Axes:
+        return charts.probability_chart(self.curves(), self.title, outcomes, ax=ax)
+
+    def plot_levels(self, ax: Axes | None = None) -> Axes:
+        return charts.level_chart(
+            self.levels(), self.scenario.ladder, self.title, self.replications, ax=ax
+        )
+
+    def plot_monthly(self, event: str | None = None, ax: Axes | None = None) -> Axes:
+        """Monthly counts of one event type (default: the first with observations)."""
+        chosen = event or next(iter(self.scenario.observed), next(iter(self.scenario.events)))
+        return charts.monthly_chart(
+            self.monthly(), self.observed(), chosen, self.replications, ax=ax
+        )
+
+    def plot_time_to_outcome(self, ax: Axes | None = None) -> Axes:
+        return charts.time_to_outcome_chart(
+            frames.first_times(self.scenario, self.table),
+            self.summary(),
+            pd.Timestamp(self.scenario.start_date),
+            self.title,
+            ax=ax,
+        )
+
+
+def run(
+    scenario: Scenario,
+    seed: int = 0,
+    reps: int | Sequence[int] = 1000,
+    workers: int = 1,
+    precision: float | None = None,
+    progress: Progress | None = None,
+    overrides: dict[str, str] | None = None,
+) -> RunResult:
+    """Run a Monte Carlo experiment.
+
+    Args:
+        scenario: a validated scenario (`load_scenario`).
+        seed: the run's seed; replication i uses (seed, i).
+        reps: how many replications (or which indices).
+        workers: processes; results are identical for any number.
+        precision: if given, add replications until the headline probability's
+            95% interval is within +-precision (`reps` is then the first batch).
+    """
+    indices = range(reps) if isinstance(reps, int) else reps
+    started = time.perf_counter()
+    if precision is not None:
+        first = len(indices)
+        table = run_adaptive(scenario, seed, precision, workers, first=first, progress=progress)
+    else:
+        table = run_table(scenario, seed, indices, workers, progress=progress)
+    return RunResult(
+        scenario,
+        seed,
+        table,
+        workers,
+        time.perf_counter() - started,
+        precision,
+        dict(overrides or {}),
+    )
