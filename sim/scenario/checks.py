@@ -12,7 +12,6 @@ from collections.abc import Iterator
 import numpy as np
 
 from sim.errors import Problem
-from sim.evidence import EvidenceLibrary, project_root
 from sim.scenario.schema import Scenario, Sourced
 from sim.scenario.yamlmap import Located
 
@@ -30,7 +29,8 @@ def check_scenario(s: Scenario, doc: Located, display: str) -> list[Problem]:
     def need(kind: str, ids: object, value: str, path: str) -> None:
         if value not in ids:  # type: ignore[operator]
             known = ", ".join(sorted(ids)) or "none"  # type: ignore[call-overload]
-            add(path, f"a {kind} id (one of: {known})", f"'{value}'")
+            article = "an" if kind[0] in "aeiou" else "a"
+            add(path, f"{article} {kind} id (one of: {known})", f"'{value}'")
 
     if len(set(s.ladder)) != levels:
         add("ladder", "distinct rung names", "a repeated name")
@@ -140,6 +140,11 @@ def sourced_parts(s: Scenario) -> Iterator[tuple[str, Sourced]]:
 
 
 def _check_sources(s: Scenario, doc: Located, display: str) -> list[Problem]:
+    # Imported here: sim.evidence imports sim.scenario.yamlmap, whose package
+    # imports this module, so a top-level import is circular when sim.evidence
+    # is imported first.
+    from sim.evidence import EvidenceLibrary, project_root
+
     library = EvidenceLibrary(project_root(s.origin))
     problems = []
     for path, part in sourced_parts(s):
