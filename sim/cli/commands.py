@@ -1,108 +1,28 @@
-"""The `escsim` command line: parse, call the library, print, set the exit code.
-
-Exit codes: 0 success; 1 a computation that did not succeed (e.g. calibration
-that did not converge); 2 bad input, with every problem printed as
-`file:line: path: expected X, found Y` and nothing written.
-"""
+"""Commands that run and inspect one scenario: run, validate, trace, sources."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from sim.errors import ScenarioError, UsageError
-
-app = typer.Typer(
-    name="escsim",
-    help="Estimate how likely a regional conflict is to spill over into a country trying to "
-    "stay out of it: scenario files in, spillover probabilities with honest error bars out.\n\n"
-    "Start with:  escsim run scenarios/iraq_2024_israel_threat.yaml",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
+from sim.cli.common import (
+    ForceOpt,
+    ScenarioArg,
+    SeedOpt,
+    SetOpt,
+    app,
+    err,
+    guarded,
+    load,
+    out,
+    outcome_table,
+    print_warnings,
+    progress_bar,
 )
-out = Console()
-err = Console(stderr=True)
-T = TypeVar("T")
-
-ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
-SeedOpt = Annotated[int, typer.Option(help="Seed; replication i uses (seed, i).", min=0)]
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set",
-        help="Override a value by dotted path, e.g. --set streams.drone_attack_israel.rate=0.3"
-        " (repeatable).",
-        show_default=False,
-    ),
-]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing results folder.")]
-
-
-def guarded(action: Callable[[], T]) -> T:
-    """Run `action`; turn input problems into messages and exit code 2."""
-    try:
-        return action()
-    except ScenarioError as exc:
-        err.print(f"[bold red]error:[/] {len(exc.problems)} problem(s)", highlight=False)
-        for problem in exc.problems:
-            err.print(str(problem), highlight=False, markup=False)
-        raise typer.Exit(2) from None
-    except UsageError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from None
-
-
-def load(path: Path, assignments: list[str] | None):
-    from sim.scenario import load_scenario, parse_assignments
-
-    overrides = parse_assignments(assignments or [])
-    return load_scenario(path, overrides), overrides
-
-
-@contextlib.contextmanager
-def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Callable[[int], None] | None]:
-    if not enabled:
-        yield None
-        return
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda done: bar.advance(task, done)
-
-
-def print_warnings(warnings: list[str]) -> None:
-    for warning in warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
-
-
-def outcome_table(summary, title: str) -> Table:
-    table = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
-    for column in ("outcome", "probability", "95% interval", "median date", "happened"):
-        table.add_column(column, justify="left" if column == "outcome" else "right")
-    for row in summary.itertuples():
-        table.add_row(
-            row.label,
-            f"{row.probability:.3f}",
-            f"[{row.lower:.3f}, {row.upper:.3f}]",
-            row.median_date,
-            f"{row.happened:,} / {row.replications:,}",
-        )
-    return table
+from sim.errors import ScenarioError, UsageError
 
 
 @app.command()
@@ -285,5 +205,50 @@ def trace(
     guarded(action)
 
 
-def main() -> None:
-    app()
+
+
+@app.command()
+def sources(
+    scenario: ScenarioArg,
+    csv: Annotated[Path | None, typer.Option(help="Also write the table as CSV here.")] = None,
+    set_: SetOpt = None,
+) -> None:
+    """Print the evidence table: for each sourced part, its values, the fact,
+    its grade and quote, and the document; then the assumptions."""
+    from sim.sources import evidence_table
+
+    def action() -> None:
+        s, _ = load(scenario, set_)
+        table = evidence_table(s)
+        evidence = table[table["kind"] == "evidence"]
+        assumptions = table[table["kind"] == "assumption"]
+        from rich.table import Table
+
+        shown = Table(title=f"Evidence behind {s.name}", title_justify="left", show_lines=True,
+                      header_style="bold")
+        for column in ("path", "values", "fact (grade)", "quote", "document"):
+            shown.add_column(column, overflow="fold")
+        for row in evidence.to_dict(orient="records"):
+            shown.add_row(row["path"], row["values"], f"{row['source'].split('#')[1]} "
+                          f"({row['grade']}): {row['fact']}", f"“{row['quote']}”", row["document"])
+        out.print(shown)
+        listed = Table(title="Assumptions (no document gives these numbers)", title_justify="left",
+                       show_lines=True, header_style="bold")
+        for column in ("path", "values", "reasoning"):
+            listed.add_column(column, overflow="fold")
+        for row in assumptions.to_dict(orient="records"):
+            listed.add_row(row["path"], row["values"], row["fact"])
+        out.print(listed)
+        cited = set(evidence["path"])
+        bare = sorted(set(table["path"]) - cited)
+        out.print(f"{len(cited)} part(s) cite evidence; {len(bare)} rest on assumptions only"
+                  + (f": {', '.join(bare)}" if bare else ""), highlight=False)
+        if csv is not None:
+            from sim import io
+
+            if csv.exists():
+                raise UsageError(f"{csv} already exists; choose another path")
+            io.write_table(table, csv)
+            out.print(f"wrote {csv}", highlight=False)
+
+    guarded(action)
