@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import Problem, ScenarioError
+from sim.scenario.fields import format_path
 from sim.scenario.yamlmap import read_yaml
 
 Grade = Literal["reported", "claimed by a party", "anonymous official", "analysis"]
@@ -95,7 +96,7 @@ class EvidenceLibrary:
                     self._files[relative] = f"an unreadable evidence file ({exc.problems[0]})"
                 except ValidationError as exc:
                     first = exc.errors()[0]
-                    where = ".".join(map(str, first["loc"]))
+                    where = format_path(first["loc"])
                     self._files[relative] = f"an invalid evidence file ({where}: {first['msg']})"
         return self._files[relative]
 
@@ -119,8 +120,8 @@ def load_evidence_file(path: Path) -> EvidenceFile:
         raise ScenarioError(
             Problem(
                 str(path),
-                doc.where(".".join(map(str, e["loc"])), str(path))[1],
-                ".".join(map(str, e["loc"])),
+                doc.where(format_path(e["loc"]), str(path))[1],
+                format_path(e["loc"]),
                 e["msg"],
                 repr(e.get("input"))[:60],
             )

@@ -124,6 +124,20 @@ def monthly_counts(s: Scenario, layout: Layout, table: RunTable) -> pd.DataFrame
 def observed_vs_simulated(s: Scenario, layout: Layout, table: RunTable) -> pd.DataFrame:
     """Each documented window beside the simulated count in the same window,
     with the share of replications at or above the documented count."""
+    columns = [
+        "event",
+        "label",
+        "from_day",
+        "to_day",
+        "from_date",
+        "to_date",
+        "observed",
+        "sim_median",
+        "sim_p05",
+        "sim_p95",
+        "sim_mean",
+        "share_at_or_above_observed",
+    ]
     rows = []
     for w, (event, lo, hi, observed) in enumerate(layout.windows):
         sim = table.window_counts[:, w].astype(float)
@@ -144,7 +158,7 @@ def observed_vs_simulated(s: Scenario, layout: Layout, table: RunTable) -> pd.Da
                 "share_at_or_above_observed": float(np.mean(sim >= observed)),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def replication_rows(s: Scenario, table: RunTable) -> pd.DataFrame:

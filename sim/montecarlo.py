@@ -12,7 +12,7 @@ import math
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,6 +115,12 @@ def _worker_chunk(seed: int, reps: Sequence[int]) -> RunTable:
     return run_chunk(_worker_model, seed, reps)
 
 
+def scenario_chunk(scenario: Scenario, seed: int, reps: Sequence[int]) -> RunTable:
+    """A chunk for an executor shared by many scenarios (sweeps, calibration,
+    Dask): the scenario travels with the task and is compiled there."""
+    return run_chunk(compile_model(scenario), seed, reps)
+
+
 def chunked(reps: Sequence[int], workers: int, chunk: int | None = None) -> list[list[int]]:
     """Split replication indices into ordered chunks of at least MIN_CHUNK
     (about four per worker, for balance)."""
@@ -141,12 +147,18 @@ def run_table(
     workers: int = 1,
     chunk: int | None = None,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> RunTable:
-    """Simulate replications `reps` of `seed`; the same table for any `workers`/`chunk`."""
+    """Simulate replications `reps` of `seed`; the same table for any `workers`,
+    `chunk` or `executor` (a process pool or a Dask client's executor that the
+    caller keeps alive across many runs; `workers` then only sets chunk sizes)."""
     reps = list(reps)
     if not reps:
         raise ValueError("no replications to run")
     chunks = chunked(reps, workers, chunk)
+    if executor is not None:
+        futures = [executor.submit(scenario_chunk, scenario, seed, part) for part in chunks]
+        return RunTable.concat(_collect(futures, chunks, progress))
     if workers <= 1 or len(chunks) == 1:
         model = compile_model(scenario)
         parts = []
@@ -162,12 +174,24 @@ def run_table(
         initargs=(scenario,),
     ) as pool:
         futures = [pool.submit(_worker_chunk, seed, part) for part in chunks]
-        parts = []
-        for future, part in zip(futures, chunks, strict=True):
-            parts.append(future.result())
-            if progress:
-                progress(len(part))
-    return RunTable.concat(parts)
+        return RunTable.concat(_collect(futures, chunks, progress))
+
+
+def _collect(
+    futures: Sequence[Future[RunTable]], chunks: Sequence[Sequence[int]], progress: Progress | None
+) -> list[RunTable]:
+    """Results in chunk order (so rows are in replication order)."""
+    parts = []
+    for future, part in zip(futures, chunks, strict=True):
+        parts.append(future.result())
+        if progress:
+            progress(len(part))
+    return parts
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool for many scenarios (tasks carry their scenario): `scenario_chunk`."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=pool_context())
 
 
 def headline_half_width(table: RunTable, scenario: Scenario) -> float:

@@ -93,8 +93,7 @@ def _write_charts(result: RunResult, out: Path, formats: Sequence[str]) -> list[
     fig, ax = charts.figure()
     result.plot_time_to_outcome(ax=ax)
     written += charts.save_figure(fig, out / "time_to_outcome", formats)
-    monthly_events = list(result.scenario.observed) or list(result.scenario.events)[:1]
-    for event in monthly_events:
+    for event in result.monthly_events():
         fig, ax = charts.figure()
         result.plot_monthly(event, ax=ax)
         written += charts.save_figure(fig, out / f"monthly_{event}", formats)

@@ -78,11 +78,19 @@ class RunResult:
         )
 
     def plot_monthly(self, event: str | None = None, ax: Axes | None = None) -> Axes:
-        """Monthly counts of one event type (default: the first with observations)."""
-        chosen = event or next(iter(self.scenario.observed), next(iter(self.scenario.events)))
+        """Monthly counts of one event type (default: see `monthly_events`)."""
+        chosen = event or self.monthly_events()[0]
         return charts.monthly_chart(
             self.monthly(), self.observed(), chosen, self.replications, ax=ax
         )
+
+    def monthly_events(self) -> list[str]:
+        """Event types worth a monthly chart: those with documented counts, or
+        else the most frequent one."""
+        if self.scenario.observed:
+            return list(self.scenario.observed)
+        busiest = int(self.table.counts.mean(axis=0).argmax())
+        return [list(self.scenario.events)[busiest]]
 
     def plot_time_to_outcome(self, ax: Axes | None = None) -> Axes:
         return charts.time_to_outcome_chart(

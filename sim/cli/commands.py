@@ -74,7 +74,7 @@ def run(
         folder = out_dir or Path("results") / s.name
         io.check_target(folder, force)
         warnings = scenario_warnings(s)
-        print_warnings(warnings)
+        print_warnings([f"{scenario}: {w}" for w in warnings])
         with progress_bar(reps, f"{s.name}", progress and sys.stderr.isatty()) as tick:
             result = run_experiment(s, seed, reps, workers, precision, tick, overrides)
         extra = _evidence_tables(s)
@@ -133,7 +133,7 @@ def validate(
             for problem in exc.problems:
                 err.print(str(problem), highlight=False, markup=False)
             continue
-        print_warnings(scenario_warnings(s))
+        print_warnings([f"{path}: {w}" for w in scenario_warnings(s)])
         out.print(
             f"{path}: ok ({len(s.events)} event types, {len(s.streams)} streams, "
             f"{len(s.rules)} rules, {len(s.outcomes)} outcomes)",
@@ -205,8 +205,6 @@ def trace(
     guarded(action)
 
 
-
-
 @app.command()
 def sources(
     scenario: ScenarioArg,
@@ -224,16 +222,29 @@ def sources(
         assumptions = table[table["kind"] == "assumption"]
         from rich.table import Table
 
-        shown = Table(title=f"Evidence behind {s.name}", title_justify="left", show_lines=True,
-                      header_style="bold")
+        shown = Table(
+            title=f"Evidence behind {s.name}",
+            title_justify="left",
+            show_lines=True,
+            header_style="bold",
+        )
         for column in ("path", "values", "fact (grade)", "quote", "document"):
             shown.add_column(column, overflow="fold")
         for row in evidence.to_dict(orient="records"):
-            shown.add_row(row["path"], row["values"], f"{row['source'].split('#')[1]} "
-                          f"({row['grade']}): {row['fact']}", f"“{row['quote']}”", row["document"])
+            shown.add_row(
+                row["path"],
+                row["values"],
+                f"{row['source'].split('#')[1]} ({row['grade']}): {row['fact']}",
+                f"“{row['quote']}”",
+                row["document"],
+            )
         out.print(shown)
-        listed = Table(title="Assumptions (no document gives these numbers)", title_justify="left",
-                       show_lines=True, header_style="bold")
+        listed = Table(
+            title="Assumptions (no document gives these numbers)",
+            title_justify="left",
+            show_lines=True,
+            header_style="bold",
+        )
         for column in ("path", "values", "reasoning"):
             listed.add_column(column, overflow="fold")
         for row in assumptions.to_dict(orient="records"):
@@ -241,8 +252,11 @@ def sources(
         out.print(listed)
         cited = set(evidence["path"])
         bare = sorted(set(table["path"]) - cited)
-        out.print(f"{len(cited)} part(s) cite evidence; {len(bare)} rest on assumptions only"
-                  + (f": {', '.join(bare)}" if bare else ""), highlight=False)
+        out.print(
+            f"{len(cited)} part(s) cite evidence; {len(bare)} rest on assumptions only"
+            + (f": {', '.join(bare)}" if bare else ""),
+            highlight=False,
+        )
         if csv is not None:
             from sim import io
 

@@ -104,8 +104,6 @@ def outcome_table(summary, title: str) -> Table:
     return table
 
 
-
-
 def write_frame_table(frame, title: str, columns: dict[str, str]) -> Table:
     """A rich table of selected frame columns (column -> header)."""
     table = Table(title=title, title_justify="left", show_edge=False, header_style="bold")

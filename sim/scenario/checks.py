@@ -61,12 +61,6 @@ def check_scenario(s: Scenario, doc: Located, display: str) -> list[Problem]:
                 )
             else:
                 need("event", s.events, source, f"{base}.excited_by.{source}")
-        if stream.active is not None and stream.active.from_day >= s.horizon_days:
-            add(
-                f"{base}.active.from_day",
-                f"a day before the horizon ({s.horizon_days:g})",
-                f"{stream.active.from_day:g}",
-            )
     for ident, rule in s.rules.items():
         base = f"rules.{ident}"
         need("actor", s.actors, rule.actor, f"{base}.actor")
@@ -201,6 +195,11 @@ def scenario_warnings(s: Scenario) -> list[str]:
                 "be explosive (rule cooldowns and max_pending, and streams' max_events, bound it)"
             )
     for ident, stream in s.streams.items():
+        if stream.active is not None and stream.active.from_day >= s.horizon_days:
+            warnings.append(
+                f"streams.{ident} becomes active on day {stream.active.from_day:g}, "
+                f"after the horizon ({s.horizon_days:g}): it never fires"
+            )
         if stream.rate == 0 and not stream.excited_by and stream.self_excitation is None:
             warnings.append(f"streams.{ident} has rate 0 and nothing excites it: it never fires")
     return warnings

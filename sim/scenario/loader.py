@@ -230,8 +230,10 @@ def _translate(error: dict[str, Any], doc: Located, display: str) -> Problem:
             else "an id: letters, digits, '_' or '-', starting with a letter or '_'"
         )
         return Problem(file, line, path, expected, describe(value))
-    if kind in ("too_short", "too_long"):
-        return Problem(file, line, path, error["msg"].lower(), describe(value))
+    if kind == "too_short":
+        return Problem(file, line, path, f"at least {ctx['min_length']} item(s)", describe(value))
+    if kind == "too_long":
+        return Problem(file, line, path, f"at most {ctx['max_length']} item(s)", describe(value))
     return Problem(file, line, path, error["msg"], describe(value))
 
 
@@ -240,13 +242,59 @@ def validate_document(doc: Located, display: str, origin: Path | None) -> Scenar
     try:
         scenario = Scenario.model_validate(doc.data)
     except ValidationError as exc:
-        problems = [_translate(dict(e), doc, display) for e in exc.errors()]
+        errors = _written_union_members([dict(e) for e in exc.errors()], doc.data)
+        problems = [_translate(e, doc, display) for e in errors]
         raise ScenarioError(_unique(problems)) from None
     scenario.attach_origin(origin)
     problems = check_scenario(scenario, doc, display)
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def _is_sequence_member(key: object) -> bool:
+    return isinstance(key, str) and key.startswith(("tuple[", "list["))
+
+
+def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
+    for key in loc:
+        if isinstance(data, dict):
+            data = data.get(key)
+        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
+            data = data[key]
+        else:
+            return None
+    return data
+
+
+def _written_union_members(errors: list[dict[str, Any]], data: Any) -> list[dict[str, Any]]:
+    """Errors for a value that may be one item or a list of them (`source`,
+    `count`, `total`) as the user wrote it.
+
+    Pydantic reports such a value against every member of the union, naming the
+    member in `loc` ('Count', 'tuple[Count, ...]', 'constrained-str'). Keep only
+    the errors of the member the value was written as (a list or not), with the
+    member's name dropped, so the path is the file's and no problem is spurious.
+    """
+    unions = {
+        tuple(e["loc"][:i])
+        for e in errors
+        for i, key in enumerate(e["loc"])
+        if _is_sequence_member(key)
+    }
+    kept = []
+    for error in errors:
+        loc = tuple(error["loc"])
+        inside = [u for u in unions if len(loc) > len(u) and loc[: len(u)] == u]
+        if not inside:
+            kept.append(error)
+            continue
+        union = max(inside, key=len)
+        written_as_list = isinstance(_value_at(data, union), list)
+        if _is_sequence_member(loc[len(union)]) != written_as_list:
+            continue
+        kept.append({**error, "loc": union + loc[len(union) + 1 :]})
+    return kept
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

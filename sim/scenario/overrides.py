@@ -84,6 +84,16 @@ def _assign(data: dict[str, Any], path: str, value: Any) -> Problem | None:
     )
 
 
+def _with_lists(value: Any) -> Any:
+    """The dumped scenario with its tuples as lists, so `then[0].emit` or
+    `on[1]` can be assigned like in the file."""
+    if isinstance(value, dict):
+        return {key: _with_lists(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_with_lists(item) for item in value]
+    return value
+
+
 def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
     """A new validated scenario with values replaced by dotted path.
 
@@ -92,7 +102,7 @@ def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario
     """
     from sim.scenario.loader import validate_document
 
-    data = scenario.model_dump(by_alias=True, exclude_unset=True)
+    data = _with_lists(scenario.model_dump(by_alias=True, exclude_unset=True))
     problems = []
     for path, raw in overrides.items():
         value = parse_value(raw) if isinstance(raw, str) else raw

@@ -63,8 +63,17 @@ class Located:
             probe = probe[:cut] if cut > 0 else ""
 
 
-def _walk(node: yaml.Node, path: str, file: str, out: Located, problems: list[Problem]) -> None:
-    out.lines[path] = (file, node.start_mark.line + 1)
+def _walk(
+    node: yaml.Node,
+    path: str,
+    file: str,
+    out: Located,
+    problems: list[Problem],
+    line: int | None = None,
+) -> None:
+    # A mapping's value is located at its key's line: for a block value
+    # (`delay:` then indented lines) that is the line naming the path.
+    out.lines[path] = (file, line if line is not None else node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[Any] = set()
         for key_node, value_node in node.value:
@@ -80,7 +89,9 @@ def _walk(node: yaml.Node, path: str, file: str, out: Located, problems: list[Pr
                     )
                 )
             seen.add(key)
-            _walk(value_node, join_path(path, key), file, out, problems)
+            _walk(
+                value_node, join_path(path, key), file, out, problems, key_node.start_mark.line + 1
+            )
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, join_path(path, index), file, out, problems)

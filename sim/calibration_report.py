@@ -1,0 +1,115 @@
+"""Calibration outputs: the calibrated scenario file (which `extends` the
+original and records the fit), the fit table and the charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from sim import charts, io
+from sim.calibrate import CalibrationResult
+from sim.scenario.fields import parse_path
+
+
+def fit_table(result: CalibrationResult) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "path": result.paths,
+            "start": [p.start for p in result.params],
+            "estimate": result.estimates,
+            "lower_95": [lo for lo, _ in result.intervals],
+            "upper_95": [hi for _, hi in result.intervals],
+        }
+    )
+
+
+def fit_note(result: CalibrationResult) -> str:
+    parts = [
+        f"{p}={v:.4g} [95% profile {lo:.3g}, {hi:.3g}]"
+        for p, v, (lo, hi) in zip(result.paths, result.estimates, result.intervals, strict=True)
+    ]
+    state = "converged" if result.converged else f"NOT CONVERGED ({result.message})"
+    windows = len(result.windows)
+    return (
+        f"Calibrated by escsim calibrate on {dt.date.today()}: {'; '.join(parts)}. "
+        f"Simulated maximum likelihood, {result.likelihood} count likelihood over "
+        f"{windows} observed window(s), {result.reps} replications per candidate with common "
+        f"random numbers (seed {result.seed}); log-likelihood {result.loglik_start:.2f} "
+        f"at the start, {result.loglik_fit:.2f} at the fit; {state}."
+    )
+
+
+def calibrated_document(result: CalibrationResult, target: Path) -> str:
+    """YAML text of a scenario that extends the original with the fitted values."""
+    origin = result.scenario.origin
+    if origin is None:
+        raise ValueError("the scenario has no file to extend")
+    s = result.scenario
+    doc: dict[str, Any] = {
+        "extends": os.path.relpath(origin, target.parent),
+        "name": f"{s.name}-calibrated",
+    }
+    observed_sources = sorted(
+        {ref for windows in s.observed.values() for obs in windows for ref in obs.sources}
+    )
+    note = fit_note(result)
+    for path, value in zip(result.paths, result.estimates, strict=True):
+        loc = parse_path(path)
+        section, ident = str(loc[0]), str(loc[1])
+        part = doc.setdefault(section, {}).setdefault(ident, {})
+        cursor = part
+        for key in loc[2:-1]:
+            cursor = cursor.setdefault(key, {})
+        cursor[loc[-1]] = float(f"{value:.6g}")
+        original = getattr(s, section)[ident]
+        cited = list(dict.fromkeys([*original.sources, *observed_sources]))
+        if cited:
+            part["source"] = cited
+        part["assumption"] = note + (
+            f" Before fitting: {original.assumption.strip()}" if original.assumption else ""
+        )
+    header = (
+        f"# Calibrated variant of {os.path.relpath(origin, target.parent)}.\n"
+        f"# {note}\n# Regenerate with: escsim calibrate {os.path.relpath(origin)} "
+        f"--fit {','.join(result.paths)} --reps {result.reps} --seed {result.seed}\n"
+    )
+    return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+
+
+def write_calibration(
+    result: CalibrationResult, scenario_file: Path, charts_folder: Path, force: bool
+) -> list[Path]:
+    """Write the calibrated scenario and a folder with the fit table and charts."""
+    if scenario_file.exists() and not force:
+        raise io.UsageError(f"{scenario_file} already exists; choose another --out or --force")
+    text = calibrated_document(result, scenario_file)
+    with io.staged_folder(charts_folder, force) as out:
+        io.write_table(fit_table(result), out / "fit.csv")
+        io.write_table(result.windows, out / "windows.csv")
+        io.write_table(result.profile, out / "profile.csv")
+        fig, ax = charts.figure()
+        charts.calibration_chart(result.windows, f"Calibration of {result.scenario.name}", ax=ax)
+        charts.save_figure(fig, out / "observed_vs_fitted")
+        if not result.profile.empty:
+            fig = charts.Figure(figsize=(5 * len(result.paths), 3.8), layout="constrained")
+            for i, (path, estimate, interval) in enumerate(
+                zip(result.paths, result.estimates, result.intervals, strict=True)
+            ):
+                charts.profile_chart(
+                    result.profile,
+                    path,
+                    estimate,
+                    interval,
+                    ax=fig.add_subplot(1, len(result.paths), i + 1),
+                )
+            charts.save_figure(fig, out / "profiles")
+        (out / "calibrated.yaml").write_text(text, encoding="utf-8")
+    tmp = scenario_file.with_name(f".{scenario_file.name}.partial")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, scenario_file)
+    return [scenario_file, charts_folder]

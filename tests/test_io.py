@@ -1,0 +1,167 @@
+"""Results folders are complete or absent, never half-written or silently replaced;
+and what a run records about itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim import io
+from sim.errors import UsageError
+from sim.scenario import load_scenario, with_overrides
+from tests.conftest import files_under
+
+
+class Boom(Exception):
+    pass
+
+
+def test_staged_folder_appears_only_when_the_block_succeeds(tmp_path):
+    target = tmp_path / "results" / "run"
+    with io.staged_folder(target, force=False) as staging:
+        assert staging != target
+        assert staging.parent == target.parent
+        assert not target.exists()
+        (staging / "a.txt").write_text("done")
+    assert (target / "a.txt").read_text() == "done"
+    assert files_under(tmp_path / "results") == {"run", "run/a.txt"}  # no staging left
+
+
+def test_staged_folder_leaves_nothing_when_the_block_raises(tmp_path):
+    target = tmp_path / "run"
+    with pytest.raises(Boom), io.staged_folder(target, force=False) as staging:
+        (staging / "half.txt").write_text("partial")
+        raise Boom
+    assert not target.exists()
+    assert files_under(tmp_path) == set()  # no hidden partial folder either
+
+
+def test_staged_folder_leaves_nothing_on_keyboard_interrupt(tmp_path):
+    target = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt), io.staged_folder(target, force=False) as staging:
+        (staging / "half.txt").write_text("partial")
+        raise KeyboardInterrupt
+    assert files_under(tmp_path) == set()
+
+
+def test_failed_replacement_keeps_the_existing_folder(tmp_path):
+    target = tmp_path / "run"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    with pytest.raises(Boom), io.staged_folder(target, force=True) as staging:
+        (staging / "new.txt").write_text("new")
+        raise Boom
+    assert files_under(tmp_path) == {"run", "run/old.txt"}
+
+
+def test_existing_folder_is_refused_without_force(tmp_path):
+    target = tmp_path / "run"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    ran = False
+    with (
+        pytest.raises(UsageError, match=r"already exists.*--force"),
+        io.staged_folder(target, False),
+    ):
+        ran = True
+    assert not ran, "the block must not run when the folder exists"
+    assert files_under(tmp_path) == {"run", "run/old.txt"}
+    assert (target / "old.txt").read_text() == "old"
+
+
+def test_existing_folder_is_replaced_with_force(tmp_path):
+    target = tmp_path / "run"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    with io.staged_folder(target, force=True) as staging:
+        (staging / "new.txt").write_text("new")
+    assert files_under(tmp_path) == {"run", "run/new.txt"}
+
+
+def test_check_target(tmp_path):
+    io.check_target(tmp_path / "absent", force=False)
+    io.check_target(tmp_path, force=True)
+    with pytest.raises(UsageError, match="already exists"):
+        io.check_target(tmp_path, force=False)
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(UsageError, match="is not a folder"):
+        io.check_target(a_file, force=True)
+
+
+def test_write_json_handles_numpy_dates_and_paths(tmp_path):
+    path = tmp_path / "x.json"
+    io.write_json(
+        path,
+        {
+            "n": np.int64(3),
+            "x": np.float32(0.5),
+            "day": dt.date(2024, 1, 2),
+            "when": pd.Timestamp("2024-01-02 03:04"),
+            "where": tmp_path,
+        },
+    )
+    assert json.loads(path.read_text()) == {
+        "n": 3,
+        "x": 0.5,
+        "day": "2024-01-02",
+        "when": "2024-01-02T03:04:00",
+        "where": str(tmp_path),
+    }
+    with pytest.raises(TypeError, match="cannot write object"):
+        io.write_json(path, {"x": object()})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug in sim/io.py write_json: NaN in a float or np.float64 (a float subclass) "
+    "never reaches _json_default, so it is written as the non-JSON token NaN, not null",
+)
+@pytest.mark.parametrize("nan", [float("nan"), np.float64("nan")])
+def test_write_json_writes_nan_as_null(tmp_path, nan):
+    path = tmp_path / "x.json"
+    io.write_json(path, {"nan": nan})
+    assert "NaN" not in path.read_text()
+    assert json.loads(path.read_text()) == {"nan": None}
+
+
+def test_write_table_by_suffix(tmp_path):
+    frame = pd.DataFrame({"a": [1, 2], "b": [0.5, 1 / 3]})
+    io.write_table(frame, tmp_path / "t.parquet")
+    io.write_table(frame, tmp_path / "t.csv")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), frame)
+    assert (tmp_path / "t.csv").read_text().splitlines() == ["a,b", "1,0.5", "2,0.333333"]
+
+
+def test_resolved_scenario_hash(write_scenario, project):
+    s = load_scenario(write_scenario())
+    same = load_scenario(write_scenario(name="copy.yaml"))
+    changed = with_overrides(s, {"streams.attack.rate": "0.6"})
+    assert len(io.scenario_sha256(s)) == 64
+    assert io.scenario_sha256(s) == io.scenario_sha256(same)
+    assert io.scenario_sha256(s) != io.scenario_sha256(changed)
+
+
+def test_written_scenario_reloads_to_the_same_scenario(write_scenario, project):
+    s = load_scenario(write_scenario())
+    io.write_scenario(s, project / "resolved.yaml")
+    text = (project / "resolved.yaml").read_text()
+    assert yaml.safe_load(text)["rules"]["respond"]["cooldown_days"] == 0  # defaults included
+    again = load_scenario(project / "resolved.yaml")
+    assert io.scenario_sha256(again) == io.scenario_sha256(s)
+
+
+def test_manifest(write_scenario):
+    s = load_scenario(write_scenario())
+    m = io.manifest(s, seed=7, replications=10)
+    assert m["seed"] == 7 and m["replications"] == 10
+    assert m["scenario"]["name"] == "mini"
+    assert m["scenario"]["resolved_sha256"] == io.scenario_sha256(s)
+    assert len(m["scenario"]["file_sha256"]) == 64
+    for package in ("python", "numpy", "simpy", "scipy", "pandas", "pydantic"):
+        assert m["versions"][package] not in ("", "not installed")
