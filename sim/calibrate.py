@@ -33,6 +33,9 @@ from sim.scenario.schema import Scenario
 
 Likelihood = Literal["negbin", "poisson"]
 CHI2_95 = float(stats.chi2.ppf(0.95, 1))
+IMPOSSIBLE = 1e12
+"""Objective value for candidates outside the contract (finite, so the
+simplex arithmetic stays defined)."""
 UNIT_INTERVAL = ("probability", "self_excitation.branching")
 
 
@@ -182,10 +185,14 @@ class Objective:
         try:
             values = self.natural(z)
         except OverflowError:
-            return math.inf
+            return IMPOSSIBLE
         if any(not math.isfinite(v) or v <= 0 for v in values):
-            return math.inf
-        return -self.loglik(values)
+            return IMPOSSIBLE
+        try:
+            return -self.loglik(values)
+        except ScenarioError:
+            # Outside the contract (e.g. own branching rounded up to 1): impossible.
+            return IMPOSSIBLE
 
 
 @dataclass(frozen=True)
@@ -239,7 +246,7 @@ def _maximise(
         lambda x: objective.negative(full(x)),
         start,
         method="Nelder-Mead",
-        options={"initial_simplex": simplex, "xatol": 2e-3, "fatol": 1e-3, "maxfev": max_evals},
+        options={"initial_simplex": simplex, "xatol": 1e-2, "fatol": 1e-2, "maxfev": max_evals},
     )
     return full(res.x), -float(res.fun), bool(res.success), str(res.message)
 
@@ -261,7 +268,7 @@ def _profile(
             z_i = float(z_hat[index]) + direction * step * k
             z_opt, ll, _, _ = _maximise(objective, z_start, {index: z_i}, max_evals)
             z_start = z_opt
-            if not math.isfinite(ll):
+            if not math.isfinite(ll) or ll <= -IMPOSSIBLE / 2:
                 break
             points.append((p.natural(z_i), ll))
             deviance = max(2 * (best - ll), 0.0)
@@ -326,7 +333,7 @@ def calibrate(
     points: list[dict[str, float | str]] = []
     if profile:
         for i, p in enumerate(params):
-            interval, profile_points = _profile(objective, z_hat, best, i, 40 * len(params))
+            interval, profile_points = _profile(objective, z_hat, best, i, 25 * len(params))
             intervals.append(interval)
             points += [{"path": p.path, "value": v, "loglik": ll} for v, ll in profile_points]
     else:

@@ -22,8 +22,7 @@ from sim.scenario import load_scenario
 TRUE_RATE, TRUE_BRANCHING = 0.5, 0.4
 
 
-def write_scenario(folder: Path, rate: float, branching: float,
-                   observed: list[int] | None) -> Path:
+def write_scenario(folder: Path, rate: float, branching: float, observed: list[int] | None) -> Path:
     months = [dt.date(2024, m, 1) for m in range(1, 8)]
     doc = {
         "name": "recovery",
@@ -32,16 +31,27 @@ def write_scenario(folder: Path, rate: float, branching: float,
         "actors": {"a": {"name": "A", "kind": "armed_faction"}},
         "ladder": ["calm", "active"],
         "events": {"attack": {"actor": "a", "rung": 1}},
-        "streams": {"attack": {"rate": rate, "self_excitation": {"branching": branching,
-                                                                  "decay_days": 2.0},
-                               "assumption": "start values for the recovery test"}},
+        "streams": {
+            "attack": {
+                "rate": rate,
+                "self_excitation": {"branching": branching, "decay_days": 2.0},
+                "assumption": "start values for the recovery test",
+            }
+        },
         "outcomes": {"any": {"level_at_least": 1}},
     }
     if observed is not None:
-        doc["observed"] = {"attack": [
-            {"from": str(months[i]), "to": str(months[i + 1] - dt.timedelta(days=1)),
-             "count": c, "assumption": "simulated from known parameters"}
-            for i, c in enumerate(observed)]}
+        doc["observed"] = {
+            "attack": [
+                {
+                    "from": str(months[i]),
+                    "to": str(months[i + 1] - dt.timedelta(days=1)),
+                    "count": c,
+                    "assumption": "simulated from known parameters",
+                }
+                for i, c in enumerate(observed)
+            ]
+        }
     path = folder / "recovery.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
@@ -101,7 +111,7 @@ def test_a_window_the_model_never_fills_is_unlikely_not_impossible():
 
 
 def test_calibrated_file_extends_the_original_and_records_the_fit(recovery, tmp_path):
-    s, result = recovery
+    _s, result = recovery
     target = tmp_path / "fitted.yaml"
     write_calibration(result, target, tmp_path / "charts", force=False)
     fitted = load_scenario(target)
@@ -123,21 +133,37 @@ def test_fit_paths_must_name_numeric_stream_or_rule_parameters(recovery):
 def test_cli_refuses_a_non_numeric_fit_and_writes_nothing(recovery, tmp_path, monkeypatch):
     s, _ = recovery
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["calibrate", str(s.origin), "--fit", "name",
-                                      "--out", str(tmp_path / "x.yaml")])
+    result = CliRunner().invoke(
+        app, ["calibrate", str(s.origin), "--fit", "name", "--out", str(tmp_path / "x.yaml")]
+    )
     assert result.exit_code == 2
     assert "expected a numeric parameter" in result.output
     assert not (tmp_path / "x.yaml").exists() and not (tmp_path / "results").exists()
 
 
-def test_cli_reports_non_convergence_keeps_the_best_point_and_exits_1(recovery, tmp_path,
-                                                                       monkeypatch):
+def test_cli_reports_non_convergence_keeps_the_best_point_and_exits_1(
+    recovery, tmp_path, monkeypatch
+):
     s, _ = recovery
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "best.yaml"
-    result = CliRunner().invoke(app, ["calibrate", str(s.origin), "--fit",
-                                      "streams.attack.rate", "--reps", "40", "--max-evals", "3",
-                                      "--workers", "1", "--out", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "calibrate",
+            str(s.origin),
+            "--fit",
+            "streams.attack.rate",
+            "--reps",
+            "40",
+            "--max-evals",
+            "3",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 1
     assert "did not converge" in result.output
     assert "NOT CONVERGED" in out.read_text()

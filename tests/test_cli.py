@@ -24,10 +24,12 @@ from tests.conftest import (
     REPO,
     SCENARIOS,
     Bad,
+    dump,
     files_under,
     flat,
     line_of,
     problems_of,
+    tweaked,
 )
 
 RUN = ["--reps", "50", "--workers", "1", "--no-progress"]
@@ -89,12 +91,6 @@ def test_multiple_problems_are_all_printed(write_scenario, project):
         assert f": {path}: expected " in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in sim/cli/common.py guarded() and sim/cli/commands.py validate: problems are "
-    "printed through a rich Console that wraps at the terminal width (80 columns when not a "
-    "terminal), so a long `file:line: path: expected X, found Y` is split over two lines",
-)
 @pytest.mark.parametrize("command", ["run", "validate"])
 def test_each_problem_is_printed_on_one_line(command, write_scenario, project):
     file = write_scenario({"streams.attack.rat": 0.3})  # a message of about 130 characters
@@ -120,6 +116,18 @@ def test_file_that_is_not_a_scenario(command, text, expected, write_scenario, pr
     before = files_under(project)
     message = assert_refused(invoke(*command_args(command, file.name)), project, before)
     assert expected in message
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_duplicate_keys(command, write_scenario, project):
+    text = dump(tweaked()).replace("    rate: 0.5\n", "    rate: 0.5\n    rate: 0.7\n")
+    file = write_scenario(text=text)
+    before = files_under(project)
+    message = assert_refused(invoke(*command_args(command, file.name)), project, before)
+    line = line_of(file, "rate: 0.7")
+    assert f"scenario.yaml:{line}: streams.attack.rate: expected each key once, found a " in (
+        message
+    )
 
 
 @pytest.mark.parametrize("command", ["run", "validate", "trace"])
@@ -308,12 +316,6 @@ def test_run_records_overrides(write_scenario, project):
     assert manifest["scenario"]["resolved_sha256"] == io.scenario_sha256(s)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a scenario without `observed` windows crashes `run` with KeyError 'event' "
-    "(sim/frames.py observed_vs_simulated returns a DataFrame without columns, which "
-    "sim/charts.py monthly_chart indexes by 'event'), with a traceback and exit code 1",
-)
 def test_run_reference_poisson(project):
     result = invoke("run", POISSON, "--reps", 200, "--workers", 1, "--out", "out")
     assert result.exit_code == 0, result.output

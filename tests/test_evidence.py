@@ -10,6 +10,7 @@ import pytest
 from sim.errors import ScenarioError
 from sim.evidence import Citation, EvidenceLibrary, load_evidence_file, project_root
 from sim.scenario import load_scenario
+from sim.scenario.checks import sourced_parts
 from tests.conftest import EVIDENCE, EVIDENCE_REF, REPO, SCENARIOS, SEEDS
 
 # The original articles live beside the repository, not in it.
@@ -66,9 +67,10 @@ def test_every_scenario_loads_and_its_sources_resolve(path):
     s = load_scenario(path)
     library = EvidenceLibrary(project_root(s.origin))
     assert project_root(s.origin) == REPO
-    for part in [*s.streams.values(), *s.rules.values()]:
+    for path, part in sourced_parts(s):
+        assert part.sources or (part.assumption and part.assumption.strip()), path
         for ref in part.sources:
-            assert isinstance(library.resolve(ref), Citation), ref
+            assert isinstance(library.resolve(ref), Citation), f"{path}: {ref}"
 
 
 def test_flagship_scenario_cites_evidence():

@@ -117,11 +117,6 @@ def test_write_json_handles_numpy_dates_and_paths(tmp_path):
         io.write_json(path, {"x": object()})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in sim/io.py write_json: NaN in a float or np.float64 (a float subclass) "
-    "never reaches _json_default, so it is written as the non-JSON token NaN, not null",
-)
 @pytest.mark.parametrize("nan", [float("nan"), np.float64("nan")])
 def test_write_json_writes_nan_as_null(tmp_path, nan):
     path = tmp_path / "x.json"

@@ -12,7 +12,7 @@ from tests.engine.helpers import one_off, scenario
 def test_component_keys_are_stable_across_processes():
     # blake2b, not Python's salted hash(): the same id gives the same key anywhere.
     # Pinned: changing it would silently change every published result.
-    assert component_key("stream:attack") == 0x6b5645587092265c
+    assert component_key("stream:attack") == 0x6B5645587092265C
     assert component_key("stream:attack") != component_key("stream:strike")
 
 
@@ -38,8 +38,15 @@ def test_common_random_numbers_a_shared_stream_is_identical_across_scenarios():
     # Adds a rule and a second stream that never touch `attack`.
     richer = scenario(
         streams={**base, "big": one_off(50)},
-        rules={"r": {"actor": "b", "on": ["attack"], "probability": 0.5,
-                     "then": [{"emit": "strike"}], "assumption": "test"}},
+        rules={
+            "r": {
+                "actor": "b",
+                "on": ["attack"],
+                "probability": 0.5,
+                "then": [{"emit": "strike"}],
+                "assumption": "test",
+            }
+        },
     )
     for rep in range(20):
         a = simulate(plain, seed=7, rep=rep)
@@ -48,9 +55,17 @@ def test_common_random_numbers_a_shared_stream_is_identical_across_scenarios():
 
 
 def test_a_trace_does_not_change_the_replication():
-    s = scenario(streams={"attack": {"rate": 1, "self_excitation": {"branching": 0.5,
-                                                                      "decay_days": 2},
-                                     "assumption": "test"}})
+    s = scenario(
+        streams={
+            "attack": {
+                "rate": 1,
+                "self_excitation": {"branching": 0.5, "decay_days": 2},
+                "assumption": "test",
+            }
+        }
+    )
     for rep in range(10):
-        assert (simulate(s, 3, rep).event_times_days
-                == simulate(s, 3, rep, keep_log=True).event_times_days)
+        assert (
+            simulate(s, 3, rep).event_times_days
+            == simulate(s, 3, rep, keep_log=True).event_times_days
+        )

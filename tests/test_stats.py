@@ -47,7 +47,7 @@ def test_probability_by_day_is_a_monotone_cdf(first):
     days = np.array([np.nan if d is None else d for d in first])
     grid = np.arange(0, 101, 5.0)
     p = probability_by_day(days, grid)
-    assert np.all(np.diff(p) >= 0) and 0 <= p[0] and p[-1] <= 1
+    assert np.all(np.diff(p) >= 0) and p[0] >= 0 and p[-1] <= 1
     assert p[-1] == pytest.approx(np.mean(~np.isnan(days)))
 
 

@@ -163,8 +163,9 @@ def offspring_matrix(s: Scenario) -> tuple[list[str], np.ndarray]:
     """Expected direct offspring between event types (row: parent, column: child).
 
     Streams contribute their branching ratios; a rule contributes its
-    probability for each `emit` (an upper bound: conditions, cooldowns and
-    caps only lower it).
+    probability for each `emit` (an upper bound: conditions and caps only
+    lower it). Rules with a cooldown are left out: they emit at most once per
+    cooldown, a bounded rate that cannot make the process explode.
     """
     names = list(s.events)
     index = {name: i for i, name in enumerate(names)}
@@ -175,6 +176,8 @@ def offspring_matrix(s: Scenario) -> tuple[list[str], np.ndarray]:
         for source, kernel in stream.excited_by.items():
             g[index[source], index[ident]] += kernel.branching
     for rule in s.rules.values():
+        if rule.cooldown_days > 0:
+            continue
         for on in rule.on:
             for action in rule.then:
                 if action.emit is not None:
@@ -192,7 +195,7 @@ def scenario_warnings(s: Scenario) -> list[str]:
             warnings.append(
                 f"the matrix of expected direct offspring between event types has largest "
                 f"eigenvalue {radius:.2f} >= 1: feedback through rules and cross-excitation may "
-                "be explosive (rule cooldowns and max_pending, and streams' max_events, bound it)"
+                "be explosive (a stream's max_events or a rule's cooldown_days bounds it)"
             )
     for ident, stream in s.streams.items():
         if stream.active is not None and stream.active.from_day >= s.horizon_days:

@@ -15,7 +15,10 @@ def scenario(**parts: Any) -> Scenario:
         "name": "test",
         "start_date": "2024-01-01",
         "horizon_days": 100,
-        "actors": {"a": {"name": "A", "kind": "armed_faction"}, "b": {"name": "B", "kind": "state"}},
+        "actors": {
+            "a": {"name": "A", "kind": "armed_faction"},
+            "b": {"name": "B", "kind": "state"},
+        },
         "ladder": ["calm", "low", "mid", "high"],
         "events": {
             "attack": {"actor": "a", "target": "b", "rung": 1},

@@ -6,6 +6,8 @@ triggers, fixed delays), so the expected log is written down by hand.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from sim.engine import simulate
@@ -63,15 +65,19 @@ def test_same_instant_events_are_handled_in_scheduling_order():
 
 def test_cooldown_blocks_triggers_and_due_responses():
     s = scenario(
-        streams={"attack": {"rate": 50, "active": {"from_day": 0, "to_day": 20},
-                            "assumption": "test"}},
-        rules={"r": rule("attack", [{"emit": "strike"}], delay={"dist": "fixed", "days": 1},
-                         cooldown_days=7)},
+        streams={
+            "attack": {"rate": 50, "active": {"from_day": 0, "to_day": 20}, "assumption": "test"}
+        },
+        rules={
+            "r": rule(
+                "attack", [{"emit": "strike"}], delay={"dist": "fixed", "days": 1}, cooldown_days=7
+            )
+        },
     )
     rep = simulate(s, seed=3, rep=0, keep_log=True)
     strikes = [o.time_days for o in rep.log if o.event == "strike"]
     assert len(strikes) >= 2
-    gaps = [b - a for a, b in zip(strikes, strikes[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(strikes)]
     assert min(gaps) >= 7
     # With 50 attacks a day, the first strike follows the first attack by exactly 1 day.
     first_attack = rep.event_times_days["attack"][0]
@@ -80,10 +86,14 @@ def test_cooldown_blocks_triggers_and_due_responses():
 
 def test_max_pending_bounds_scheduled_responses():
     s = scenario(
-        streams={"attack": {"rate": 100, "active": {"from_day": 0, "to_day": 1},
-                            "assumption": "test"}},
-        rules={"r": rule("attack", [{"emit": "strike"}], delay={"dist": "fixed", "days": 10},
-                         max_pending=3)},
+        streams={
+            "attack": {"rate": 100, "active": {"from_day": 0, "to_day": 1}, "assumption": "test"}
+        },
+        rules={
+            "r": rule(
+                "attack", [{"emit": "strike"}], delay={"dist": "fixed", "days": 10}, max_pending=3
+            )
+        },
     )
     rep = simulate(s, seed=2, rep=0)
     assert rep.counts["attack"] > 50
@@ -96,11 +106,19 @@ def test_recheck_drops_a_response_whose_condition_no_longer_holds():
         ladder_decay_days=2,
         streams={"attack": one_off(1)},
         rules={
-            "needs_level": rule("attack", [{"emit": "big"}], delay={"dist": "fixed", "days": 5},
-                                **{"if": {"level_at_least": 1}}, recheck=True),
-            "without_recheck": rule("attack", [{"emit": "strike"}],
-                                    delay={"dist": "fixed", "days": 5},
-                                    **{"if": {"level_at_least": 1}}),
+            "needs_level": rule(
+                "attack",
+                [{"emit": "big"}],
+                delay={"dist": "fixed", "days": 5},
+                **{"if": {"level_at_least": 1}},
+                recheck=True,
+            ),
+            "without_recheck": rule(
+                "attack",
+                [{"emit": "strike"}],
+                delay={"dist": "fixed", "days": 5},
+                **{"if": {"level_at_least": 1}},
+            ),
         },
     )
     rep = simulate(s, seed=1, rep=0, keep_log=True)
@@ -110,8 +128,11 @@ def test_recheck_drops_a_response_whose_condition_no_longer_holds():
 
 
 def test_ladder_raises_and_decays_one_rung_per_quiet_period():
-    s = scenario(ladder_decay_days=10, streams={"big": one_off(5)},
-                 outcomes={"high": {"level_at_least": 3}, "any": {"level_at_least": 1}})
+    s = scenario(
+        ladder_decay_days=10,
+        streams={"big": one_off(5)},
+        outcomes={"high": {"level_at_least": 3}, "any": {"level_at_least": 1}},
+    )
     rep = simulate(s, seed=1, rep=0)
     t0 = rep.event_times_days["big"][0]
     times = [t for t, _ in rep.level_changes]
@@ -165,8 +186,11 @@ def test_cross_excitation_wakes_a_silent_stream():
     s = scenario(
         streams={
             "attack": one_off(20),
-            "strike": {"rate": 0, "excited_by": {"attack": {"branching": 5, "decay_days": 1}},
-                       "assumption": "test"},
+            "strike": {
+                "rate": 0,
+                "excited_by": {"attack": {"branching": 5, "decay_days": 1}},
+                "assumption": "test",
+            },
         },
     )
     reps = [simulate(s, seed=9, rep=i, keep_log=True) for i in range(50)]
@@ -179,8 +203,11 @@ def test_cross_excitation_wakes_a_silent_stream():
 
 
 def test_active_window_bounds_a_stream():
-    s = scenario(streams={"attack": {"rate": 5, "active": {"from_day": 30, "to_day": 40},
-                                     "assumption": "test"}})
+    s = scenario(
+        streams={
+            "attack": {"rate": 5, "active": {"from_day": 30, "to_day": 40}, "assumption": "test"}
+        }
+    )
     rep = simulate(s, seed=1, rep=0)
     times = rep.event_times_days["attack"]
     assert times and min(times) >= 30 and max(times) < 40

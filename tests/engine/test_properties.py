@@ -33,23 +33,32 @@ def scenarios(draw):
         },
         rules={
             "respond": {
-                "actor": "b", "on": ["attack"], "probability": draw(probabilities),
+                "actor": "b",
+                "on": ["attack"],
+                "probability": draw(probabilities),
                 "delay": {"dist": "gamma", "mean": draw(st.floats(0.1, 5)), "cv": 0.7},
                 "cooldown_days": draw(st.floats(0, 5)),
-                "then": [{"emit": "strike"}], "assumption": "test",
+                "then": [{"emit": "strike"}],
+                "assumption": "test",
             },
             "escalate": {
-                "actor": "b", "on": ["strike"],
+                "actor": "b",
+                "on": ["strike"],
                 "if": {"count": {"event": "strike", "within_days": 10, "at_least": 2}},
                 "probability": draw(probabilities),
                 "delay": {"dist": "lognormal", "median": 1, "sigma": 0.5},
-                "then": [{"emit": "big"}, {"scale": {"stream": "attack", "factor": 0.5,
-                                                     "days": 5}}],
+                "then": [
+                    {"emit": "big"},
+                    {"scale": {"stream": "attack", "factor": 0.5, "days": 5}},
+                ],
                 "assumption": "test",
             },
         },
-        outcomes={"mid": {"level_at_least": 2}, "big": {"event": "big"},
-                  "three_attacks": {"event": "attack", "count_at_least": 3}},
+        outcomes={
+            "mid": {"level_at_least": 2},
+            "big": {"event": "big"},
+            "three_attacks": {"event": "attack", "count_at_least": 3},
+        },
     )
 
 
@@ -59,13 +68,13 @@ def test_invariants_hold_for_any_parameters(s, seed, rep):
     r = simulate(s, seed, rep, keep_log=True)
     levels = len(s.ladder)
     assert all(0 <= lv < levels for _, lv in r.level_changes)
-    assert all(a[0] <= b[0] for a, b in zip(r.level_changes, r.level_changes[1:]))
+    assert all(a[0] <= b[0] for a, b in zip(r.level_changes, r.level_changes[1:], strict=False))
     assert r.max_level == max(lv for _, lv in r.level_changes)
     for event, times in r.event_times_days.items():
         assert r.counts[event] == len(times)
         assert list(times) == sorted(times)
         assert all(0 <= t < s.horizon_days for t in times)
-    for outcome, day in r.outcome_days.items():
+    for _outcome, day in r.outcome_days.items():
         if day is not None:
             assert 0 <= day < s.horizon_days
     if r.outcome_days["big"] is not None:

@@ -69,8 +69,13 @@ def test_hawkes_closed_form_agrees_with_the_mean_intensity_ode():
     # The mean intensity m(t) = E[lambda(t)] solves m' = (mu - (1-n) m)/d with
     # m(0) = mu (no parents yet); E[N(0, T)] is its integral.
     mu, n, d, horizon = 0.2, 0.6, 4.0, 50.0
-    sol = integrate.solve_ivp(lambda t, y: [(mu - (1 - n) * y[0]) / d, y[0]], (0, horizon),
-                              [mu, 0.0], rtol=1e-10, atol=1e-12)
+    sol = integrate.solve_ivp(
+        lambda t, y: [(mu - (1 - n) * y[0]) / d, y[0]],
+        (0, horizon),
+        [mu, 0.0],
+        rtol=1e-10,
+        atol=1e-12,
+    )
     assert sol.y[1, -1] == pytest.approx(expected_count_subcritical(mu, n, d, horizon), rel=1e-7)
 
 

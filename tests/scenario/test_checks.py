@@ -215,7 +215,6 @@ def test_warning_when_feedback_is_explosive(write_scenario):
             {
                 "rules.respond.probability": 1.0,
                 "streams.attack.excited_by.strike.branching": 2.0,
-                "rules.respond.cooldown_days": 5,
             }
         )
     )
