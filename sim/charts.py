@@ -350,3 +350,79 @@ def profile_chart(
     ax.set_ylabel("profile deviance")
     ax.legend(fontsize=8, frameon=False)
     return ax
+
+
+def comparison_chart(curves: pd.DataFrame, outcome: str, ax: Axes | None = None) -> Axes:
+    """One outcome's probability curve per scenario, with pointwise bands."""
+    ax = new_axes(ax)
+    f = curves[curves["outcome"] == outcome]
+    for i, (scenario, g) in enumerate(f.groupby("scenario", sort=False)):
+        colour = PALETTE[i % len(PALETTE)]
+        ax.fill_between(g["date"], g["lower"], g["upper"], color=colour, alpha=0.18, linewidth=0)
+        last = g.iloc[-1]
+        ax.plot(
+            g["date"],
+            g["probability"],
+            color=colour,
+            linewidth=2,
+            label=f"{scenario}: {last['probability']:.2f} [{last['lower']:.2f}, "
+            f"{last['upper']:.2f}]",
+        )
+    n = int(f["replications"].iloc[0])
+    style(
+        ax,
+        f"{f['label'].iloc[0]}: scenarios compared",
+        f"{n:,} paired replications each (common random numbers); {BAND_NOTE}",
+    )
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("probability it has happened")
+    date_axis(ax)
+    ax.legend(loc="upper left", fontsize=9, frameon=False)
+    return ax
+
+
+def difference_chart(differences: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Forest plot: each scenario-minus-baseline difference with its paired
+    and unpaired 95% intervals."""
+    rows = differences.reset_index(drop=True)
+    ax = new_axes(ax, size=(9, 0.55 * len(rows) + 1.8))
+    y = np.arange(len(rows))[::-1]
+    ax.errorbar(
+        rows["difference"],
+        y + 0.12,
+        xerr=[
+            rows["difference"] - rows["unpaired_lower"],
+            rows["unpaired_upper"] - rows["difference"],
+        ],
+        fmt="o",
+        color=PALETTE[6],
+        alpha=0.55,
+        capsize=3,
+        label="unpaired 95% interval",
+    )
+    ax.errorbar(
+        rows["difference"],
+        y - 0.12,
+        xerr=[rows["difference"] - rows["paired_lower"], rows["paired_upper"] - rows["difference"]],
+        fmt="o",
+        color=PALETTE[1],
+        capsize=3,
+        label="paired 95% interval (common random numbers)",
+    )
+    ax.axvline(0, color="#888888", linewidth=1)
+    ax.set_yticks(
+        y,
+        [
+            f"{r['scenario']} - {r['baseline']}\n{r['label']}"
+            for r in rows.to_dict(orient="records")
+        ],
+        fontsize=8,
+    )
+    style(
+        ax,
+        "Difference in probability by the horizon",
+        f"{int(rows['replications'].iloc[0]):,} replications per scenario",
+    )
+    ax.set_xlabel("difference in probability (scenario minus baseline)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8, frameon=False)
+    return ax

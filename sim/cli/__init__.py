@@ -6,7 +6,7 @@ that did not converge); 2 bad input, with every problem printed as
 registers its commands on the one typer app.
 """
 
-from sim.cli import calibrate, commands  # noqa: F401  (registers commands)
+from sim.cli import calibrate, commands, experiments  # noqa: F401  (registers commands)
 from sim.cli.common import app
 
 
