@@ -51,7 +51,22 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.sweep.spec import load_sweep
     from sim.trace import trace
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "calibrate",
+    "compare",
+    "evidence_table",
+    "load_scenario",
+    "load_sweep",
+    "parse_variants",
+    "run",
+    "run_sweep",
+    "simulate",
+    "trace",
+    "with_overrides",
+]
 
 
 def __getattr__(name: str) -> Any:
