@@ -8,6 +8,8 @@ that did not converge); 2 bad input, with every problem printed as
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -29,9 +31,12 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-# soft_wrap: a message is one line however narrow the terminal, so it can be grepped.
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# soft_wrap: a message is one line however narrow the terminal, so it can be
+# grepped. Piped output (logs, CI) gets 120 columns rather than rich's 80, unless
+# COLUMNS says otherwise, so tables stay readable.
+_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
+out = Console(soft_wrap=True, width=_WIDTH)
+err = Console(stderr=True, soft_wrap=True, width=_WIDTH)
 T = TypeVar("T")
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
