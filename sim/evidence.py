@@ -127,3 +127,18 @@ def load_evidence_file(path: Path) -> EvidenceFile:
             )
             for e in exc.errors()
         ) from None
+
+
+def normalised(text: str) -> str:
+    """Whitespace folded, so a quote matches across the article's line breaks."""
+    return " ".join(text.split())
+
+
+def missing_quotes(evidence: EvidenceFile, documents: Path) -> list[str]:
+    """Ids of facts whose quote does not occur verbatim in the original article
+    (kept in `documents`, outside the repository)."""
+    original = documents / evidence.document
+    if not original.is_file():
+        return [fact.id for fact in evidence.facts]
+    text = normalised(original.read_text(encoding="utf-8"))
+    return [fact.id for fact in evidence.facts if normalised(fact.quote) not in text]

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from sim.errors import ScenarioError
-from sim.evidence import Citation, EvidenceLibrary, load_evidence_file, project_root
+from sim.evidence import (
+    Citation,
+    EvidenceLibrary,
+    load_evidence_file,
+    missing_quotes,
+    project_root,
+)
 from sim.scenario import load_scenario
 from sim.scenario.checks import sourced_parts
 from tests.conftest import EVIDENCE, EVIDENCE_REF, REPO, SCENARIOS, SEEDS
@@ -19,10 +25,6 @@ MAX_QUOTE_WORDS = 40
 
 EVIDENCE_FILES = sorted(SEEDS.glob("*.yaml"))
 SCENARIO_FILES = sorted(SCENARIOS.rglob("*.yaml"))
-
-
-def normalised(text: str) -> str:
-    return " ".join(text.split())
 
 
 def test_there_are_evidence_files_and_scenarios():
@@ -54,11 +56,22 @@ def test_quotes_are_verbatim_in_the_original(path):
     if not ORIGINALS.is_dir():
         pytest.skip(f"the original articles are not here ({ORIGINALS} is absent)")
     evidence = load_evidence_file(path)
-    original = ORIGINALS / evidence.document
-    assert original.is_file(), f"{path.name} names {evidence.document}, absent from {ORIGINALS}"
-    text = normalised(original.read_text(encoding="utf-8"))
-    missing = [fact.id for fact in evidence.facts if normalised(fact.quote) not in text]
+    assert (ORIGINALS / evidence.document).is_file(), f"{evidence.document} is not in {ORIGINALS}"
+    missing = missing_quotes(evidence, ORIGINALS)
     assert not missing, f"{path.name}: quotes not found verbatim in {evidence.document}: {missing}"
+
+
+def test_a_quote_missing_from_its_document_is_detected(tmp_path):
+    (tmp_path / "article.txt").write_text("The factions launched six\ndrones in August.")
+    evidence_file = tmp_path / "e.yaml"
+    evidence_file.write_text(
+        "document: article.txt\ntitle: t\noutlet: o\npublished: 2024-01-01\nfacts:\n"
+        "  - {id: real, summary: s, grade: reported, quote: launched six drones}\n"
+        "  - {id: invented, summary: s, grade: reported, quote: launched sixty drones}\n"
+    )
+    evidence = load_evidence_file(evidence_file)
+    assert missing_quotes(evidence, tmp_path) == ["invented"]
+    assert missing_quotes(evidence, tmp_path / "elsewhere") == ["real", "invented"]
 
 
 @pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: str(p.relative_to(SCENARIOS)))

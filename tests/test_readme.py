@@ -42,8 +42,9 @@ def test_the_readme_has_commands_to_check():
 def test_readme_command_runs(command, workdir):
     line = command + LIGHTER.get(command.split()[1], "")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(["bash", "-c", line], cwd=workdir, env=env, capture_output=True,
-                          text=True, timeout=600)
+    done = subprocess.run(
+        ["bash", "-c", line], cwd=workdir, env=env, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
 
