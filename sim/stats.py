@@ -23,7 +23,10 @@ def wilson_interval(
     denom = 1 + z**2 / m
     centre = (p + z**2 / (2 * m)) / denom
     half = z * np.sqrt(p * (1 - p) / m + z**2 / (4 * m**2)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    # Exact at the edges (rounding would otherwise leave 1e-18 or 1 - 1e-16).
+    lower = np.where(k <= 0, 0.0, np.clip(centre - half, 0, 1))
+    upper = np.where(k >= m, 1.0, np.clip(centre + half, 0, 1))
+    return lower, upper
 
 
 def probability_by_day(first_days: np.ndarray, day_grid: np.ndarray) -> np.ndarray:

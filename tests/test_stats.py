@@ -54,3 +54,9 @@ def test_probability_by_day_is_a_monotone_cdf(first):
 def test_paired_difference_of_identical_outcomes_is_exactly_zero():
     a = np.array([1, 0, 1, 1, 0])
     assert paired_difference(a, a) == (0.0, 0.0, 0.0)
+
+
+def test_wilson_is_exact_at_zero_and_all():
+    lo, hi = wilson_interval(np.array([0, 60]), np.array([60, 60]))
+    assert lo[0] == 0.0 and hi[1] == 1.0
+    assert hi[0] < 1 and lo[1] > 0
