@@ -67,7 +67,7 @@ def calibrate(
     from sim.calibrate import fit_parameters as fit_parameters_of
     from sim.calibration_report import fit_table, write_calibration
     from sim.cli.common import write_frame_table
-    from sim.montecarlo import process_pool
+    from sim.distributed import executor_for
 
     def action() -> bool:
         if likelihood not in ("negbin", "poisson"):
@@ -81,18 +81,7 @@ def calibrate(
             raise UsageError(f"{target} already exists; choose another --out or pass --force")
         io.check_target(folder, force)
         err.print(f"fitting {', '.join(paths)} with {reps} replications per candidate ...")
-        if workers > 1:
-            with process_pool(workers) as pool:
-                result = fit_parameters(
-                    s,
-                    paths,
-                    reps,
-                    seed,
-                    likelihood,  # type: ignore[arg-type]
-                    max_evals,
-                    executor=pool,
-                )
-        else:
+        with executor_for(workers) as executor:
             result = fit_parameters(
                 s,
                 paths,
@@ -100,6 +89,7 @@ def calibrate(
                 seed,
                 likelihood,  # type: ignore[arg-type]
                 max_evals,
+                executor=executor,
             )
         out.print(
             write_frame_table(
