@@ -1,11 +1,12 @@
 """Everything a user copies from the README runs: each `escsim` line of its
-bash blocks (in a scratch folder that sees the repository's scenarios, seeds
-and sweeps) and its Python block."""
+bash blocks (in a scratch folder holding copies of the repository's scenarios,
+seeds and sweeps) and its Python block."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,8 +29,9 @@ LIGHTER = {"calibrate": " --reps 40"}
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("readme")
+    # Copies, not links: commands such as calibrate write beside the scenario.
     for name in ("scenarios", "seeds", "sweeps"):
-        (folder / name).symlink_to(ROOT / name)
+        shutil.copytree(ROOT / name, folder / name)
     return folder
 
 
