@@ -345,7 +345,8 @@ def profile_chart(
     ax.axhline(3.841, color=PALETTE[1], linestyle="--", linewidth=1, label="95% cut-off (3.84)")
     ax.axvline(estimate, color=PALETTE[6], linewidth=1, label=f"estimate {estimate:.3g}")
     lo, hi = interval
-    style(ax, path, f"95% profile interval [{lo:.3g}, {hi:.3g}]")
+    part, _, name = path.partition(".")[2].partition(".")
+    style(ax, name, f"{part}; 95% profile interval [{lo:.3g}, {hi:.3g}]")
     ax.set_xlabel("value")
     ax.set_ylabel("profile deviance")
     ax.legend(fontsize=8, frameon=False)
