@@ -112,7 +112,10 @@ def parse_variants(base: Scenario, specs: Sequence[str]) -> list[tuple[str, Scen
         name, colon, assignments = spec.partition(":")
         if not colon or not name.strip() or "=" not in assignments:
             raise UsageError(f"--variant expects NAME:PATH=VALUE[,PATH=VALUE...], got {spec!r}")
-        changes = dict(a.split("=", 1) for a in assignments.split(",") if a.strip())
+        pairs = [a.split("=", 1) for a in assignments.split(",") if a.strip()]
+        if any(len(pair) != 2 or not pair[0].strip() for pair in pairs):
+            raise UsageError(f"--variant expects NAME:PATH=VALUE[,PATH=VALUE...], got {spec!r}")
+        changes = dict(pairs)
         out.append(
             (name.strip(), with_overrides(base, {k.strip(): v.strip() for k, v in changes.items()}))
         )
@@ -141,10 +144,7 @@ def align(
             f"horizons differ ({', '.join(f'{n}: {s.horizon_days:g}' for n, s in named)}"
             f" days); compared on the common horizon of {common:g} days"
         )
-        named = [
-            (n, with_overrides(s, {"horizon_days": common}) if s.horizon_days != common else s)
-            for n, s in named
-        ]
+        named = [(n, _truncated(s, common) if s.horizon_days != common else s) for n, s in named]
     shared = [o for o in named[0][1].outcomes if all(o in s.outcomes for _, s in named)]
     dropped = sorted({o for _, s in named for o in s.outcomes} - set(shared))
     if not shared:
@@ -152,6 +152,25 @@ def align(
     if dropped:
         notes.append(f"outcomes not in every scenario are left out: {', '.join(dropped)}")
     return list(named), shared, notes
+
+
+def _truncated(s: Scenario, horizon: float) -> Scenario:
+    """`s` ending at `horizon`, without the observed windows that no longer fit
+    (they are only drawn beside simulated counts, never compared)."""
+    changes: dict[str, object] = {"horizon_days": horizon}
+    if any(s.day_of(w.to) + 1 > horizon for ws in s.observed.values() for w in ws):
+        changes["observed"] = {
+            ident: kept
+            for ident, ws in s.observed.items()
+            if (
+                kept := [
+                    w.model_dump(by_alias=True, exclude_unset=True)
+                    for w in ws
+                    if s.day_of(w.to) + 1 <= horizon
+                ]
+            )
+        }
+    return with_overrides(s, changes)
 
 
 def compare(

@@ -71,3 +71,12 @@ def executor_for(
             yield pool
     else:
         yield None
+
+
+def executor_name(workers: int, dask: str | None = None, scheduler: str | None = None) -> str:
+    """How a run was executed, for manifests."""
+    if scheduler:
+        return f"dask scheduler {scheduler}"
+    if dask:
+        return f"dask local cluster, {workers} workers"
+    return f"process pool, {workers} workers" if workers > 1 else "serial"

@@ -161,36 +161,32 @@ def sweep(
     Writes sweep.parquet (one row per point: parameters, each outcome's
     probability with its 95% interval, mean counts), charts, Sobol indices
     (sobol design) and scenario-discovery boxes."""
+    import contextlib
     import sys
-    import time
+    from collections.abc import Callable
 
     from sim.cli.common import progress_bar
-    from sim.distributed import executor_for
-    from sim.sweep.report import finalise
-    from sim.sweep.runner import collect, prepare_folder, run_points
+    from sim.sweep.api import run_sweep
     from sim.sweep.spec import load_sweep
 
     def action() -> None:
         spec = load_sweep(sweep_file)
         folder = out_dir or Path("results") / spec.name
-        started = time.perf_counter()
-        with executor_for(workers, dask, scheduler) as executor:
-            done = prepare_folder(spec, folder, resume, force)
-            remaining = len(spec.points) - len(done)
-            err.print(
-                f"{spec.name}: {len(spec.points)} points x {spec.spec.replications} "
-                f"replications ({len(done)} already done)",
-                highlight=False,
-            )
-            with progress_bar(remaining, "points", progress and sys.stderr.isatty()) as tick:
-                run_points(
-                    spec, folder, executor, workers, done, (lambda _i: tick(1)) if tick else None
+        with contextlib.ExitStack() as stack:
+
+            def on_start(done: int, total: int) -> Callable[[int], None] | None:
+                err.print(
+                    f"{spec.name}: {total} points x {spec.spec.replications} "
+                    f"replications ({done} already done)",
+                    highlight=False,
                 )
-        table = collect(folder)
-        name = scheduler or (
-            "dask-local" if dask else f"process-pool-{workers}" if workers > 1 else "serial"
-        )
-        analyses = finalise(spec, folder, table, time.perf_counter() - started, name)
+                tick = stack.enter_context(
+                    progress_bar(total - done, "points", progress and sys.stderr.isatty())
+                )
+                return (lambda _index: tick(1)) if tick else None
+
+            result = run_sweep(spec, folder, workers, resume, force, dask, scheduler, on_start)
+        table, analyses = result.table, result.analyses
         headline = spec.outcomes[0]
         ranked = table.sort_values(f"p_{headline}")
         shown = {p: p for p in spec.paths} | {
@@ -225,9 +221,16 @@ def sweep(
                 )
             )
         else:
+            reached = int((table[f"p_{headline}"] >= spec.spec.threshold).sum())
+            why = (
+                "no point reaches it"
+                if reached == 0
+                else "every point reaches it"
+                if reached == len(table)
+                else f"{reached} of {len(table)} points reach it, too few to form a box"
+            )
             out.print(
-                f"No box: P({headline}) is on one side of {spec.spec.threshold:g} at every point.",
-                highlight=False,
+                f"No box for P({headline}) >= {spec.spec.threshold:g}: {why}.", highlight=False
             )
         out.print(
             f"wrote {folder}/: sweep.parquet, sweep.png, discovery.csv"

@@ -237,7 +237,9 @@ def _translate(error: dict[str, Any], doc: Located, display: str) -> Problem:
     return Problem(file, line, path, error["msg"], describe(value))
 
 
-def validate_document(doc: Located, display: str, origin: Path | None) -> Scenario:
+def validate_document(
+    doc: Located, display: str, origin: Path | None, check_sources: bool = True
+) -> Scenario:
     """Schema validation then whole-file checks; all problems at once."""
     try:
         scenario = Scenario.model_validate(doc.data)
@@ -246,7 +248,7 @@ def validate_document(doc: Located, display: str, origin: Path | None) -> Scenar
         problems = [_translate(e, doc, display) for e in errors]
         raise ScenarioError(_unique(problems)) from None
     scenario.attach_origin(origin)
-    problems = check_scenario(scenario, doc, display)
+    problems = check_scenario(scenario, doc, display, check_sources)
     if problems:
         raise ScenarioError(problems)
     return scenario

@@ -109,6 +109,8 @@ def discover(
         walk(t.children_right[node], right_low, highs)
 
     walk(0, x.min(axis=0), x.max(axis=0))
+    if not rows:  # no leaf predicts "reaches" (e.g. too few points to split)
+        return pd.DataFrame(columns=columns)
     boxes = pd.DataFrame(rows).sort_values(
         ["density", "coverage"], ascending=False, ignore_index=True
     )

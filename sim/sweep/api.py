@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.distributed import executor_for
+from sim.distributed import executor_for, executor_name
 from sim.sweep import analysis
 from sim.sweep import charts as sweep_charts
 from sim.sweep.report import finalise
@@ -24,6 +25,8 @@ class SweepResult:
     folder: Path
     table: pd.DataFrame
     """One row per point: parameters, probabilities with 95% intervals, mean counts."""
+    analyses: dict[str, pd.DataFrame]
+    """As written beside the table: 'discovery' always, 'sensitivity' for sobol designs."""
 
     def sensitivity(self) -> pd.DataFrame:
         """Sobol indices (sobol designs only)."""
@@ -49,20 +52,23 @@ def run_sweep(
     force: bool = False,
     dask: str | None = None,
     scheduler: str | None = None,
+    on_start: Callable[[int, int], Callable[[int], None] | None] | None = None,
 ) -> SweepResult:
-    """Run (or resume) a sweep into `folder` and return its table and analyses."""
+    """Run (or resume) a sweep into `folder` and return its table and analyses.
+
+    `on_start(done, total)` is told how many points were already done before
+    the run and may return a function called with each point index finished
+    (the CLI's progress bar).
+    """
     spec = sweep if isinstance(sweep, Sweep) else load_sweep(Path(sweep))
     out = Path(folder)
     started = time.perf_counter()
     with executor_for(workers, dask, scheduler) as executor:
         done = prepare_folder(spec, out, resume, force)
-        run_points(spec, out, executor, workers, done)
+        on_point = on_start(len(done), len(spec.points)) if on_start else None
+        run_points(spec, out, executor, workers, done, on_point)
     table = collect(out)
-    finalise(
-        spec,
-        out,
-        table,
-        time.perf_counter() - started,
-        scheduler or ("dask-local" if dask else f"workers={workers}"),
+    analyses = finalise(
+        spec, out, table, time.perf_counter() - started, executor_name(workers, dask, scheduler)
     )
-    return SweepResult(spec, out, table)
+    return SweepResult(spec, out, table, analyses)

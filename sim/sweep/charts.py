@@ -165,10 +165,10 @@ def pairs(sweep: Sweep, table: pd.DataFrame, outcome: str, fig: Figure) -> Figur
                 ax.set_ylabel("probability" if j == 0 else "")
             else:
                 points = ax.scatter(table[px], table[py], c=z, s=7, cmap=CMAP, vmin=0, vmax=1)
-                ax.set_ylabel(py.split(".", 1)[1] if j == 0 else "", fontsize=7)
+                ax.set_ylabel(py.split(".", 1)[-1] if j == 0 else "", fontsize=7)
             if _log_axis(sweep, px):
                 ax.set_xscale("log")
-            ax.set_xlabel(px.split(".", 1)[1] if i == d - 1 else "", fontsize=7)
+            ax.set_xlabel(px.split(".", 1)[-1] if i == d - 1 else "", fontsize=7)
             ax.tick_params(labelsize=6)
     fig.colorbar(points, ax=axes[:, -1].tolist(), label=f"P({outcome})", shrink=0.6)
     return fig

@@ -89,6 +89,8 @@ def point_row(sweep: Sweep, index: int, tally: Tally) -> dict[str, Any]:
 
 def prepare_folder(sweep: Sweep, folder: Path, resume: bool, force: bool) -> set[int]:
     """Create or reopen the sweep folder; returns the points already done."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder} exists and is not a folder; choose another --out")
     fingerprint = sweep.fingerprint()
     record = folder / "sweep.json"
     if folder.exists() and resume:
@@ -104,6 +106,8 @@ def prepare_folder(sweep: Sweep, folder: Path, resume: bool, force: bool) -> set
                 + f"\nRun it afresh with --force (discarding {folder}) or "
                 "restore the sweep file."
             )
+        for leftover in (folder / "points").glob(".*.partial-*"):
+            leftover.unlink()  # a point killed mid-write; it is run again
         return done_points(folder)
     if resume:
         raise UsageError(f"nothing to resume: {folder} does not exist")

@@ -27,7 +27,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy.stats import qmc
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, describe
 from sim.scenario.loader import _translate, display_name, load_scenario
 from sim.scenario.overrides import with_overrides
 from sim.scenario.schema import Scenario
@@ -158,7 +158,8 @@ def load_sweep(path: Path) -> Sweep:
     try:
         spec = SweepSpec.model_validate(doc.data)
     except ValidationError as exc:
-        raise ScenarioError(_translate_sweep(dict(e), doc, display) for e in exc.errors()) from None
+        errors = _one_branch(exc.errors(), doc.data)
+        raise ScenarioError(_translate_sweep(e, doc, display) for e in errors) from None
     problems = _check(spec, doc, display)
     base_file = (path.parent / spec.base).resolve()
     try:
@@ -191,7 +192,66 @@ def load_sweep(path: Path) -> Sweep:
         problems += _check_parameter(base, p, r, doc, display)
     if problems:
         raise ScenarioError(problems)
-    return Sweep(spec, base, path.resolve(), design_points(spec))
+    sweep = Sweep(spec, base, path.resolve(), design_points(spec))
+    problems = _check_points(sweep, doc, display)
+    if problems:
+        raise ScenarioError(problems)
+    return sweep
+
+
+def _check_points(sweep: Sweep, doc: Located, display: str, most: int = 5) -> list[Problem]:
+    """Every design point must make a valid scenario: values that are each fine
+    alone can clash together (a uniform delay's low above its high). Checked
+    before anything runs (about a millisecond a point)."""
+    problems = []
+    for index in range(len(sweep.points)):
+        try:
+            sweep.scenario_at(index)
+        except ScenarioError as exc:
+            values = ", ".join(
+                f"{p}={v:g}" for p, v in zip(sweep.paths, sweep.points[index], strict=True)
+            )
+            first = exc.problems[0]
+            problems.append(
+                Problem(
+                    display,
+                    doc.where("parameters", display)[1],
+                    "parameters",
+                    f"values that make a valid scenario at every point "
+                    f"({first.path}: {first.expected})",
+                    f"point {index} ({values}): {first.found}",
+                )
+            )
+            if len(problems) >= most:
+                break
+    return problems
+
+
+def _one_branch(errors: list, data: object) -> list[dict]:
+    """A parameter is a range (mapping) or a list of values: pydantic reports
+    both union branches, tagged 'Range' and 'tuple[float, ...]' in the path.
+    Keep only the branch the user wrote (one problem for a scalar), untagged."""
+    given = data.get("parameters") if isinstance(data, dict) else None
+    out = []
+    for error in map(dict, errors):
+        loc = tuple(error["loc"])
+        tag = loc[2] if len(loc) >= 3 and loc[0] == "parameters" else None
+        if tag == "Range" or (isinstance(tag, str) and tag.startswith("tuple[")):
+            value = given.get(loc[1]) if isinstance(given, dict) else None
+            if isinstance(value, (dict, list)):
+                if isinstance(value, dict) != (tag == "Range"):
+                    continue  # the other branch's complaint
+            elif tag == "Range":
+                continue
+            else:
+                error["type"] = "contract"
+                error["ctx"] = {
+                    "expected": "a range {low, high} or a list of values",
+                    "found": describe(value),
+                }
+            error["loc"] = (*loc[:2], *loc[3:])
+        out.append(error)
+    return out
 
 
 def _translate_sweep(error: dict, doc: Located, display: str) -> Problem:
