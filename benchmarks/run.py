@@ -183,7 +183,7 @@ def sweep_peak_memory(points_per_axis: int) -> float:
 
 
 def pairing_gain() -> list[dict[str, object]]:
-    from sim.compare import compare, parse_variants
+    from sim.comparison import compare, parse_variants
     from sim.scenario import load_scenario
 
     base = load_scenario(FLAGSHIP)

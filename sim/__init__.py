@@ -28,18 +28,18 @@ _EXPORTS = {
     "simulate": "sim.engine.simulate",
     "run": "sim.results",
     "RunResult": "sim.results",
-    "trace": "sim.trace",
-    "compare": "sim.compare",
-    "parse_variants": "sim.compare",
-    "calibrate": "sim.calibrate",
+    "trace": "sim.tracing",
+    "compare": "sim.comparison",
+    "parse_variants": "sim.comparison",
+    "calibrate": "sim.calibration",
     "load_sweep": "sim.sweep.spec",
     "run_sweep": "sim.sweep.api",
     "evidence_table": "sim.sources",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.calibrate import calibrate
-    from sim.compare import compare, parse_variants
+    from sim.calibration import calibrate
+    from sim.comparison import compare, parse_variants
     from sim.engine.simulate import simulate
     from sim.errors import ScenarioError
     from sim.results import RunResult, run
@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.sources import evidence_table
     from sim.sweep.api import run_sweep
     from sim.sweep.spec import load_sweep
-    from sim.trace import trace
+    from sim.tracing import trace
 
 __all__ = [
     "RunResult",

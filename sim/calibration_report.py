@@ -12,7 +12,7 @@ import pandas as pd
 import yaml
 
 from sim import charts, io
-from sim.calibrate import CalibrationResult
+from sim.calibration import CalibrationResult
 from sim.scenario.fields import parse_path
 
 

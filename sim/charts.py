@@ -49,7 +49,18 @@ def style(ax: Axes, title: str | None = None, subtitle: str | None = None) -> No
     if title:
         ax.set_title(title, loc="left", fontsize=12, fontweight="bold", pad=18 if subtitle else 8)
     if subtitle:
-        ax.text(0, 1.02, subtitle, transform=ax.transAxes, fontsize=9, color="#555555", va="bottom")
+        # Offsets in points, not axes fractions, so tall charts keep title and
+        # subtitle apart.
+        ax.annotate(
+            subtitle,
+            (0, 1),
+            xycoords="axes fraction",
+            xytext=(0, 5),
+            textcoords="offset points",
+            fontsize=9,
+            color="#555555",
+            va="bottom",
+        )
 
 
 def date_axis(ax: Axes) -> None:
@@ -135,7 +146,7 @@ def monthly_chart(
     count for exactly that window."""
     ax = new_axes(ax)
     f = monthly[monthly["event"] == event]
-    widths = (f["to_date"] - f["from_date"]) * 0.9
+    widths = (f["to_date"] + pd.Timedelta(days=1) - f["from_date"]) * 0.9
     ax.bar(
         f["from_date"],
         f["p95"] - f["p05"],
@@ -150,7 +161,7 @@ def monthly_chart(
         ax.hlines(
             row["median"],
             row["from_date"],
-            row["from_date"] + (row["to_date"] - row["from_date"]) * 0.9,
+            row["from_date"] + (row["to_date"] + pd.Timedelta(days=1) - row["from_date"]) * 0.9,
             color=PALETTE[0],
             linewidth=2,
         )
@@ -179,10 +190,11 @@ def monthly_chart(
         )
         ax.annotate(
             f"{row['observed']:.0f}",
-            (mid, row["observed"]),
+            (end, row["observed"]),
             textcoords="offset points",
-            xytext=(0, 5),
-            ha="center",
+            xytext=(3, 0),
+            ha="left",
+            va="center",
             fontsize=8,
             color=PALETTE[1],
         )
@@ -190,7 +202,8 @@ def monthly_chart(
     style(
         ax,
         f"Monthly count: {label}",
-        f"{replications:,} replications; partial months marked * in the tables",
+        f"{replications:,} replications; bars are calendar months, red lines the documented "
+        "windows",
     )
     ax.set_ylabel("occurrences")
     ax.set_ylim(bottom=0)

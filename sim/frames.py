@@ -96,7 +96,8 @@ def level_distribution(s: Scenario, layout: Layout, table: RunTable) -> pd.DataF
 
 
 def monthly_counts(s: Scenario, layout: Layout, table: RunTable) -> pd.DataFrame:
-    """Per event type and calendar month: median, 5-95% band and mean count."""
+    """Per event type and calendar month: median, 5-95% band and mean count
+    (`from_date` and `to_date` are the month's first and last days, inclusive)."""
     rows = []
     starts, ends = layout.month_edges[:-1], layout.month_edges[1:]
     for e, event in enumerate(s.events):
@@ -111,7 +112,7 @@ def monthly_counts(s: Scenario, layout: Layout, table: RunTable) -> pd.DataFrame
                     "from_day": starts[m],
                     "to_day": ends[m],
                     "from_date": dates(s, starts[m : m + 1])[0],
-                    "to_date": dates(s, ends[m : m + 1])[0],
+                    "to_date": dates(s, ends[m : m + 1] - 1)[0],
                     "median": med[m],
                     "p05": lo[m],
                     "p95": hi[m],

@@ -41,7 +41,13 @@ class RunResult:
 
     @property
     def title(self) -> str:
-        return self.scenario.title or self.scenario.name
+        """The scenario's title, with any values changed from its file."""
+        base = self.scenario.title or self.scenario.name
+        changed = self.overrides or self.scenario.overrides
+        if not changed:
+            return base
+        shown = ", ".join(f"{'.'.join(str(k).split('.')[-2:])}={v}" for k, v in changed.items())
+        return f"{base} [{shown}]"
 
     def curves(self) -> pd.DataFrame:
         """P(outcome by day) with 95% Wilson intervals, per outcome."""
@@ -92,10 +98,15 @@ class RunResult:
         busiest = int(self.table.counts.mean(axis=0).argmax())
         return [list(self.scenario.events)[busiest]]
 
-    def plot_time_to_outcome(self, ax: Axes | None = None) -> Axes:
+    def plot_time_to_outcome(
+        self, outcomes: Sequence[str] | None = None, ax: Axes | None = None
+    ) -> Axes:
+        summary = self.summary()
+        if outcomes:
+            summary = summary[summary["outcome"].isin(outcomes)]
         return charts.time_to_outcome_chart(
             frames.first_times(self.scenario, self.table),
-            self.summary(),
+            summary,
             pd.Timestamp(self.scenario.start_date),
             self.title,
             ax=ax,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.evidence import EvidenceLibrary, project_root
+from sim.evidence import EvidenceFile, EvidenceLibrary, project_root
 from sim.scenario.checks import sourced_parts
 from sim.scenario.schema import Scenario, Sourced
 
@@ -27,6 +27,12 @@ def numeric_parameters(prefix: str, part: Sourced) -> list[tuple[str, Any]]:
 
     walk(prefix, data)
     return out
+
+
+def document_name(evidence: EvidenceFile) -> str:
+    """Title, outlet and date; the original's file name where the title is unknown."""
+    title = evidence.title if evidence.title != "unknown" else f"untitled ({evidence.document})"
+    return f"{title} ({evidence.outlet}, {evidence.published})"
 
 
 def evidence_table(s: Scenario) -> pd.DataFrame:
@@ -50,8 +56,7 @@ def evidence_table(s: Scenario) -> pd.DataFrame:
                     "fact": cited.fact.summary,
                     "grade": cited.fact.grade,
                     "quote": cited.fact.quote,
-                    "document": f"{cited.evidence.title} ({cited.evidence.outlet}, "
-                    f"{cited.evidence.published})",
+                    "document": document_name(cited.evidence),
                 }
             )
         if part.assumption:

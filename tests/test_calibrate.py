@@ -12,7 +12,7 @@ import yaml
 from scipy import stats
 from typer.testing import CliRunner
 
-from sim.calibrate import calibrate, fit_parameters, window_loglik
+from sim.calibration import calibrate, fit_parameters, window_loglik
 from sim.calibration_report import write_calibration
 from sim.cli import app
 from sim.engine import simulate

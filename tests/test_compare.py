@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.compare import align, compare, hit, parse_variants
+from sim.comparison import align, compare, hit, parse_variants
 from sim.errors import ScenarioError, UsageError
 from sim.montecarlo import run_table
 from sim.scenario import load_scenario

@@ -63,8 +63,8 @@ def calibrate(
     recorded in each part's source). Exits 1, keeping the best point, if the
     optimiser did not converge."""
     from sim import io
-    from sim.calibrate import calibrate as fit_parameters
-    from sim.calibrate import fit_parameters as fit_parameters_of
+    from sim.calibration import calibrate as fit_parameters
+    from sim.calibration import fit_parameters as fit_parameters_of
     from sim.calibration_report import fit_table, write_calibration
     from sim.cli.common import write_frame_table
     from sim.distributed import executor_for

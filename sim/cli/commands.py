@@ -167,7 +167,7 @@ def trace(
     causal chain that led to each outcome. Replication N here is exactly
     replication N of `escsim run` with the same seed."""
     from sim import charts, io
-    from sim.trace import trace as make_trace
+    from sim.tracing import trace as make_trace
 
     def action() -> None:
         s, _ = load(scenario, set_)

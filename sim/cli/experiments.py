@@ -42,8 +42,8 @@ def compare(
     scenario with paired and unpaired 95% intervals, and how much the pairing
     narrowed the interval."""
     from sim import charts, io
-    from sim.compare import compare as run_comparison
-    from sim.compare import parse_variants
+    from sim.comparison import compare as run_comparison
+    from sim.comparison import parse_variants
 
     def action() -> None:
         named = []

@@ -117,4 +117,6 @@ def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario
     # Evidence anchors were resolved when the scenario was loaded; resolving them
     # again (reading every evidence file) is only needed if an override named one.
     touches_sources = any("source" in path for path in overrides)
-    return validate_document(Located(data), label, scenario.origin, touches_sources)
+    changed = validate_document(Located(data), label, scenario.origin, touches_sources)
+    changed.record_overrides({**scenario.overrides, **overrides})
+    return changed

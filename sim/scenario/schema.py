@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
@@ -325,6 +325,7 @@ class Scenario(Frozen):
     """Documented counts per event type, for overlays and calibration."""
 
     _origin: Path | None = PrivateAttr(default=None)
+    _overrides: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     def attach_origin(self, origin: Path | None) -> None:
         """Remember the file this came from (to resolve evidence and record runs)."""
@@ -333,6 +334,15 @@ class Scenario(Frozen):
     @property
     def origin(self) -> Path | None:
         return self._origin
+
+    def record_overrides(self, overrides: dict[str, Any]) -> None:
+        """Remember the values changed from the file (titles and manifests show them)."""
+        self._overrides = dict(overrides)
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """Dotted path -> value changed from the file, in the order applied."""
+        return dict(self._overrides)
 
     @property
     def headline(self) -> str:

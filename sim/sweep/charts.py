@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import NullFormatter
 
 from sim.charts import PALETTE, new_axes, style
 from sim.sweep.spec import Range, Sweep
@@ -169,8 +170,12 @@ def pairs(sweep: Sweep, table: pd.DataFrame, outcome: str, fig: Figure) -> Figur
             if _log_axis(sweep, px):
                 ax.set_xscale("log")
             ax.set_xlabel(px.split(".", 1)[-1] if i == d - 1 else "", fontsize=7)
-            ax.tick_params(labelsize=6)
-    fig.colorbar(points, ax=axes[:, -1].tolist(), label=f"P({outcome})", shrink=0.6)
+            ax.tick_params(which="both", labelsize=6)
+            ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.yaxis.set_minor_formatter(NullFormatter())
+    fig.colorbar(
+        points, ax=axes[:, -1].tolist(), shrink=0.6, label=f"P({sweep.base.outcome_label(outcome)})"
+    )
     return fig
 
 
@@ -226,25 +231,32 @@ def discovery_chart(sweep: Sweep, boxes: pd.DataFrame, ax: Axes | None = None) -
     row = 0.0
     ticks: list[float] = []
     labels: list[str] = []
-    for k, box in enumerate(boxes.to_dict(orient="records")):
+    for k, box in enumerate(boxes.head(6).to_dict(orient="records")):
+        ax.annotate(
+            f"box {box['box']}: holds {box['coverage']:.0%} of such points (coverage); "
+            f"{box['density']:.0%} of its {box['points']} points are such (density)",
+            (0, row + 0.45),
+            fontsize=8,
+            fontweight="bold",
+            color=PALETTE[k % len(PALETTE)],
+            va="bottom",
+        )
         for p in sweep.paths:
             a, b = position(p, box[f"{p} >="]), position(p, box[f"{p} <="])
             ax.barh(row, b - a, left=a, color=PALETTE[k % len(PALETTE)], height=0.6)
             ticks.append(row)
-            labels.append(f"box {box['box']}: {p} in [{box[f'{p} >=']:.3g}, {box[f'{p} <=']:.3g}]")
+            short = ".".join(p.split(".")[-2:])
+            labels.append(f"{short} in [{box[f'{p} >=']:.3g}, {box[f'{p} <=']:.3g}]")
             row -= 1
-        row -= 0.6
+        row -= 0.9
     ax.set_yticks(ticks, labels, fontsize=7)
+    ax.set_ylim(row + 0.4, 1.0)
     ax.set_xlim(0, 1)
     ax.set_xlabel("position within the swept range (log scale for log-swept parameters)")
     outcome = boxes["outcome"].iloc[0] if len(boxes) else sweep.outcomes[0]
-    threshold = sweep.spec.threshold
-    detail = (
-        "; ".join(
-            f"box {b['box']}: coverage {b['coverage']:.2f}, density {b['density']:.2f}"
-            for b in boxes.to_dict(orient="records")
-        )
-        or "no point reaches it"
+    style(
+        ax,
+        f"Where P({sweep.base.outcome_label(outcome)}) >= {sweep.spec.threshold:g}",
+        "bars: each parameter's range inside the box",
     )
-    style(ax, f"Where P({outcome}) >= {threshold:g}", detail)
     return ax

@@ -28,7 +28,10 @@ class Trace:
             {
                 "index": [o.index for o in log],
                 "day": [o.time_days for o in log],
-                "date": [pd.Timestamp(s.start_date) + pd.Timedelta(days=o.time_days) for o in log],
+                "date": [
+                    (pd.Timestamp(s.start_date) + pd.Timedelta(days=o.time_days)).round("s")
+                    for o in log
+                ],
                 "event": [o.event for o in log],
                 "event_order": [order[o.event] for o in log],
                 "label": [s.event_label(o.event) for o in log],
