@@ -122,10 +122,12 @@ def scenario_chunk(scenario: Scenario, seed: int, reps: Sequence[int]) -> RunTab
 
 
 def chunked(reps: Sequence[int], workers: int, chunk: int | None = None) -> list[list[int]]:
-    """Split replication indices into ordered chunks of at least MIN_CHUNK
-    (about four per worker, for balance)."""
+    """Split replication indices into ordered chunks of at least MIN_CHUNK,
+    about ten per worker: replications vary a lot in cost (a near-critical
+    stream can produce a thousand events), and small chunks keep both workers
+    busy to the end while still amortising the pool's overhead."""
     reps = list(reps)
-    size = chunk or max(MIN_CHUNK, math.ceil(len(reps) / (workers * 4)))
+    size = chunk or max(MIN_CHUNK, math.ceil(len(reps) / (workers * 10)))
     return [reps[i : i + size] for i in range(0, len(reps), size)]
 
 

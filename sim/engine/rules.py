@@ -10,7 +10,7 @@ responses were drawn during one delay.
 
 from __future__ import annotations
 
-import bisect
+from bisect import bisect_right
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -22,11 +22,6 @@ if TYPE_CHECKING:
 
 Check = Callable[["World", float], bool]
 Act = Callable[["World", float, int | None], None]
-
-
-def count_within(times: list[float], t: float, window: float) -> int:
-    """Occurrences in (t - window, t] of an ascending list ending at or before t."""
-    return len(times) - bisect.bisect_right(times, t - window)
 
 
 class RuleRuntime:
@@ -69,11 +64,13 @@ class RuleRuntime:
         self.pending = 0
 
     def trigger(self, world: World, t: float, trigger: int | None) -> None:
-        if self.check is not None and not self.check(world, t):
-            return
+        # Cooldown and cap first: they are cheaper than the conditions, and all
+        # three are pure, so the order among them cannot change a result.
         if t - self.last_fired < self.cooldown:
             return
         if self.max_pending is not None and self.pending >= self.max_pending:
+            return
+        if self.check is not None and not self.check(world, t):
             return
         if self.probability < 1.0 and self.draws.uniform() >= self.probability:
             return
@@ -136,21 +133,24 @@ def condition_check(
         return None
 
     def check(world: World, t: float) -> bool:
+        # Called at every trigger: a plain loop, cheapest tests first.
+        if after_day is not None and t < after_day:
+            return False
+        if before_day is not None and t >= before_day:
+            return False
         level = world.ladder.level
         if level_at_least is not None and level < level_at_least:
             return False
         if level_at_most is not None and level > level_at_most:
             return False
-        if after_day is not None and t < after_day:
-            return False
-        if before_day is not None and t >= before_day:
-            return False
+        counts_now = world.counts
         for event, at_least in totals:
-            if world.counts[event] < at_least:
+            if counts_now[event] < at_least:
                 return False
-        return all(
-            count_within(world.times[event], t, within) >= at_least
-            for event, within, at_least in counts
-        )
+        for event, within, at_least in counts:
+            times = world.times[event]
+            if len(times) < at_least or len(times) - bisect_right(times, t - within) < at_least:
+                return False
+        return True
 
     return check

@@ -116,7 +116,9 @@ class World:
         index = self.n_occurrences
         self.n_occurrences = index + 1
         self.times[event].append(t)
-        count = self.counts[event] = self.counts[event] + 1
+        counts = self.counts
+        count = counts[event] + 1
+        counts[event] = count
         rung = self.rungs[event]
         if rung is not None:
             ladder = self.ladder
@@ -135,7 +137,7 @@ class World:
                 self.outcome_cause[entry[0]] = index
         excited = self.excites[event]
         if excited:
-            running = self.env.active_process
+            running = self.env.active_process  # a stream needs no wake for its own point
             for stream, kernel in excited:
                 kernel.total = kernel.total * exp((kernel.updated_at - t) * kernel.inv_decay) + 1.0
                 kernel.updated_at = t

@@ -29,7 +29,9 @@ from sim.scenario.schema import Scenario
 from sim.stats import wilson_interval
 from sim.sweep.spec import Sweep
 
-MAX_CHUNK = 500
+MAX_CHUNK = 100
+"""Replications per task: large enough to amortise the executor's overhead,
+small enough to balance points of very different cost."""
 
 
 @dataclass(frozen=True)
