@@ -30,7 +30,7 @@ import simpy
 ROOT = Path(__file__).resolve().parents[1]
 FLAGSHIP = ROOT / "scenarios" / "iraq_2024_israel_threat.yaml"
 REFERENCE = ROOT / "scenarios" / "reference"
-REPEATS = 5
+REPEATS = 7
 
 
 def bare_simpy_rate(events: int = 300_000) -> float:
@@ -104,7 +104,7 @@ def machine_ceiling() -> float:
     ratios = []
     with ProcessPoolExecutor(2, mp_context=pool_context()) as pool:
         pool.submit(_chunk_seconds, range(10)).result()
-        for _ in range(3):
+        for _ in range(5):
             alone = pool.submit(_chunk_seconds, range(500)).result()
             together = [pool.submit(_chunk_seconds, range(500)) for _ in range(2)]
             ratios.append(alone / max(f.result() for f in together))
@@ -117,7 +117,7 @@ def parallel_efficiency(reps: int = 2000) -> dict[str, float]:
 
     s = load_scenario(FLAGSHIP)
     serial, parallel = [], []
-    for _ in range(3):
+    for _ in range(5):
         start = time.perf_counter()
         run_table(s, 1, range(reps), workers=1)
         serial.append(time.perf_counter() - start)
@@ -296,8 +296,8 @@ def render(r: dict) -> str:  # type: ignore[type-arg]
         "(context) | |",
         f"| parallel efficiency, 2 workers, 2,000 flagship replications | {eff:.2f} "
         f"({parallel['reps_per_s_serial']:,.0f} -> {parallel['reps_per_s_2_workers']:,.0f} "
-        f"reps/s; {eff / ceiling:.2f} of the ceiling) | >= 0.9 | "
-        f"{'yes' if eff >= 0.9 else 'no (ceiling)'} |",
+        f"reps/s) | >= 0.9 | "
+        f"{'yes' if eff >= 0.9 else 'no (see notes)'} |",
         f"| `escsim run` demo, 2,000 replications, wall time | {r['demo_seconds']:.1f} s | < 30 s "
         f"| {'yes' if r['demo_seconds'] < 30 else 'no'} |",
     ]
@@ -306,12 +306,12 @@ def render(r: dict) -> str:  # type: ignore[type-arg]
     mem = memory["1000 points"] / memory["100 points"]
     lines += [
         f"| sweep throughput, 2 workers / (2 x serial) | {two:.2f} ({sweep['serial']:,.0f} -> "
-        f"{sweep['2 workers']:,.0f} reps/s; {two / ceiling:.2f} of the ceiling) | >= 0.9 | "
-        f"{'yes' if two >= 0.9 else 'no (ceiling)'} |",
+        f"{sweep['2 workers']:,.0f} reps/s) | >= 0.9 | "
+        f"{'yes' if two >= 0.9 else 'no (see notes)'} |",
         f"| sweep throughput, Dask local 2 workers / (2 x serial) | {dask:.2f} "
-        f"({sweep['dask local, 2 workers']:,.0f} reps/s; {dask / ceiling:.2f} of the ceiling; "
+        f"({sweep['dask local, 2 workers']:,.0f} reps/s; "
         f"cluster start-up {sweep['dask local, 2 workers start-up s']:.1f} s, not counted) | "
-        f">= 0.85 | {'yes' if dask >= 0.85 else 'no (ceiling)'} |",
+        f">= 0.85 | {'yes' if dask >= 0.85 else 'no (see notes)'} |",
         f"| peak memory, 1,000-point / 100-point sweep | {mem:.2f} "
         f"({memory['1000 points']:.0f} vs {memory['100 points']:.0f} MiB) | <= 1.5 | "
         f"{'yes' if mem <= 1.5 else 'no'} |",
@@ -328,11 +328,14 @@ def render(r: dict) -> str:  # type: ignore[type-arg]
 
 
 NOTE = """\
-Note on the ceiling. This machine's two vCPUs do not run two busy processes at
-full speed each: the same chunk of replications takes longer in each of two
-concurrent processes than in one alone (the "machine ceiling" row). No
-2-worker run can beat that ratio here; the "of the ceiling" figures show how
-much of what the machine allows the pool and Dask deliver.
+Note on noise. This machine is a 2-vCPU virtual machine whose speed drifts
+from moment to moment: the same 500-replication chunk took between 0.97 and
+1.46 s in consecutive identical trials, and bare SimPy's rate moved between
+0.75 and 1.2 million events/s between runs of this script. Every ratio here
+is a median of interleaved repeats, but a ratio within about 15% of its
+target can land on either side on another run. The "machine ceiling" row (the
+same work in two concurrent processes against one alone) shows how much two
+busy processes slow each other here; it is context, not a target.
 
 Note on pairing. Common random numbers make replication i of both scenarios
 identical wherever the policy does not act, so the paired difference's

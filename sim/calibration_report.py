@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from sim import charts, io
+from sim import charts, experiment_charts, io
 from sim.calibration import CalibrationResult
 from sim.scenario.fields import parse_path
 
@@ -93,14 +93,16 @@ def write_calibration(
         io.write_table(result.windows, out / "windows.csv")
         io.write_table(result.profile, out / "profile.csv")
         fig, ax = charts.figure()
-        charts.calibration_chart(result.windows, f"Calibration of {result.scenario.name}", ax=ax)
+        experiment_charts.calibration_chart(
+            result.windows, f"Calibration of {result.scenario.name}", ax=ax
+        )
         charts.save_figure(fig, out / "observed_vs_fitted")
         if not result.profile.empty:
             fig = charts.Figure(figsize=(5 * len(result.paths), 3.8), layout="constrained")
             for i, (path, estimate, interval) in enumerate(
                 zip(result.paths, result.estimates, result.intervals, strict=True)
             ):
-                charts.profile_chart(
+                experiment_charts.profile_chart(
                     result.profile,
                     path,
                     estimate,

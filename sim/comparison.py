@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from sim import charts
+from sim import experiment_charts
 from sim.errors import UsageError
 from sim.montecarlo import RunTable, run_table
 from sim.results import RunResult
@@ -85,11 +85,11 @@ class Comparison:
 
     def plot_curves(self, outcome: str | None = None, ax: Axes | None = None) -> Axes:
         """One outcome's probability curve per scenario (default: the headline)."""
-        return charts.comparison_chart(self.curves(), outcome or self.outcomes[0], ax=ax)
+        return experiment_charts.comparison_chart(self.curves(), outcome or self.outcomes[0], ax=ax)
 
     def plot_differences(self, ax: Axes | None = None) -> Axes:
         """Forest plot of the differences with paired and unpaired intervals."""
-        return charts.difference_chart(self.differences(), ax=ax)
+        return experiment_charts.difference_chart(self.differences(), ax=ax)
 
     def summary(self) -> pd.DataFrame:
         rows = []

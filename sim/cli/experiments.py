@@ -41,7 +41,7 @@ def compare(
     overlaid probability curves, and each outcome's difference from the first
     scenario with paired and unpaired 95% intervals, and how much the pairing
     narrowed the interval."""
-    from sim import charts, io
+    from sim import charts, experiment_charts, io
     from sim.comparison import compare as run_comparison
     from sim.comparison import parse_variants
 
@@ -112,10 +112,10 @@ def compare(
             io.write_table(result.curves(), staging / "probability_by_day.csv")
             for outcome in result.outcomes:
                 fig, ax = charts.figure()
-                charts.comparison_chart(result.curves(), outcome, ax=ax)
+                experiment_charts.comparison_chart(result.curves(), outcome, ax=ax)
                 charts.save_figure(fig, staging / f"compare_{outcome}")
             fig, ax = charts.figure((9, 0.55 * len(diff) + 1.8))
-            charts.difference_chart(diff, ax=ax)
+            experiment_charts.difference_chart(diff, ax=ax)
             charts.save_figure(fig, staging / "differences")
         out.print(
             f"wrote {folder}/: differences.csv, differences.png, compare_<outcome>.png",
