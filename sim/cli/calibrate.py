@@ -61,7 +61,13 @@ def calibrate(
     the documented counts against the fit (results/<output name>/), and write a
     scenario file that extends the original with the fitted values (the fit
     recorded in each part's source). Exits 1, keeping the best point, if the
-    optimiser did not converge."""
+    optimiser did not converge.
+
+    \b
+    Example:
+      escsim calibrate scenarios/iraq_2024_israel_threat.yaml \\
+        --fit streams.drone_attack_israel.rate,streams.drone_attack_israel.self_excitation.branching
+    """
     from sim import io
     from sim.calibration import calibrate as fit_parameters
     from sim.calibration import fit_parameters as fit_parameters_of

@@ -64,6 +64,13 @@ def run(
     The folder holds manifest.json (versions, seed, scenario hash), summary.json,
     replications.parquet (one row per replication), CSV tables and PNG charts.
     It is never overwritten without --force.
+
+    \b
+    Examples:
+      escsim run scenarios/iraq_2024_israel_threat.yaml
+      escsim run scenarios/iraq_2024_israel_threat.yaml --precision 0.01 --out results/precise
+      escsim run scenarios/iraq_2024_israel_threat.yaml \\
+        --set rules.israel_strikes_factions.probability=0.01 --out results/cautious
     """
     from sim import io, report
     from sim.results import run as run_experiment
@@ -165,7 +172,12 @@ def trace(
 ) -> None:
     """Tell the story of one replication: its events in dates and actors, and the
     causal chain that led to each outcome. Replication N here is exactly
-    replication N of `escsim run` with the same seed."""
+    replication N of `escsim run` with the same seed.
+
+    \b
+    Example:
+      escsim trace scenarios/iraq_2024_israel_threat.yaml --rep 7
+    """
     from sim import charts, io
     from sim.tracing import trace as make_trace
 

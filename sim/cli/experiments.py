@@ -40,7 +40,15 @@ def compare(
     """Compare scenarios on the same replications (common random numbers):
     overlaid probability curves, and each outcome's difference from the first
     scenario with paired and unpaired 95% intervals, and how much the pairing
-    narrowed the interval."""
+    narrowed the interval.
+
+    \b
+    Examples:
+      escsim compare scenarios/iraq_2024_israel_threat.yaml \\
+        scenarios/policies/us_strikes_iraq_not_syria.yaml
+      escsim compare scenarios/iraq_2024_israel_threat.yaml \\
+        --variant cautious:rules.israel_strikes_factions.probability=0.015
+    """
     from sim import charts, experiment_charts, io
     from sim.comparison import compare as run_comparison
     from sim.comparison import parse_variants
@@ -160,7 +168,14 @@ def sweep(
     resumes with --resume to exactly the table an uninterrupted run gives.
     Writes sweep.parquet (one row per point: parameters, each outcome's
     probability with its 95% interval, mean counts), charts, Sobol indices
-    (sobol design) and scenario-discovery boxes."""
+    (sobol design) and scenario-discovery boxes.
+
+    \b
+    Examples:
+      escsim sweep sweeps/flagship_israel_threshold.yaml
+      escsim sweep sweeps/flagship_israel_threshold.yaml --resume
+      escsim sweep sweeps/flagship_israel_threshold.yaml --dask local --out results/on-dask
+    """
     import contextlib
     import sys
     from collections.abc import Callable
