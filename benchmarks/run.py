@@ -176,39 +176,41 @@ def sweep_file(folder: Path, points_per_axis: int, reps: int) -> Path:
     return path
 
 
-def sweep_throughput() -> dict[str, float]:
+def sweep_throughput(repeats: int = 3) -> dict[str, float]:
     """Replications per second of one sweep, serial, on a process pool and on a
-    local Dask cluster. The executors are started and warmed (each worker has
-    imported the package) before the clock starts; Dask's start-up is reported
-    on its own."""
+    local Dask cluster: medians of interleaved repeats. Each executor is
+    started and warmed (every worker has imported the package) before the clock
+    starts; Dask's start-up is reported on its own."""
     from sim.distributed import executor_for
     from sim.sweep.runner import prepare_folder, run_points, tally_chunk
     from sim.sweep.spec import load_sweep
 
-    out = {}
+    modes = (("serial", 1, None), ("2 workers", 2, None), ("dask local, 2 workers", 2, "local"))
+    rates: dict[str, list[float]] = {label: [] for label, _, _ in modes}
+    startup: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         sweep = load_sweep(sweep_file(Path(tmp), 20, 200))
         reps = len(sweep.points) * sweep.spec.replications
-        for label, workers, dask in (
-            ("serial", 1, None),
-            ("2 workers", 2, None),
-            ("dask local, 2 workers", 2, "local"),
-        ):
-            started = time.perf_counter()
-            with executor_for(workers, dask) as executor:
-                if executor is not None:
-                    warm = [
-                        executor.submit(tally_chunk, sweep.base, 0, range(5))
-                        for _ in range(2 * workers)
-                    ]
-                    for future in warm:
-                        future.result()
-                out[f"{label} start-up s"] = time.perf_counter() - started
-                folder = Path(tmp) / label.replace(" ", "_").replace(",", "")
-                done = prepare_folder(sweep, folder, resume=False, force=False)
-                start = time.perf_counter()
-                run_points(sweep, folder, executor, workers, done)
-                out[label] = reps / (time.perf_counter() - start)
+        for repeat in range(repeats):
+            for label, workers, dask in modes:
+                started = time.perf_counter()
+                with executor_for(workers, dask) as executor:
+                    if executor is not None:
+                        warm = [
+                            executor.submit(tally_chunk, sweep.base, 0, range(5))
+                            for _ in range(2 * workers)
+                        ]
+                        for future in warm:
+                            future.result()
+                    if dask:
+                        startup.append(time.perf_counter() - started)
+                    folder = Path(tmp) / f"{label.replace(' ', '_').replace(',', '')}-{repeat}"
+                    done = prepare_folder(sweep, folder, resume=False, force=False)
+                    start = time.perf_counter()
+                    run_points(sweep, folder, executor, workers, done)
+                    rates[label].append(reps / (time.perf_counter() - start))
+    out = {label: statistics.median(values) for label, values in rates.items()}
+    out["dask local, 2 workers start-up s"] = statistics.median(startup)
     return out
 
 
