@@ -36,7 +36,7 @@ REPEATS = 7
 def bare_simpy_rate(events: int = 300_000) -> float:
     env = simpy.Environment()
 
-    def ticker(env: simpy.Environment):  # type: ignore[no-untyped-def]
+    def ticker(env: simpy.Environment):
         while True:
             yield env.timeout(1.0)
 
@@ -275,7 +275,7 @@ def main() -> None:
     print(render(results))
 
 
-def render(r: dict) -> str:  # type: ignore[type-arg]
+def render(r: dict) -> str:
     sweep, memory, parallel = r["sweep"], r["memory_mib"], r["parallel"]
     lines = [
         "# Benchmark results",
