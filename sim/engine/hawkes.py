@@ -39,15 +39,6 @@ class Kernel:
         return self.coef * self.total * math.exp((self.updated_at - t) * self.inv_decay)
 
 
-def intensity(rate: float, kernels: Sequence[Kernel], t: float) -> float:
-    """Unscaled intensity rate + sum of kernel terms at t."""
-    total = rate
-    for k in kernels:
-        if k.total:
-            total += k.coef * k.total * math.exp((k.updated_at - t) * k.inv_decay)
-    return total
-
-
 def pick_parent(parent_times: Sequence[float], t: float, inv_decay: float, share: float) -> int:
     """Index of the parent (among `parent_times`, ascending) an offspring at t
     descends from, when `share` in [0, 1) is a uniform draw scaled to this
@@ -70,9 +61,9 @@ def pick_parent(parent_times: Sequence[float], t: float, inv_decay: float, share
 def expected_count_subcritical(
     rate: float, branching: float, decay_days: float, horizon_days: float
 ) -> float:
-    """E[N(0, T)] for a stationary-start-from-empty univariate Hawkes process
-    with exponential kernel: the mean intensity m(t) solves
-    m' = -(1-n)/d * m + rate/d ... giving
+    """E[N(0, T)] for a univariate Hawkes process with exponential kernel,
+    started with no history: the mean intensity m(t) solves
+    m' = (rate - (1-n) m) / d with m(0) = rate, and integrating it gives
     E N(T) = rate*T/(1-n) - rate*n*d/(1-n)^2 * (1 - exp(-(1-n)T/d)).
     """
     n, d = branching, decay_days

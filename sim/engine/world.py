@@ -7,8 +7,6 @@ triggers (which only schedule responses).
 
 from __future__ import annotations
 
-from math import exp
-
 import simpy
 
 from sim.engine.hawkes import Kernel
@@ -108,11 +106,7 @@ class World:
                 self.outcome_cause[outcome] = cause
 
     def occur(self, event: int, t: float, cause: str, parent: int | None) -> int:
-        """Record an occurrence and propagate it; returns its index in the log.
-
-        Called once per occurrence, so the ladder step and kernel updates are
-        inlined (see Ladder.on_event and Kernel.add_parent for the same logic).
-        """
+        """Record an occurrence and propagate it; returns its index in the log."""
         index = self.n_occurrences
         self.n_occurrences = index + 1
         self.times[event].append(t)
@@ -121,11 +115,7 @@ class World:
         counts[event] = count
         rung = self.rungs[event]
         if rung is not None:
-            ladder = self.ladder
-            if rung > ladder.level:
-                ladder.set(rung, t, index)
-            elif rung == ladder.level:
-                ladder.last_support = t
+            self.ladder.on_event(rung, t, index)
         if self.log is not None:
             self.indices[event].append(index)
             self.log.append((t, event, cause, parent, self.ladder.level))
@@ -139,8 +129,7 @@ class World:
         if excited:
             running = self.env.active_process  # a stream needs no wake for its own point
             for stream, kernel in excited:
-                kernel.total = kernel.total * exp((kernel.updated_at - t) * kernel.inv_decay) + 1.0
-                kernel.updated_at = t
+                kernel.add_parent(t)
                 if stream.process is not running:
                     stream.wake()
         for rule in self.triggers[event]:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.engine.hawkes import Kernel, intensity, pick_parent
+from sim.engine.hawkes import Kernel, pick_parent
 
 times = st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=30).map(sorted)
 
@@ -21,7 +21,6 @@ def test_kernel_carries_the_exact_decayed_sum(parents, branching, decay, after):
     t = parents[-1] + after
     direct = sum(branching * math.exp(-(t - u) / decay) / decay for u in parents)
     assert kernel.term(t) == pytest.approx(direct, rel=1e-9, abs=1e-300)
-    assert intensity(0.3, [kernel], t) == pytest.approx(0.3 + direct, rel=1e-9)
 
 
 def test_pick_parent_weighs_parents_by_their_kernel_terms():
