@@ -69,6 +69,22 @@ def date_axis(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
+def curve_with_band(ax: Axes, curve: pd.DataFrame, name: str, colour: str, width: float) -> None:
+    """One probability curve with its band, labelled with its final value and
+    interval (the probability by the horizon)."""
+    ax.fill_between(
+        curve["date"], curve["lower"], curve["upper"], color=colour, alpha=0.18, linewidth=0
+    )
+    last = curve.iloc[-1]
+    ax.plot(
+        curve["date"],
+        curve["probability"],
+        color=colour,
+        linewidth=width,
+        label=f"{name}: {last['probability']:.2f} [{last['lower']:.2f}, {last['upper']:.2f}]",
+    )
+
+
 def probability_chart(
     curves: pd.DataFrame, title: str, outcomes: Sequence[str] | None = None, ax: Axes | None = None
 ) -> Axes:
@@ -77,16 +93,8 @@ def probability_chart(
     chosen = list(outcomes) if outcomes else list(dict.fromkeys(curves["outcome"]))
     for i, outcome in enumerate(chosen):
         f = curves[curves["outcome"] == outcome]
-        colour = PALETTE[i % len(PALETTE)]
-        ax.fill_between(f["date"], f["lower"], f["upper"], color=colour, alpha=0.18, linewidth=0)
-        last = f.iloc[-1]
-        ax.plot(
-            f["date"],
-            f["probability"],
-            color=colour,
-            linewidth=2.2 if i == 0 else 1.6,
-            label=f"{last['label']}: {last['probability']:.2f} "
-            f"[{last['lower']:.2f}, {last['upper']:.2f}]",
+        curve_with_band(
+            ax, f, f["label"].iloc[-1], PALETTE[i % len(PALETTE)], 2.2 if i == 0 else 1.6
         )
     n = int(curves["replications"].iloc[0])
     style(ax, title, f"probability of each outcome by date, {n:,} replications; {BAND_NOTE}")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from sim.charts import BAND_NOTE, PALETTE, date_axis, new_axes, style
+from sim.charts import BAND_NOTE, PALETTE, curve_with_band, date_axis, new_axes, style
 
 
 def calibration_chart(windows: pd.DataFrame, title: str, ax: Axes | None = None) -> Axes:
@@ -80,17 +80,7 @@ def comparison_chart(curves: pd.DataFrame, outcome: str, ax: Axes | None = None)
     ax = new_axes(ax)
     f = curves[curves["outcome"] == outcome]
     for i, (scenario, g) in enumerate(f.groupby("scenario", sort=False)):
-        colour = PALETTE[i % len(PALETTE)]
-        ax.fill_between(g["date"], g["lower"], g["upper"], color=colour, alpha=0.18, linewidth=0)
-        last = g.iloc[-1]
-        ax.plot(
-            g["date"],
-            g["probability"],
-            color=colour,
-            linewidth=2,
-            label=f"{scenario}: {last['probability']:.2f} [{last['lower']:.2f}, "
-            f"{last['upper']:.2f}]",
-        )
+        curve_with_band(ax, g, str(scenario), PALETTE[i % len(PALETTE)], 2)
     n = int(f["replications"].iloc[0])
     style(
         ax,
