@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.comparison import align, compare, hit, parse_variants
 from sim.errors import ScenarioError, UsageError
-from sim.montecarlo import run_table
+from sim.experiments.compare import align, compare, hit, parse_variants
+from sim.montecarlo.runner import run_table
 from sim.scenario import load_scenario
 from sim.scenario.overrides import with_overrides
 from sim.stats import Z95

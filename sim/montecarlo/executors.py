@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor
 
 from sim.errors import UsageError
-from sim.montecarlo import process_pool
+from sim.montecarlo.runner import process_pool
 
 CONNECT_TIMEOUT_S = 5
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine import CompiledModel, compile_model, simulate
-from sim.layout import Layout, make_layout
-from sim.records import Replication
+from sim.engine.records import Replication
+from sim.montecarlo.grid import Layout, make_layout
 from sim.scenario.schema import Scenario
 from sim.stats import wilson_interval
 

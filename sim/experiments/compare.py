@@ -15,18 +15,20 @@ import math
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 
-from sim import experiment_charts
 from sim.errors import UsageError
-from sim.montecarlo import RunTable, run_table
-from sim.results import RunResult
+from sim.experiments.run import RunResult
+from sim.montecarlo.runner import RunTable, run_table
 from sim.scenario.overrides import with_overrides
 from sim.scenario.schema import Scenario
 from sim.stats import Z95, paired_difference, wilson_interval
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,14 @@ class Comparison:
 
     def plot_curves(self, outcome: str | None = None, ax: Axes | None = None) -> Axes:
         """One outcome's probability curve per scenario (default: the headline)."""
+        from sim.charts import compare as experiment_charts
+
         return experiment_charts.comparison_chart(self.curves(), outcome or self.outcomes[0], ax=ax)
 
     def plot_differences(self, ax: Axes | None = None) -> Axes:
         """Forest plot of the differences with paired and unpaired intervals."""
+        from sim.charts import compare as experiment_charts
+
         return experiment_charts.difference_chart(self.differences(), ax=ax)
 
     def summary(self) -> pd.DataFrame:
