@@ -11,7 +11,6 @@ ratio, so a user sees what the pairing bought.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from sim.experiments.run import RunResult
 from sim.montecarlo.runner import RunTable, run_table
 from sim.scenario.overrides import with_overrides
 from sim.scenario.schema import Scenario
-from sim.stats import Z95, paired_difference, wilson_interval
+from sim.stats import independent_difference, paired_difference, wilson_interval
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -54,8 +53,7 @@ class Comparison:
                 b = hit(result, outcome)
                 diff, lo, hi = paired_difference(a, b)
                 pa, pb = a.mean(), b.mean()
-                se_unpaired = math.sqrt(pa * (1 - pa) / n + pb * (1 - pb) / n)
-                paired_width, unpaired_width = hi - lo, 2 * Z95 * se_unpaired
+                _, un_lo, un_hi = independent_difference(int(a.sum()), n, int(b.sum()), n)
                 rows.append(
                     {
                         "scenario": label,
@@ -67,11 +65,9 @@ class Comparison:
                         "difference": diff,
                         "paired_lower": lo,
                         "paired_upper": hi,
-                        "unpaired_lower": diff - Z95 * se_unpaired,
-                        "unpaired_upper": diff + Z95 * se_unpaired,
-                        "narrowing": unpaired_width / paired_width
-                        if paired_width > 0
-                        else math.inf,
+                        "unpaired_lower": un_lo,
+                        "unpaired_upper": un_hi,
+                        "narrowing": (un_hi - un_lo) / (hi - lo),
                         "replications_differing": int(np.sum(a != b)),
                         "replications": n,
                     }
