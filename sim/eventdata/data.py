@@ -77,7 +77,9 @@ class EventData:
         """The same data restricted to some event ids (in the order given)."""
         unknown = [e for e in events if e not in self.times]
         if unknown:
-            raise KeyError(f"no event id {unknown[0]!r} in this data (has {', '.join(self.events)})")
+            raise KeyError(
+                f"no event id {unknown[0]!r} in this data (has {', '.join(self.events)})"
+            )
         keep = tuple(events)
         return EventData(
             keep,

@@ -69,9 +69,7 @@ class Box:
     east: float
 
     def describe(self) -> str:
-        return (
-            f"latitude {self.south:g}..{self.north:g} and longitude {self.west:g}..{self.east:g}"
-        )
+        return f"latitude {self.south:g}..{self.north:g} and longitude {self.west:g}..{self.east:g}"
 
 
 @dataclass(frozen=True)
@@ -309,9 +307,7 @@ def read_map(path: str | Path) -> DataMap:
             problems.append(problem(f"{prefix}.data", "a file name", describe(own)))
             continue
         _, line = located.where(prefix, display)
-        events.append(
-            EventMap(str(event), tuple(tests), box, base / own if own else None, line)
-        )
+        events.append(EventMap(str(event), tuple(tests), box, base / own if own else None, line))
     if problems:
         raise ScenarioError(problems)
     assert start is not None and end is not None

@@ -95,7 +95,9 @@ def _date_column(table: pd.DataFrame, mapping: DataMap, display: str) -> str:
     for column in DATE_COLUMNS:
         if column in table.columns:
             return column
-    _need_columns(table, [("date", "dates: event_date or date, or name one in date_column")], display)
+    _need_columns(
+        table, [("date", "dates: event_date or date, or name one in date_column")], display
+    )
     raise AssertionError("unreachable")
 
 

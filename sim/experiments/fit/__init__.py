@@ -1,11 +1,11 @@
 """Fitting the project's stream model to dated event data by maximum likelihood.
 
-    data = read_events("events.csv", "map.yaml")          # sim.eventdata
-    fit = fit_streams(data, FitSpec(excitation="cross", baseline="monthly"))
-    fit.table()          # estimates with 95% intervals, one row per parameter
-    fit.comparison()     # Poisson / self / cross x constant / piecewise: LR and AIC
-    fit.gof              # time-rescaling KS, QQ frame, daily fitted vs observed
-    fit.to_scenario(scenario=s)   # scenario YAML content carrying the estimates
+data = read_events("events.csv", "map.yaml")          # sim.eventdata
+fit = fit_streams(data, FitSpec(excitation="cross", baseline="monthly"))
+fit.table()          # estimates with 95% intervals, one row per parameter
+fit.comparison()     # Poisson / self / cross x constant / piecewise: LR and AIC
+fit.gof              # time-rescaling KS, QQ frame, daily fitted vs observed
+fit.to_scenario(scenario=s)   # scenario YAML content carrying the estimates
 """
 
 from sim.experiments.fit.compare import compare_models

@@ -40,9 +40,7 @@ def model_family(spec: FitSpec, n_types: int) -> list[FitSpec]:
     ]
 
 
-def compare_models(
-    data: EventData, spec: FitSpec, known: Sequence[FitResult] = ()
-) -> pd.DataFrame:
+def compare_models(data: EventData, spec: FitSpec, known: Sequence[FitResult] = ()) -> pd.DataFrame:
     """One row per model: its log-likelihood, parameters and AIC, and the
     likelihood-ratio tests against the next simpler excitation (same
     baseline) and against a constant baseline (same excitation)."""

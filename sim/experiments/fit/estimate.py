@@ -71,7 +71,9 @@ def placed_times(data: EventData, events: tuple[str, ...], seed: int) -> tuple[A
     return tuple(out)
 
 
-def parameter_names(layout: Layout, events: tuple[str, ...], start: dt.date) -> list[dict[str, Any]]:
+def parameter_names(
+    layout: Layout, events: tuple[str, ...], start: dt.date
+) -> list[dict[str, Any]]:
     """One record per parameter: its scenario path, kind, event, source, piece."""
     rows: list[dict[str, Any]] = []
     for k, event in enumerate(events):

@@ -82,9 +82,7 @@ def free_parameters(theta: Array, bounds: list[tuple[float, float]]) -> np.ndarr
     return (theta - low > 1e-3) & (high - theta > 1e-3)
 
 
-def observed_information(
-    layout: Layout, data: Prepared, theta: Array, free: np.ndarray
-) -> Array:
+def observed_information(layout: Layout, data: Prepared, theta: Array, free: np.ndarray) -> Array:
     """Minus the Hessian over the free parameters, by central differences of
     the analytic gradient (symmetrised)."""
     indices = np.flatnonzero(free)

@@ -123,8 +123,7 @@ def scenario_content(
     for event in fit.events:
         values, notes = stream_values(fit, event, rate_pieces)
         sources = {
-            fit.data.provenance(e)
-            for e in [event, *[r for r in values.get("excited_by", {})]]
+            fit.data.provenance(e) for e in [event, *[r for r in values.get("excited_by", {})]]
         }
         values["assumption"] = (
             f"Fitted to {'; '.join(sorted(sources))} by {method_text(fit)} on "
