@@ -209,8 +209,7 @@ def read_events(csv_path: str | Path | None, map_path: str | Path) -> EventData:
             table = read_table(path, display)
             date_column = _date_column(table, mapping, display)
             stamps = _dates(table, date_column, display)
-            inside = (stamps >= start) & (stamps < stop)
-            if not inside.any():
+            if not ((stamps >= start) & (stamps < stop)).any():
                 first, last = stamps.min().date(), stamps.max().date()
                 raise ScenarioError(
                     [

@@ -22,13 +22,17 @@ date,longitude,latitude,type
 2007-04-02,44.0,33.0,IED
 """
 
-ACLED = """\
-event_date,event_type,sub_event_type,actor1,actor2,inter1,inter2,country,admin1,fatalities,latitude,longitude
-15 January 2024,Explosions/Remote violence,Drone strike,Militia A,Military Forces of the US,3,8,Iraq,Baghdad,0,33.3,44.4
-16 January 2024,Battles,Armed clash,Militia A,Military Forces of Iraq,3,1,Iraq,Anbar,2,33.4,43.3
-2024-01-20,Explosions/Remote violence,Shelling/artillery/missile attack,Militia B,,3,,Iraq,Erbil,0,36.2,44.0
-2024-02-01,Protests,Peaceful protest,Protesters,,6,,Iraq,Baghdad,0,33.3,44.4
-"""
+ACLED = (
+    "event_date,event_type,sub_event_type,actor1,actor2,inter1,inter2,country,admin1,"
+    "fatalities,latitude,longitude\n"
+    "15 January 2024,Explosions/Remote violence,Drone strike,Militia A,"
+    "Military Forces of the US,3,8,Iraq,Baghdad,0,33.3,44.4\n"
+    "16 January 2024,Battles,Armed clash,Militia A,Military Forces of Iraq,3,1,Iraq,Anbar,2,"
+    "33.4,43.3\n"
+    "2024-01-20,Explosions/Remote violence,Shelling/artillery/missile attack,Militia B,,3,,"
+    "Iraq,Erbil,0,36.2,44.0\n"
+    "2024-02-01,Protests,Peaceful protest,Protesters,,6,,Iraq,Baghdad,0,33.3,44.4\n"
+)
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -165,7 +169,8 @@ def test_unparseable_dates_name_row_and_column(tmp_path):
 def test_dates_all_outside_the_period(tmp_path):
     map_file = simple_map(
         tmp_path,
-        "data: events.csv\nperiod: {from: 2010-01-01, to: 2010-12-31}\nevents: {ied: {where: {type: IED}}}\n",
+        "data: events.csv\nperiod: {from: 2010-01-01, to: 2010-12-31}\n"
+        "events: {ied: {where: {type: IED}}}\n",
     )
     with pytest.raises(ScenarioError) as exc:
         read_events(None, map_file)

@@ -76,7 +76,7 @@ def parameter_names(
 ) -> list[dict[str, Any]]:
     """One record per parameter: its scenario path, kind, event, source, piece."""
     rows: list[dict[str, Any]] = []
-    for k, event in enumerate(events):
+    for event in events:
         for p in range(layout.n_pieces):
             piece = start + dt.timedelta(days=layout.breaks[p])
             rows.append(
@@ -208,6 +208,12 @@ def _interval_rows(
 ) -> tuple[pd.DataFrame, list[str], int]:
     theta = best.theta
     free = free_parameters(theta, bounds)
+    # A kernel with branching 0 leaves its decay unidentified (a flat
+    # direction): keep it out of the information matrix.
+    first_kernel = layout.n_baseline
+    for index in range(first_kernel, theta.size, 2):
+        if not free[index]:
+            free[index + 1] = False
     warnings: list[str] = []
     se_t = np.full(theta.size, np.nan)
     if free.any():

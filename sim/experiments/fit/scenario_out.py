@@ -118,18 +118,25 @@ def scenario_content(
     Raises:
         ScenarioError: the fit names an event id the scenario lacks.
     """
-    ks = fit.gof.ks.set_index("event")
+    frame = fit.gof.ks
+    ks = dict(
+        zip(
+            frame["event"].tolist(),
+            zip(frame["p_value"].tolist(), frame["passed"].tolist(), strict=True),
+            strict=True,
+        )
+    )
     streams: dict[str, Any] = {}
     for event in fit.events:
         values, notes = stream_values(fit, event, rate_pieces)
         sources = {
             fit.data.provenance(e) for e in [event, *[r for r in values.get("excited_by", {})]]
         }
+        p_value, passed = ks[event]
         values["assumption"] = (
             f"Fitted to {'; '.join(sorted(sources))} by {method_text(fit)} on "
             f"{dt.date.today()}: {notes}. Log-likelihood {fit.loglik:.2f}, AIC {fit.aic:.1f}; "
-            f"time-rescaling KS p = {ks.loc[event, 'p_value']:.3g}"
-            f"{' (the fit FAILS this test)' if not ks.loc[event, 'passed'] else ''}."
+            f"time-rescaling KS p = {p_value:.3g}{'' if passed else ' (the fit FAILS this test)'}."
         )
         streams[event] = values
     if scenario is None:

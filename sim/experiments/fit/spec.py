@@ -106,6 +106,6 @@ def baseline_breaks(
                 starts.append(month)
             month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
     else:
-        starts = [d for d in baseline if start < d < end]  # type: ignore[union-attr]
+        starts = [d for d in baseline if isinstance(d, dt.date) and start < d < end]
     inner = sorted({float((d - start).days) for d in starts})
     return (0.0, *inner, float(period_days))
