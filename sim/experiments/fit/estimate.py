@@ -207,7 +207,8 @@ def _interval_rows(
     spec: FitSpec,
 ) -> tuple[pd.DataFrame, list[str], int]:
     theta = best.theta
-    free = free_parameters(theta, bounds)
+    inside = free_parameters(theta, bounds)
+    free = inside.copy()
     # A kernel with branching 0 leaves its decay unidentified (a flat
     # direction): keep it out of the information matrix.
     first_kernel = layout.n_baseline
@@ -258,7 +259,7 @@ def _interval_rows(
                 profile_fits += fits
                 lower, upper = math.exp(low_t), math.exp(high_t)
                 method = "profile likelihood"
-            if not free[index]:
+            if not inside[index]:
                 low, high = bounds[index]
                 at = "lower" if value_t - low <= 1e-3 else "upper"
                 bound = math.exp(low if at == "lower" else high)
