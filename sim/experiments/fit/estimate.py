@@ -340,7 +340,13 @@ def _fit(data: EventData, spec: FitSpec) -> FitResult:
         starts.append(min(max(20.0, low * 4), high))
     best: Maximum | None = None
     for decay in starts:
-        found = maximise(layout, prepared, start_point(layout, prepared, decay), bounds)
+        found = maximise(
+            layout,
+            prepared,
+            start_point(layout, prepared, decay),
+            bounds,
+            max_iterations=spec.max_iterations,
+        )
         if best is None or found.loglik > best.loglik + 1e-9:
             best = found
     assert best is not None

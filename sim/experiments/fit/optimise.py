@@ -44,6 +44,7 @@ def maximise(
     start: Array,
     bounds: list[tuple[float, float]],
     fixed: dict[int, float] | None = None,
+    max_iterations: int = 3000,
 ) -> Maximum:
     """The best point from `start`; `fixed` pins parameters (profiles)."""
     bounds = list(bounds)
@@ -64,7 +65,12 @@ def maximise(
         jac=True,
         method="L-BFGS-B",
         bounds=bounds,
-        options={"maxiter": 3000, "maxfun": 6000, "ftol": 1e-12, "gtol": 1e-6},
+        options={
+            "maxiter": max_iterations,
+            "maxfun": 2 * max_iterations,
+            "ftol": 1e-12,
+            "gtol": 1e-6,
+        },
     )
     return Maximum(
         theta=np.asarray(result.x, dtype=float),
@@ -116,10 +122,13 @@ def profile_bounds(
     low_bound, high_bound = bounds[index]
 
     def excess(value: float) -> float:
+        # The signed root of the deviance is close to linear in the parameter,
+        # so root finding on it needs few profile fits.
         nonlocal fits
         fits += 1
         profile = maximise(layout, data, best.theta, bounds, {index: value})
-        return 2 * (best.loglik - max(profile.loglik, -1e300)) - CHI2_95
+        deviance = max(0.0, 2 * (best.loglik - max(profile.loglik, -1e300)))
+        return math.sqrt(deviance) - math.sqrt(CHI2_95)
 
     step = guess_se if math.isfinite(guess_se) and guess_se > 0 else max(0.1, 0.5 * estimate)
     ends = []
@@ -131,7 +140,7 @@ def profile_bounds(
             probe = inside + direction * step * 2.0
             probe = max(probe, limit) if direction < 0 else min(probe, limit)
             if excess(probe) > 0:
-                end = optimize.brentq(excess, min(inside, probe), max(inside, probe), xtol=1e-4)
+                end = optimize.brentq(excess, min(inside, probe), max(inside, probe), xtol=2e-4)
                 break
             inside = probe
             if probe == limit:

@@ -32,8 +32,11 @@ class FitSpec:
         max_decay_days: largest decay allowed; None means half the period.
         jitter_seed: seed of the within-day placement of day-resolution
             events (see sim/experiments/fit/estimate.py).
-        intervals: "profile" (branching by profile likelihood, which stays
-            right at the boundary 0) or "wald" (all from observed information).
+        intervals: "profile" (branchings and decays by profile likelihood,
+            which stays right at the boundary 0) or "wald" (all from observed
+            information).
+        max_iterations: optimiser iterations before it stops unconverged
+            (the best point is then kept and the fit says so).
     """
 
     events: tuple[str, ...] | None = None
@@ -44,6 +47,7 @@ class FitSpec:
     max_decay_days: float | None = None
     jitter_seed: int = 0
     intervals: Literal["profile", "wald"] = "profile"
+    max_iterations: int = 3000
 
     def with_(self, **changes: object) -> FitSpec:
         return replace(self, **changes)  # type: ignore[arg-type]

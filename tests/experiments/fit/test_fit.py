@@ -137,3 +137,13 @@ def test_scenario_content_refuses_unknown_event_ids():
     scenario = Scenario.model_validate({**minimal_scenario(), "observed": {}})
     with pytest.raises(ScenarioError, match="found 'bombing'"):
         fit.to_scenario(scenario=scenario)
+
+
+def test_an_unconverged_fit_says_so_and_keeps_its_best_point():
+    data = engine_data(300.0, EXCITED, seed=16, days=True)
+    fit = fit_streams(data, FitSpec(max_iterations=2, intervals="wald"))
+    assert not fit.converged
+    assert fit.warnings[0].startswith("the optimiser did not converge (")
+    assert fit.warnings[0].endswith("best point kept")
+    assert np.isfinite(fit.loglik)
+    assert len(fit.table()) == 3
