@@ -29,6 +29,7 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
 
 
 def _style(ax: Axes, title: str, subtitle: str | None = None) -> None:
+    """The house style: no top/right spines, light grid, bold left title."""
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.grid(True, color=GRID, linewidth=0.8)
@@ -64,11 +65,11 @@ def qq_chart(qq: pd.DataFrame, ks: pd.DataFrame, ax: Axes | None = None) -> Axes
         )
         top = max(top, float(part["theoretical"].max()), float(part["observed"].max()))
     ax.plot([0, top], [0, top], color=MUTED, linewidth=1, linestyle="--", label="Exp(1)")
-    stats = ", ".join(
-        f"{row.event} p={row.p_value:.2g}{'' if row.passed else ' (fails)'}"
+    stats = "\n".join(
+        f"KS {row.event}: p = {row.p_value:.2g}{'' if row.passed else ' (fails at 5%)'}"
         for row in ks.itertuples()
     )
-    _style(ax, f"Time-rescaling QQ: KS {stats}", "rescaled gaps vs Exp(1) quantiles")
+    _style(ax, f"Time-rescaling QQ\n{stats}")
     ax.set_xlabel("Exp(1) quantile")
     ax.set_ylabel("rescaled gap")
     ax.legend(frameon=False, fontsize=8)
@@ -108,7 +109,12 @@ def branching_chart(estimates: pd.DataFrame, ax: Axes | None = None) -> Axes:
     for row in rows.itertuples():
         k, j = index[row.event], index[row.source]
         matrix[k, j] = row.estimate
-        labels[(k, j)] = f"{row.estimate:.2f}\n[{row.lower:.2f}, {row.upper:.2f}]"
+        interval = (
+            f"[{row.lower:.2f}, {row.upper:.2f}]"
+            if np.isfinite(row.lower) and np.isfinite(row.upper)
+            else "no interval"
+        )
+        labels[(k, j)] = f"{row.estimate:.2f}\n{interval}"
     top = max(1.0, float(np.nanmax(matrix))) if rows.size else 1.0
     image = ax.imshow(matrix, cmap="YlOrRd", vmin=0, vmax=top)
     for (k, j), text in labels.items():

@@ -25,7 +25,7 @@ def test_charts_draw_on_the_given_axes():
     )
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     assert qq_chart(fit.gof.qq, fit.gof.ks, ax=axes[0]) is axes[0]
-    assert "KS a p=" in axes[0].get_title(loc="left")
+    assert "KS a: p = " in axes[0].get_title(loc="left")
     assert len(axes[0].lines) == 3  # two event types and the diagonal
     assert intensity_chart(fit.gof.daily, "a", ax=axes[1]) is axes[1]
     assert len(axes[1].patches) == 200
