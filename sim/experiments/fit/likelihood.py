@@ -127,29 +127,44 @@ class Prepared:
         return cls(tuple(times), pieces, np.diff(edges))
 
 
-def intensities(
-    layout: Layout, data: Prepared, theta: Array
+def kernel_sums(
+    layout: Layout, data: Prepared, branching: Array, decay: Array
 ) -> tuple[list[Array], dict[int, tuple[Array, Array]]]:
-    """Intensity at each event of each type, and each kernel's (A, B) sums."""
-    mu, branching, decay = layout.unpack(theta)
-    lam = [mu[k, data.pieces[k]].astype(float) for k in range(layout.n_types)]
+    """Excitation part of the intensity at each event of each type (without
+    the baseline), and each kernel's (A, B) sums."""
+    excitation = [np.zeros(t.size) for t in data.times]
     sums: dict[int, tuple[Array, Array]] = {}
     for index, (k, j) in enumerate(layout.kernels):
         a, b = pair_sums(data.times[k], data.times[j], float(decay[index]))
         sums[index] = (a, b)
-        lam[k] = lam[k] + branching[index] / decay[index] * a
-    return lam, sums
+        excitation[k] = excitation[k] + branching[index] / decay[index] * a
+    return excitation, sums
 
 
 def loglik_and_grad(layout: Layout, data: Prepared, theta: Array) -> tuple[float, Array]:
     """Exact log-likelihood on (0, T] and its gradient in the optimiser's space."""
     mu, branching, decay = layout.unpack(theta)
-    lam, sums = intensities(layout, data, theta)
+    excitation, sums = kernel_sums(layout, data, branching, decay)
+    return value_and_grad(layout, data, mu, branching, decay, excitation, sums)
+
+
+def value_and_grad(
+    layout: Layout,
+    data: Prepared,
+    mu: Array,
+    branching: Array,
+    decay: Array,
+    excitation: list[Array],
+    sums: dict[int, tuple[Array, Array]],
+) -> tuple[float, Array]:
+    """The log-likelihood and gradient from precomputed kernel sums."""
+    lam = [mu[k, data.pieces[k]] + excitation[k] for k in range(layout.n_types)]
+    theta_size = layout.size
     if any(np.any(values <= 0) for values in lam):
-        return -np.inf, np.zeros_like(theta)
+        return -np.inf, np.zeros(theta_size)
     horizon = layout.horizon
     total = 0.0
-    grad = np.zeros_like(theta)
+    grad = np.zeros(theta_size)
     inverse = [1.0 / values for values in lam]
     for k in range(layout.n_types):
         total += float(np.sum(np.log(lam[k])))
@@ -190,3 +205,60 @@ def compensator_at(
         before = np.searchsorted(data.times[j], at, side="left")
         out = out + branching[index] * (before - a_sum)
     return out
+
+
+@numba.njit(cache=False)
+def _solve_piece(phi: Array, length: float, start: float, floor: float) -> float:
+    """argmax over mu >= floor of sum log(mu + phi_i) - mu * length: the root
+    of g(mu) = sum 1/(mu + phi_i) - length, decreasing in mu, bracketed by
+    [floor, n / length]; Newton steps, bisection when they leave the bracket."""
+    n = phi.shape[0]
+    if n == 0:
+        return floor
+    low, high = floor, n / length
+    g = 0.0
+    for i in range(n):
+        g += 1.0 / (low + phi[i])
+    if g <= length:
+        return floor
+    mu = min(max(start, low), high)
+    for _ in range(200):
+        g = 0.0
+        slope = 0.0
+        for i in range(n):
+            inv = 1.0 / (mu + phi[i])
+            g += inv
+            slope -= inv * inv
+        g -= length
+        if g > 0:
+            low = mu
+        else:
+            high = mu
+        step = mu - g / slope
+        if not (low < step < high):
+            step = 0.5 * (low + high)
+        if abs(step - mu) <= 1e-13 * mu:
+            return step
+        mu = step
+    return mu
+
+
+def solve_baselines(
+    layout: Layout, data: Prepared, excitation: list[Array], start: Array, floor: float
+) -> Array:
+    """The baselines that maximise the likelihood given the kernels.
+
+    For fixed kernels the likelihood separates over (type, piece), each a
+    concave one-dimensional problem, so the baselines need not be searched
+    by the outer optimiser: it then moves only the kernels' few parameters,
+    which took a monthly two-type fit from thousands of iterations to tens.
+    """
+    mu = np.empty((layout.n_types, layout.n_pieces))
+    edges = np.asarray(layout.breaks)
+    for k in range(layout.n_types):
+        cuts = np.searchsorted(data.times[k], edges[1:-1], side="left")
+        bounds = np.concatenate([[0], cuts, [data.times[k].size]])
+        for p in range(layout.n_pieces):
+            phi = excitation[k][bounds[p] : bounds[p + 1]]
+            mu[k, p] = _solve_piece(phi, float(data.lengths[p]), float(start[k, p]), floor)
+    return mu

@@ -14,7 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from sim.experiments.fit.likelihood import Array, Layout, Prepared, loglik_and_grad
+from sim.experiments.fit.likelihood import (
+    Array,
+    Layout,
+    Prepared,
+    kernel_sums,
+    loglik_and_grad,
+    solve_baselines,
+    value_and_grad,
+)
 
 LOG_RATE_FLOOR = math.log(1e-9)
 BRANCHING_CAP = 50.0
@@ -46,35 +54,59 @@ def maximise(
     fixed: dict[int, float] | None = None,
     max_iterations: int = 3000,
 ) -> Maximum:
-    """The best point from `start`; `fixed` pins parameters (profiles)."""
-    bounds = list(bounds)
-    x0 = np.clip(start, [b[0] for b in bounds], [b[1] for b in bounds])
-    for index, value in (fixed or {}).items():
-        bounds[index] = (value, value)
-        x0[index] = value
+    """The best point from `start`; `fixed` pins kernel parameters (profiles).
 
-    def objective(theta: Array) -> tuple[float, Array]:
-        value, grad = loglik_and_grad(layout, data, theta)
+    The baselines are solved exactly for each trial of the kernels
+    (likelihood.solve_baselines), so L-BFGS-B searches only the kernels'
+    branchings and log decays, with the gradient of the likelihood in them
+    at the solved baselines (envelope theorem).
+    """
+    first = layout.n_baseline
+    floor = math.exp(LOG_RATE_FLOOR)
+    state = {"mu": np.exp(start[:first]).reshape(layout.n_types, layout.n_pieces)}
+    kernel_bounds = list(bounds[first:])
+    x0 = np.clip(start[first:], [b[0] for b in kernel_bounds], [b[1] for b in kernel_bounds])
+    for index, value in (fixed or {}).items():
+        if index < first:
+            raise ValueError("only kernel parameters can be held fixed")
+        kernel_bounds[index - first] = (value, value)
+        x0[index - first] = value
+
+    def evaluate(kappa: Array) -> tuple[float, Array, Array]:
+        branching, decay = kappa[0::2], np.exp(kappa[1::2])
+        excitation, sums = kernel_sums(layout, data, branching, decay)
+        mu = solve_baselines(layout, data, excitation, state["mu"], floor)
+        state["mu"] = mu
+        value, grad = value_and_grad(layout, data, mu, branching, decay, excitation, sums)
+        return value, grad[first:], mu
+
+    def objective(kappa: Array) -> tuple[float, Array]:
+        value, grad, _ = evaluate(kappa)
         if not math.isfinite(value):
-            return 1e300, np.zeros_like(theta)
+            return 1e300, np.zeros_like(kappa)
         return -value, -grad
 
+    if x0.size == 0:
+        value, _, mu = evaluate(x0)
+        return Maximum(np.log(mu).ravel(), value, True, "baselines solved exactly", 0)
     result = optimize.minimize(
         objective,
         x0,
         jac=True,
         method="L-BFGS-B",
-        bounds=bounds,
+        bounds=kernel_bounds,
         options={
             "maxiter": max_iterations,
             "maxfun": 2 * max_iterations,
-            "ftol": 1e-12,
-            "gtol": 1e-6,
+            "ftol": 1e-13,
+            "gtol": 1e-7,
         },
     )
+    kappa = np.asarray(result.x, dtype=float)
+    value, _, mu = evaluate(kappa)
     return Maximum(
-        theta=np.asarray(result.x, dtype=float),
-        loglik=float(-result.fun),
+        theta=np.concatenate([np.log(mu).ravel(), kappa]),
+        loglik=float(value),
         converged=bool(result.success),
         message=str(result.message),
         iterations=int(result.nit),
