@@ -106,15 +106,13 @@ def branching_chart(estimates: pd.DataFrame, ax: Axes | None = None) -> Axes:
     matrix = np.full((size, size), np.nan)
     labels: dict[tuple[int, int], str] = {}
     index = {e: i for i, e in enumerate(events)}
-    for row in rows.itertuples():
-        k, j = index[row.event], index[row.source]
-        matrix[k, j] = row.estimate
-        interval = (
-            f"[{row.lower:.2f}, {row.upper:.2f}]"
-            if np.isfinite(row.lower) and np.isfinite(row.upper)
-            else "no interval"
-        )
-        labels[(k, j)] = f"{row.estimate:.2f}\n{interval}"
+    columns = [rows[c].tolist() for c in ("event", "source", "estimate", "lower", "upper")]
+    for event, source, estimate, lower, upper in zip(*columns, strict=True):
+        k, j = index[event], index[source]
+        matrix[k, j] = estimate
+        finite = np.isfinite(lower) and np.isfinite(upper)
+        interval = f"[{lower:.2f}, {upper:.2f}]" if finite else "no interval"
+        labels[(k, j)] = f"{estimate:.2f}\n{interval}"
     top = max(1.0, float(np.nanmax(matrix))) if rows.size else 1.0
     image = ax.imshow(matrix, cmap="YlOrRd", vmin=0, vmax=top)
     for (k, j), text in labels.items():
