@@ -15,9 +15,11 @@ exp(-gap/d) and each source event adds 1, so one merged pass over the target
 and source times gives every A_i = sum exp(-(t_i-u)/d), and a second sum
 B_i = sum (t_i-u) exp(-(t_i-u)/d) gives the derivative in d.
 
-Why our own code and not `tick`: tick 0.8 (which does install here) fits
-exponential kernels only with decays fixed in advance, has no piecewise
-baseline over arbitrary periods (only a periodic one) and gives no intervals.
+Why our own code and not `tick`: tick 0.8 fits exponential kernels only with
+decays fixed in advance, has no piecewise baseline over arbitrary periods
+(only a periodic one) and gives no intervals; and its 0.8.0.2 wheel, though
+it installs on Python 3.11, fails here on first use (`HawkesExpKern.fit`:
+"no settable attribute 'events'"), so it could not serve even as a check.
 The exact likelihood is small; this module is its whole implementation, and
 the tests check its gradient against finite differences and its estimates by
 simulation with the project's own engine.
