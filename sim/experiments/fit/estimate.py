@@ -32,14 +32,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from sim.errors import UsageError
 from sim.eventdata.data import EventData
 from sim.experiments.fit.likelihood import Array, Layout, Prepared
 from sim.experiments.fit.optimise import (
@@ -190,13 +191,6 @@ class FitResult:
 
         return scenario_content(self, **options)
 
-    @cached_property
-    def mean_rates(self) -> dict[str, float]:
-        """Baseline averaged over the period, per event id."""
-        mu, _, _ = self.layout.unpack(self.theta)
-        weights = self.prepared.lengths / self.prepared.lengths.sum()
-        return {e: float(mu[k] @ weights) for k, e in enumerate(self.events)}
-
 
 def _interval_rows(
     names: list[dict[str, Any]],
@@ -325,11 +319,16 @@ def fit_streams(data: EventData, spec: FitSpec | None = None) -> FitResult:
 
 
 def _fit(data: EventData, spec: FitSpec) -> FitResult:
-    import time
-
     from sim.experiments.fit.gof import goodness_of_fit
 
     clock = time.perf_counter()
+    named = {*spec.event_ids(data), *(e for pair in spec.kernel_pairs(data) for e in pair)}
+    unknown = sorted(named - set(data.events))
+    if unknown:
+        raise UsageError(
+            f"the fit names event id(s) {', '.join(unknown)}, which the data lack "
+            f"(they have: {', '.join(data.events)})"
+        )
     events = spec.event_ids(data)
     layout = spec.layout(data)
     prepared = Prepared.build(layout, placed_times(data, events, spec.jitter_seed))

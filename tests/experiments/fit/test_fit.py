@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from sim.engine import simulate
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, UsageError
 from sim.eventdata import event_data_from_times
 from sim.experiments.fit import FitSpec, fit_streams
 from sim.experiments.fit.spec import baseline_breaks
@@ -147,3 +147,9 @@ def test_an_unconverged_fit_says_so_and_keeps_its_best_point():
     assert fit.warnings[0].endswith("best point kept")
     assert np.isfinite(fit.loglik)
     assert len(fit.table()) == 3
+
+
+def test_a_spec_naming_an_event_the_data_lack():
+    data = engine_data(100.0, POISSON, seed=17)
+    with pytest.raises(UsageError, match=r"names event id\(s\) b, which the data lack"):
+        fit_streams(data, FitSpec(kernels=(("a", "b"),)))
