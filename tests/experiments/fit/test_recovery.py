@@ -11,11 +11,15 @@ the issue's bar, each parameter covered in at least 17 of 20.
 
 from __future__ import annotations
 
+import datetime as dt
+
+import numpy as np
 import pytest
 from scipy import stats
 
+from sim.eventdata import event_data_from_times
 from sim.experiments.fit import FitSpec, fit_streams
-from tests.experiments.fit.helpers import covered, engine_data, truth_of
+from tests.experiments.fit.helpers import cluster_times, covered, engine_data, truth_of
 
 ONE = {"a": {"rate": 1.0, "self_excitation": {"branching": 0.5, "decay_days": 3.0}}}
 TWO = {
@@ -66,3 +70,26 @@ def test_intervals_cover_the_truth(case):
 def test_intervals_cover_the_truth_17_of_20(case):
     hits = coverage(case, 20, seed0=1000)
     assert min(hits.values()) >= 17, hits
+
+
+def test_a_piecewise_baseline_and_excitation_are_recovered_together():
+    """Baseline steps like the Iraq months (exact cluster simulation, cut to
+    whole days); 5 repeats x 6 parameters against the binomial bound."""
+    rates, piece, truth_b, truth_d = [0.5, 2.0, 1.0, 3.0], 100.0, 0.5, 3.0
+    start = dt.date(2020, 1, 1)
+    cuts = tuple(start + dt.timedelta(days=piece * i) for i in range(1, len(rates)))
+    truth = {
+        f"streams.a.rate[{start + dt.timedelta(days=piece * i)}]": r for i, r in enumerate(rates)
+    }
+    truth |= {
+        "streams.a.self_excitation.branching": truth_b,
+        "streams.a.self_excitation.decay_days": truth_d,
+    }
+    rng = np.random.default_rng(2024)
+    hits = 0
+    for _ in range(5):
+        times = np.floor(cluster_times(rates, piece, truth_b, truth_d, rng))
+        data = event_data_from_times({"a": times}, start, piece * len(rates), day_resolution=True)
+        fit = fit_streams(data, FitSpec(baseline=cuts))
+        hits += sum(covered(fit.table(), truth).values())
+    assert hits >= least_covered(5 * len(truth)), hits
