@@ -55,6 +55,7 @@ from sim.experiments.fit.spec import FitSpec
 
 if TYPE_CHECKING:
     from sim.experiments.fit.gof import GoodnessOfFit
+    from sim.scenario.schema import Scenario
 
 Z95 = 1.959963984540054
 
@@ -185,11 +186,18 @@ class FitResult:
             self._family["table"] = compare_models(self.data, self.spec, known=[self])
         return pd.DataFrame(self._family["table"]).copy()
 
-    def to_scenario(self, **options: Any) -> dict[str, Any]:
-        """Scenario YAML content (a plain dict); see scenario_out.scenario_content."""
+    def to_scenario(
+        self,
+        scenario: Scenario | None = None,
+        extends: str | None = None,
+        name: str | None = None,
+        rate_pieces: int = 1,
+    ) -> dict[str, Any]:
+        """Scenario YAML content (a plain dict) carrying the estimates; the
+        arguments are those of scenario_out.scenario_content."""
         from sim.experiments.fit.scenario_out import scenario_content
 
-        return scenario_content(self, **options)
+        return scenario_content(self, scenario, extends, name, rate_pieces)
 
 
 def _interval_rows(

@@ -45,8 +45,9 @@ def method_text(fit: FitResult) -> str:
     return (
         "maximum likelihood, exact exponential-kernel Hawkes likelihood "
         f"(sim.experiments.fit; {fit.label}; {placement}decays held in "
-        f"[{low:g}, {high:g}] days; intervals: rates and decays Wald on the log scale, "
-        f"branchings {'profile likelihood' if spec.intervals == 'profile' else 'Wald'})"
+        f"[{low:g}, {high:g}] days; 95% intervals: rates Wald on the log scale, "
+        "branchings and decays "
+        f"{'profile likelihood' if spec.intervals == 'profile' else 'Wald'})"
     )
 
 
