@@ -28,6 +28,12 @@ class Kernel:
         """Sum of exp(-(updated_at - u)/d) over parents u seen so far."""
         self.updated_at = 0.0
 
+    def add_history(self, times: Sequence[float]) -> None:
+        """Start from past parents (times before day 0): their excitation has
+        decayed to exp(u/d) of a fresh parent's by day 0."""
+        self.total = float(sum(math.exp(u * self.inv_decay) for u in times))
+        self.updated_at = 0.0
+
     def add_parent(self, t: float) -> None:
         self.total = self.total * math.exp((self.updated_at - t) * self.inv_decay) + 1.0
         self.updated_at = t

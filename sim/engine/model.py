@@ -6,6 +6,7 @@ so `compile_model` resolves every reference to an integer index up front.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sim.engine.delays import DelaySampler, delay_sampler
@@ -67,6 +68,10 @@ class CompiledModel:
     horizon: float
     initial_level: int
     decay_days: float | None
+    history: tuple[tuple[float, ...], ...] = ()
+    """Per event type, past occurrences in days (negative, ascending)."""
+    fired: tuple[float, ...] = ()
+    """Per rule, its last firing before day 0 (-inf if none)."""
 
 
 def compile_model(s: Scenario) -> CompiledModel:
@@ -134,6 +139,8 @@ def compile_model(s: Scenario) -> CompiledModel:
     for i, o in enumerate(s.outcomes.values()):
         if o.event is not None:
             per_event[index[o.event]].append((i, o.count_at_least))
+    past = s.history.times(s.start_date) if s.history else {}
+    fired = s.history.fired if s.history else {}
     return CompiledModel(
         scenario=s,
         events=events,
@@ -147,4 +154,9 @@ def compile_model(s: Scenario) -> CompiledModel:
         horizon=s.horizon_days,
         initial_level=s.initial_level,
         decay_days=s.ladder_decay_days,
+        history=tuple(past.get(e, ()) for e in events),
+        fired=tuple(
+            (max(d for d in fired[r]) - s.start_date).days + 0.5 if fired.get(r) else -math.inf
+            for r in s.rules
+        ),
     )

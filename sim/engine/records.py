@@ -11,8 +11,9 @@ class Occurrence:
 
     `cause` is "baseline" (the stream's background rate), "excitation" (the
     offspring of occurrence `caused_by`, drawn in proportion to the intensity
-    terms: the branching-structure view of a Hawkes process) or "rule:<id>"
-    (a response to the occurrence `caused_by`).
+    terms: the branching-structure view of a Hawkes process), "history" (the
+    offspring of an event before day 0, which is not in the log) or
+    "rule:<id>" (a response to the occurrence `caused_by`).
     """
 
     index: int

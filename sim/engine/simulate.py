@@ -39,7 +39,10 @@ def simulate(
         max_level=world.ladder.max_level,
         final_level=world.ladder.level,
         level_changes=tuple(world.ladder.changes),
-        event_times_days={e: tuple(ts) for e, ts in zip(model.events, world.times, strict=True)},
+        event_times_days={
+            e: tuple(ts[skip:])
+            for e, ts, skip in zip(model.events, world.times, world.history_lengths, strict=True)
+        },
         simpy_events=world.simpy_events,
         log=log,
     )

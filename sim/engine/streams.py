@@ -109,7 +109,8 @@ class StreamRuntime:
             if u < term:
                 parents = world.times[kernel.source]
                 chosen = pick_parent(parents, t, kernel.inv_decay, u / term)
-                return "excitation", world.indices[kernel.source][chosen]
+                parent = world.indices[kernel.source][chosen]
+                return ("excitation", parent) if parent is not None else ("history", None)
             u -= term
         return "baseline", None
 

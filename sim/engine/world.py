@@ -31,12 +31,16 @@ class World:
         self.env = simpy.Environment()
         self.model = model
         n_events = len(model.events)
-        self.times: list[list[float]] = [[] for _ in range(n_events)]
+        past = model.history or tuple(() for _ in range(n_events))
+        self.times: list[list[float]] = [list(h) for h in past]
+        """Occurrence times per event type, history (negative times) first."""
+        self.history_lengths = [len(h) for h in past]
         self.counts = [0] * n_events
         self.rungs = model.rungs
         self.n_occurrences = 0
         self.log: list[LogRow] | None = [] if keep_log else None
-        self.indices: list[list[int]] = [[] for _ in range(n_events)]
+        self.indices: list[list[int | None]] = [[None] * len(h) for h in past]
+        """Log index of each time in `times` (None for history, which is not in the log)."""
         self.outcome_days: list[float | None] = [None] * len(model.outcomes)
         self.outcome_cause: list[int | None] = [None] * len(model.outcomes)
         self.pending_outcomes = [list(entries) for entries in model.event_outcomes]
@@ -48,6 +52,8 @@ class World:
         self.streams: list[StreamRuntime] = []
         for spec in model.streams:
             kernels = [Kernel(src, b, d) for src, b, d in spec.kernels]
+            for kernel in kernels:
+                kernel.add_history(past[kernel.source])
             stream = StreamRuntime(
                 self.env,
                 spec.event,
@@ -93,6 +99,8 @@ class World:
                 actions,
                 Draws(seed, rep, f"rule:{r.ident}"),
             )
+            if model.fired:
+                rule.last_fired = model.fired[len(self.rules)]
             self.rules.append(rule)
             for event in r.on:
                 self.triggers[event].append(rule)

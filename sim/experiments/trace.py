@@ -56,9 +56,11 @@ class Trace:
         s = self.scenario
         o = (self.replication.log or ())[index]
         date = s.date_of(o.time_days)
-        cause = {"baseline": "spontaneous", "excitation": f"provoked by #{o.caused_by}"}.get(
-            o.cause, f"{o.cause.replace('rule:', 'response (rule ')}) to #{o.caused_by}"
-        )
+        cause = {
+            "baseline": "spontaneous",
+            "excitation": f"provoked by #{o.caused_by}",
+            "history": "provoked by an event before the start (history)",
+        }.get(o.cause, f"{o.cause.replace('rule:', 'response (rule ')}) to #{o.caused_by}")
         return (
             f"#{o.index:<5} {date:%Y-%m-%d} day {o.time_days:7.2f}  "
             f"{s.actors[o.actor].name}: {s.event_label(o.event)}  [{cause}; "

@@ -122,6 +122,22 @@ def check_scenario(
                     f"a window not overlapping observed.{ident}[{a}]",
                     "an overlap",
                 )
+    if s.history is not None:
+        for kind, known, entries in (
+            ("event", s.events, s.history.events),
+            ("rule", s.rules, s.history.fired),
+        ):
+            section = "events" if kind == "event" else "fired"
+            for ident, dates in entries.items():
+                path = f"history.{section}.{ident}"
+                need(kind, known, ident, path)
+                for i, date in enumerate(dates):
+                    if date >= s.start_date:
+                        add(
+                            f"{path}[{i}]",
+                            f"a date before start_date ({s.start_date})",
+                            str(date),
+                        )
     if check_sources:
         problems.extend(_check_sources(s, doc, display))
     return problems
@@ -136,6 +152,8 @@ def sourced_parts(s: Scenario) -> Iterator[tuple[str, Sourced]]:
     for ident, windows in s.observed.items():
         for i, obs in enumerate(windows):
             yield f"observed.{ident}[{i}]", obs
+    if s.history is not None:
+        yield "history", s.history
 
 
 def _check_sources(s: Scenario, doc: Located, display: str) -> list[Problem]:

@@ -300,6 +300,24 @@ class Observation(Sourced):
         return self
 
 
+class History(Sourced):
+    """Events that happened before `start_date`, so a forecast starts from what
+    has happened rather than from an empty past (docs/MODEL.md, History)."""
+
+    events: dict[Id, tuple[dt.date, ...]] = Field(default_factory=dict)
+    """Dates of past occurrences per event type (a date repeats for several that day)."""
+    fired: dict[Id, tuple[dt.date, ...]] = Field(default_factory=dict)
+    """Dates on which rules last fired (their cooldown runs on into the horizon)."""
+
+    def times(self, start: dt.date) -> dict[str, tuple[float, ...]]:
+        """Each event's past occurrences in days from `start`, ascending: an event
+        dated D sits at the middle of its day, (D - start) + 0.5."""
+        return {
+            event: tuple(sorted((d - start).days + 0.5 for d in dates))
+            for event, dates in self.events.items()
+        }
+
+
 class Scenario(Frozen):
     name: Annotated[str, StringConstraints(min_length=1)]
     """Identifier used for results folders and titles."""
@@ -323,6 +341,8 @@ class Scenario(Frozen):
     """What we ask the probability of; the first is the headline."""
     observed: dict[Id, tuple[Observation, ...]] = Field(default_factory=dict)
     """Documented counts per event type, for overlays and calibration."""
+    history: History | None = None
+    """Events before `start_date` that the replications start from."""
 
     _origin: Path | None = PrivateAttr(default=None)
     _overrides: dict[str, Any] = PrivateAttr(default_factory=dict)
