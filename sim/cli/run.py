@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,7 @@ from sim.cli.app import (
     app,
     check_replications,
     default_folder,
+    err,
     guarded,
     load,
     out,
@@ -25,6 +26,10 @@ from sim.cli.app import (
     progress_bar,
     say,
 )
+from sim.errors import UsageError
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import Scenario
 
 
 @app.command()
@@ -58,6 +63,22 @@ def run(
     force: ForceOpt = False,
     svg: Annotated[bool, typer.Option("--svg", help="Also write charts as SVG.")] = False,
     set_: SetOpt = None,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            help="Event data (CSV) to start from: the run begins the day after the data's "
+            "period and carries its events as history. Needs --map.",
+            show_default=False,
+        ),
+    ] = None,
+    map_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--map",
+            help="Map of the --history data to the scenario's event ids.",
+            show_default=False,
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Run a Monte Carlo experiment and write a results folder.
@@ -73,6 +94,7 @@ def run(
       escsim run scenarios/iraq_2024_israel_threat.yaml --precision 0.01 --out results/precise
       escsim run scenarios/iraq_2024_israel_threat.yaml \\
         --set rules.israel_strikes_factions.probability=0.01 --out results/cautious
+      escsim run S.yaml --history events.csv --map map.yaml   # forecast from the data's end
     """
     from sim.experiments.run import run as run_experiment
     from sim.scenario.checks import scenario_warnings
@@ -82,6 +104,15 @@ def run(
     def action() -> None:
         check_replications(max(reps, max_reps if precision else reps))
         s, overrides = load(scenario, set_)
+        if (history is None) != (map_file is None):
+            raise UsageError("--history and --map go together: the data and how to read it")
+        if history is not None and map_file is not None:
+            from sim.eventdata import read_events
+            from sim.eventdata.history import history_overrides
+            from sim.scenario import with_overrides
+
+            s = with_overrides(s, history_overrides(read_events(history, map_file), s))
+            say(f"starting on {s.start_date} from {history}: " + _history_counts(s), err)
         folder = out_dir or default_folder(s.name)
         with io.reserve(folder, force):
             warnings = scenario_warnings(s)
@@ -102,3 +133,8 @@ def run(
         )
 
     guarded(action)
+
+
+def _history_counts(s: Scenario) -> str:
+    events = s.history.events if s.history else {}
+    return ", ".join(f"{len(dates):,} {s.event_label(e)}" for e, dates in events.items())

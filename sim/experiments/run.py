@@ -45,8 +45,15 @@ class RunResult:
     @property
     def title(self) -> str:
         """The scenario's title, with any values changed from its file."""
-        base = self.scenario.title or self.scenario.name
-        changed = self.overrides or self.scenario.overrides
+        s = self.scenario
+        base = s.title or s.name
+        if s.history is not None and s.history.events:
+            base += f", from history to {s.date_of(-1):%Y-%m-%d}"
+        changed = {
+            k: v
+            for k, v in (self.overrides or s.overrides).items()
+            if k not in ("start_date", "history", "observed")  # shown above
+        }
         if not changed:
             return base
         shown = ", ".join(f"{'.'.join(str(k).split('.')[-2:])}={v}" for k, v in changed.items())
