@@ -125,10 +125,12 @@ class RunResult:
         )
 
     def monthly_events(self) -> list[str]:
-        """Event types worth a monthly chart: those with documented counts, or
-        else the most frequent one."""
-        if self.scenario.observed:
-            return list(self.scenario.observed)
+        """Event types worth a monthly chart: those with documented counts or a
+        history, or else the most frequent one."""
+        s = self.scenario
+        observed = [*s.observed, *(s.history.events if s.history else {})]
+        if observed:
+            return list(dict.fromkeys(e for e in observed if e in s.events))
         busiest = int(self.table.counts.mean(axis=0).argmax())
         return [list(self.scenario.events)[busiest]]
 

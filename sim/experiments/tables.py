@@ -124,8 +124,11 @@ def monthly_counts(s: Scenario, layout: Layout, table: RunTable) -> pd.DataFrame
 
 def observed_vs_simulated(s: Scenario, layout: Layout, table: RunTable) -> pd.DataFrame:
     """Each documented window beside the simulated count in the same window,
-    with the share of replications at or above the documented count."""
+    with the share of replications at or above the documented count; then the
+    history's calendar months (observed before the start, nothing simulated:
+    `kind` says which), so charts show where a forecast starts from."""
     columns = [
+        "kind",
         "event",
         "label",
         "from_day",
@@ -145,6 +148,7 @@ def observed_vs_simulated(s: Scenario, layout: Layout, table: RunTable) -> pd.Da
         med, p05, p95 = quantile_band(sim)
         rows.append(
             {
+                "kind": "documented",
                 "event": event,
                 "label": s.event_label(event),
                 "from_day": lo,
@@ -159,7 +163,42 @@ def observed_vs_simulated(s: Scenario, layout: Layout, table: RunTable) -> pd.Da
                 "share_at_or_above_observed": float(np.mean(sim >= observed)),
             }
         )
+    rows += history_months(s)
     return pd.DataFrame(rows, columns=columns)
+
+
+def history_months(s: Scenario) -> list[dict[str, object]]:
+    """Observed counts per calendar month of the history (the first month from
+    the first history date, the last up to the day before the start)."""
+    rows: list[dict[str, object]] = []
+    if s.history is None:
+        return rows
+    for event, when in s.history.events.items():
+        if event not in s.events or not when:
+            continue
+        months = pd.Series(1, index=pd.to_datetime(sorted(when))).resample("MS").sum()
+        for first_day, count in months.items():
+            first = pd.Timestamp(str(first_day))
+            start = max(first.date(), min(when))
+            end = min((first + pd.offsets.MonthEnd(0)).date(), s.date_of(-1))
+            rows.append(
+                {
+                    "kind": "history",
+                    "event": event,
+                    "label": s.event_label(event),
+                    "from_day": s.day_of(start),
+                    "to_day": s.day_of(end) + 1,
+                    "from_date": pd.Timestamp(start),
+                    "to_date": pd.Timestamp(end),
+                    "observed": int(count),
+                    "sim_median": np.nan,
+                    "sim_p05": np.nan,
+                    "sim_p95": np.nan,
+                    "sim_mean": np.nan,
+                    "share_at_or_above_observed": np.nan,
+                }
+            )
+    return rows
 
 
 def replication_rows(s: Scenario, table: RunTable) -> pd.DataFrame:
