@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from sim.charts.style import PALETTE, new_axes, style
+from sim.charts.style import PALETTE, legend_outside, new_axes, style
 
 
 def calibration_chart(windows: pd.DataFrame, title: str, ax: Axes | None = None) -> Axes:
@@ -47,7 +47,7 @@ def calibration_chart(windows: pd.DataFrame, title: str, ax: Axes | None = None)
     ax.set_ylabel("occurrences in the window")
     ax.set_ylim(bottom=0)
     style(ax, title, "each window's documented count against the model before and after fitting")
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    legend_outside(ax, "below", ncols=3)
     return ax
 
 
@@ -56,9 +56,11 @@ def profile_chart(
     path: str,
     estimate: float,
     interval: tuple[float, float],
+    label: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Profile deviance of one parameter with the 95% cut-off."""
+    """Profile deviance of one parameter with the 95% cut-off, titled with
+    `label` (the parameter in words; default: the path's last parts)."""
     ax = new_axes(ax, size=(5, 3.6))
     f = profile[profile["path"] == path].sort_values("value")
     deviance = 2 * (f["loglik"].max() - f["loglik"])
@@ -66,9 +68,8 @@ def profile_chart(
     ax.axhline(3.841, color=PALETTE[1], linestyle="--", linewidth=1, label="95% cut-off (3.84)")
     ax.axvline(estimate, color=PALETTE[6], linewidth=1, label=f"estimate {estimate:.3g}")
     lo, hi = interval
-    part, _, name = path.partition(".")[2].partition(".")
-    style(ax, name, f"{part}; 95% profile interval [{lo:.3g}, {hi:.3g}]")
     ax.set_xlabel("value")
     ax.set_ylabel("profile deviance")
-    ax.legend(fontsize=8, frameon=False)
+    style(ax, label or path, f"95% profile interval [{lo:.3g}, {hi:.3g}]")
+    legend_outside(ax, "below", ncols=2)
     return ax

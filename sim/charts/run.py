@@ -17,6 +17,7 @@ from sim.charts.style import (
     PALETTE,
     curve_with_band,
     date_axis,
+    legend_outside,
     new_axes,
     style,
 )
@@ -38,7 +39,7 @@ def probability_chart(
     ax.set_ylim(0, 1)
     ax.set_ylabel("probability it has happened")
     date_axis(ax)
-    ax.legend(loc="upper left", fontsize=9, frameon=False, title="by the horizon", title_fontsize=9)
+    legend_outside(ax, title="by the horizon")
     return ax
 
 
@@ -66,16 +67,7 @@ def level_chart(
     ax.set_ylabel("share of replications")
     date_axis(ax)
     handles, labels = ax.get_legend_handles_labels()
-    ax.legend(
-        handles[::-1],
-        labels[::-1],
-        loc="center left",
-        bbox_to_anchor=(1.01, 0.5),
-        fontsize=9,
-        frameon=False,
-        title="rung",
-        title_fontsize=9,
-    )
+    legend_outside(ax, handles=handles[::-1], labels=labels[::-1], title="rung")
     return ax
 
 
@@ -153,7 +145,7 @@ def monthly_chart(
     ax.set_ylabel("occurrences")
     ax.set_ylim(bottom=0)
     date_axis(ax)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    legend_outside(ax, "below", ncols=2)
     return ax
 
 
@@ -182,13 +174,12 @@ def time_to_outcome_chart(
             histtype="step",
             linewidth=1.4,
             color=PALETTE[i % len(PALETTE)],
-            label=f"{row['label']}: median "
-            f"{start + pd.Timedelta(days=row['day_median']):%d %b %Y}"
-            f" ({row['happened']:,} of {row['replications']:,})",
+            label=f"{row['label']}\nmedian {start + pd.Timedelta(days=row['day_median']):%d %b %Y}"
+            f"; in {row['happened']:,} of {row['replications']:,}",
         )
     style(ax, title, "when each outcome first happens, in replications where it does")
     ax.set_ylabel("replications")
     ax.xaxis_date()
     date_axis(ax)
-    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    legend_outside(ax)
     return ax

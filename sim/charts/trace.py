@@ -8,14 +8,14 @@ from collections.abc import Sequence
 import pandas as pd
 from matplotlib.axes import Axes
 
-from sim.charts.style import PALETTE, date_axis, new_axes, style
+from sim.charts.style import PALETTE, date_axis, legend_outside, new_axes, style
 
 
 def timeline_chart(
     log: pd.DataFrame, chain: Sequence[int], title: str, ax: Axes | None = None
 ) -> Axes:
     """One replication's events: a row per event type, the causal chain to the
-    headline outcome drawn as linked red markers."""
+    headline outcome drawn as linked red markers. A long title wraps."""
     ax = new_axes(ax, size=(10, 0.5 * max(log["label"].nunique(), 4) + 1.6))
     order = list(dict.fromkeys(log.sort_values("event_order")["label"]))
     y = {label: i for i, label in enumerate(order)}
@@ -37,5 +37,5 @@ def timeline_chart(
     ax.set_ylim(-0.6, len(order) - 0.4)
     style(ax, title)
     date_axis(ax)
-    ax.legend(loc="upper left", fontsize=8, frameon=False, bbox_to_anchor=(0, -0.12), ncol=2)
+    legend_outside(ax, "below", ncols=2)
     return ax

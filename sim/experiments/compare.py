@@ -41,13 +41,27 @@ class Comparison:
     def baseline(self) -> RunResult:
         return self.results[0]
 
+    def titles(self) -> list[str]:
+        """Each scenario's title for charts: its `title`, or its label when it
+        has none or shares an earlier scenario's title (a variant keeps its
+        variant name, since it inherits its base's title)."""
+        seen: set[str] = set()
+        out = []
+        for label, result in zip(self.labels, self.results, strict=True):
+            title = result.scenario.title
+            out.append(label if not title or title in seen else title)
+            if title:
+                seen.add(title)
+        return out
+
     def differences(self) -> pd.DataFrame:
         """Each scenario against the first: paired and unpaired 95% intervals of
         the difference in each outcome's probability by the (common) horizon."""
         rows = []
         base = self.baseline
+        titles = self.titles()
         n = base.replications
-        for label, result in zip(self.labels[1:], self.results[1:], strict=True):
+        for label, title, result in zip(self.labels[1:], titles[1:], self.results[1:], strict=True):
             for outcome in self.outcomes:
                 a = hit(base, outcome)
                 b = hit(result, outcome)
@@ -58,6 +72,8 @@ class Comparison:
                     {
                         "scenario": label,
                         "baseline": self.labels[0],
+                        "scenario_title": title,
+                        "baseline_title": titles[0],
                         "outcome": outcome,
                         "label": base.scenario.outcome_label(outcome),
                         "p_baseline": pa,
@@ -75,10 +91,13 @@ class Comparison:
         return pd.DataFrame(rows)
 
     def curves(self) -> pd.DataFrame:
+        """Each scenario's probability curves, with its label and its title."""
         frames = []
-        for label, result in zip(self.labels, self.results, strict=True):
+        for label, title, result in zip(self.labels, self.titles(), self.results, strict=True):
             c = result.curves()
-            frames.append(c[c["outcome"].isin(self.outcomes)].assign(scenario=label))
+            frames.append(
+                c[c["outcome"].isin(self.outcomes)].assign(scenario=label, scenario_title=title)
+            )
         return pd.concat(frames, ignore_index=True)
 
     def plot_curves(self, outcome: str | None = None, ax: Axes | None = None) -> Axes:

@@ -13,6 +13,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from sim.charts import calibrate as calibration_charts
+from sim.charts.labels import parameter_label
 from sim.charts.style import figure
 from sim.errors import UsageError
 from sim.experiments.calibrate import CalibrationResult
@@ -130,6 +131,7 @@ def write_calibration(
                     path,
                     estimate,
                     interval,
+                    parameter_label(result.scenario, path),
                     ax=fig.add_subplot(1, len(result.paths), i + 1),
                 )
             io.save_figure(fig, out / "profiles")

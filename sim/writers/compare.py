@@ -78,7 +78,7 @@ def write_comparison(
             fig, ax = figure()
             compare_charts.comparison_chart(curves, outcome, ax=ax)
             charts += io.save_figure(fig, staging / f"compare_{outcome}")
-        fig, ax = figure((9, 0.55 * len(diff) + 1.8))
+        fig, ax = figure(compare_charts.difference_chart_size(diff))
         compare_charts.difference_chart(diff, ax=ax)
         charts += io.save_figure(fig, staging / "differences")
         write_report(compare_page(result, charts), staging)

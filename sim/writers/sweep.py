@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim.charts import sweep as sweep_charts
+from sim.charts.labels import parameter_label
 from sim.charts.style import figure
 from sim.errors import UsageError
 from sim.experiments.sweep import analysis
 from sim.experiments.sweep.runner import run_points
 from sim.montecarlo.executors import executor_for, executor_name
-from sim.sweep.spec import Sweep, load_sweep
+from sim.sweep.spec import Range, Sweep, load_sweep
 from sim.writers import folder as io
 from sim.writers.report import Chart, Page, Table, write_report
 
@@ -51,12 +52,50 @@ class SweepResult:
         return analysis.discover(self.sweep, self.table, outcome, threshold)
 
     def plot(self, outcome: str | None = None) -> Figure:
-        return sweep_charts.sweep_figure(self.sweep, self.table, outcome)
+        return sweep_figure(self.sweep, self.table, outcome)
 
     def plot_sensitivity(self, outcome: str | None = None, ax: Axes | None = None) -> Axes:
-        return sweep_charts.sensitivity_chart(
-            self.sensitivity(), outcome or self.sweep.outcomes[0], ax=ax
+        return sensitivity_chart(self.sweep, self.sensitivity(), outcome, ax)
+
+
+def chart_parameters(sweep: Sweep) -> list[sweep_charts.Parameter]:
+    """Each swept parameter as the charts take it: column, words, range."""
+    return [
+        sweep_charts.Parameter(
+            path,
+            parameter_label(sweep.base, path),
+            *((r.low, r.high, r.log) if isinstance(r, Range) else (min(r), max(r), False)),
         )
+        for path, r in sweep.spec.parameters.items()
+    ]
+
+
+def sweep_figure(
+    sweep: Sweep, table: pd.DataFrame, outcome: str | None = None, boxes: pd.DataFrame | None = None
+) -> Figure:
+    """The headline chart of a sweep (see `sim.charts.sweep.sweep_figure`)."""
+    return sweep_charts.sweep_figure(
+        table,
+        chart_parameters(sweep),
+        {o: sweep.base.outcome_label(o) for o in sweep.outcomes},
+        sweep_charts.design_note(sweep.spec.design, len(table), sweep.spec.replications),
+        outcome,
+        boxes,
+    )
+
+
+def sensitivity_chart(
+    sweep: Sweep, indices: pd.DataFrame, outcome: str | None = None, ax: Axes | None = None
+) -> Axes:
+    """The Sobol indices of one outcome, parameters in words."""
+    chosen = outcome or sweep.outcomes[0]
+    return sweep_charts.sensitivity_chart(
+        indices,
+        chosen,
+        {path: parameter_label(sweep.base, path) for path in sweep.paths},
+        sweep.base.outcome_label(chosen),
+        ax=ax,
+    )
 
 
 def prepare_folder(sweep: Sweep, folder: Path, resume: bool, force: bool) -> set[int]:
@@ -147,15 +186,20 @@ def finalise(
         out["sensitivity"] = indices
         io.write_table(indices, folder / "sensitivity.csv")
         for outcome in indices["outcome"].unique():
-            fig, ax = figure((8, 0.6 * len(sweep.paths) + 2))
-            sweep_charts.sensitivity_chart(indices, outcome, ax=ax)
+            fig, ax = figure(sweep_charts.sensitivity_chart_size(indices, outcome))
+            sensitivity_chart(sweep, indices, outcome, ax=ax)
             io.save_figure(fig, folder / f"sensitivity_{outcome}")
-    fig = sweep_charts.sweep_figure(sweep, table, boxes=boxes if len(sweep.paths) == 2 else None)
+    fig = sweep_figure(sweep, table, boxes=boxes if len(sweep.paths) == 2 else None)
     io.save_figure(fig, folder / "sweep")
     sweep_charts.plt.close(fig)
     if len(boxes):
-        fig, ax = figure((9, 0.5 * len(sweep.paths) * len(boxes) + 1.8))
-        sweep_charts.discovery_chart(sweep, boxes, ax=ax)
+        fig, ax = figure(sweep_charts.discovery_chart_size(boxes, len(sweep.paths)))
+        sweep_charts.discovery_chart(
+            boxes,
+            chart_parameters(sweep),
+            sweep.base.outcome_label(str(boxes["outcome"].iloc[0])),
+            ax=ax,
+        )
         io.save_figure(fig, folder / "discovery")
     io.write_json(
         folder / "manifest.json",

@@ -89,9 +89,9 @@ def test_sobol_sweep_writes_indices_and_their_chart(sobol_run: SweepResult):
     assert_png(folder / "sensitivity_ten_attacks.png")
     assert_png(folder / "sweep.png")
     ax = sobol_run.plot_sensitivity()
-    assert [t.get_text() for t in ax.get_yticklabels()] == [
-        "streams.attack.rate",
-        "rules.never.probability",
+    assert [t.get_text() for t in ax.get_yticklabels()] == [  # parameters in words
+        "attack: baseline rate (per day)",
+        "rule never: probability",
     ]
     plt.close(ax.figure)
 
