@@ -3,56 +3,25 @@ against daily counts, and the branching matrix.
 
 Each takes the tidy frames of `sim.experiments.fit` (`FitResult.gof.qq`,
 `.gof.ks`, `.gof.daily`, `FitResult.table()`) and an optional `ax`, and
-returns the Axes. The house style (palette, light grid, left titles) is the
-one of the project's run charts; it is restated here, not imported, so this
-module works whichever way the charts package is laid out.
+returns the Axes, in the house style of `sim.charts.style`.
 """
 
 from __future__ import annotations
 
-import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-PALETTE = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#30343f"]
-GRID = "#e6e6e6"
+from sim.charts.style import PALETTE, date_axis, legend_outside, new_axes, style
+
 MUTED = "#555555"
-
-
-def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
-    if ax is not None:
-        return ax
-    _, created = plt.subplots(figsize=size, layout="constrained")
-    return created
-
-
-def _style(ax: Axes, title: str, subtitle: str | None = None) -> None:
-    """The house style: no top/right spines, light grid, bold left title."""
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.grid(True, color=GRID, linewidth=0.8)
-    ax.set_axisbelow(True)
-    ax.set_title(title, loc="left", fontsize=12, fontweight="bold", pad=18 if subtitle else 8)
-    if subtitle:
-        ax.annotate(
-            subtitle,
-            (0, 1),
-            xycoords="axes fraction",
-            xytext=(0, 5),
-            textcoords="offset points",
-            fontsize=9,
-            color=MUTED,
-            va="bottom",
-        )
 
 
 def qq_chart(qq: pd.DataFrame, ks: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Rescaled gaps against Exp(1) quantiles, one colour per event type; the
     KS p-values are in the title. Points on the diagonal: the model explains
     the timing; above it at the right: more long gaps than the model expects."""
-    ax = _axes(ax, (5.5, 5.0))
+    ax = new_axes(ax, (5.5, 5.0))
     top = 0.0
     for i, (event, part) in enumerate(qq.groupby("event", sort=False)):
         ax.plot(
@@ -65,34 +34,32 @@ def qq_chart(qq: pd.DataFrame, ks: pd.DataFrame, ax: Axes | None = None) -> Axes
         )
         top = max(top, float(part["theoretical"].max()), float(part["observed"].max()))
     ax.plot([0, top], [0, top], color=MUTED, linewidth=1, linestyle="--", label="Exp(1)")
-    stats = "\n".join(
+    stats = "; ".join(
         f"KS {row.event}: p = {row.p_value:.2g}{'' if row.passed else ' (fails at 5%)'}"
         for row in ks.itertuples()
     )
-    _style(ax, f"Time-rescaling QQ\n{stats}")
+    style(ax, f"Time-rescaling QQ: {stats}", "points on the diagonal: the fit explains the timing")
     ax.set_xlabel("Exp(1) quantile")
     ax.set_ylabel("rescaled gap")
-    ax.legend(frameon=False, fontsize=8)
+    legend_outside(ax, "right")
     return ax
 
 
 def intensity_chart(daily: pd.DataFrame, event: str, ax: Axes | None = None) -> Axes:
     """Daily counts (bars) and the fitted expected count per day (line) of one
     event type over the period."""
-    ax = _axes(ax, (9.0, 4.2))
+    ax = new_axes(ax, (9.0, 4.2))
     part = daily[daily["event"] == event]
     ax.bar(part["date"], part["observed"], width=1.0, color="#c9d6e3", label="observed per day")
     ax.plot(part["date"], part["expected"], color=PALETTE[1], linewidth=1.2, label="fitted")
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    _style(
+    date_axis(ax)
+    style(
         ax,
         f"{event.replace('_', ' ')}: fitted intensity vs daily counts",
         "line: expected events per day under the fitted model, given the past",
     )
     ax.set_ylabel("events per day")
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    legend_outside(ax, "below", ncols=2)
     return ax
 
 
@@ -102,7 +69,7 @@ def branching_chart(estimates: pd.DataFrame, ax: Axes | None = None) -> Axes:
     rows = estimates[estimates["kind"] == "branching"]
     events = list(dict.fromkeys([*estimates["event"], *rows["source"].dropna()]))
     size = len(events)
-    ax = _axes(ax, (1.6 * size + 2.5, 1.4 * size + 1.5))
+    ax = new_axes(ax, (1.6 * size + 2.5, 1.4 * size + 1.5))
     matrix = np.full((size, size), np.nan)
     labels: dict[tuple[int, int], str] = {}
     index = {e: i for i, e in enumerate(events)}
@@ -123,5 +90,6 @@ def branching_chart(estimates: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("source (exciting event)")
     ax.set_ylabel("target (excited stream)")
     ax.figure.colorbar(image, ax=ax, shrink=0.8, label="branching (direct offspring)")
-    ax.set_title("Branching matrix", loc="left", fontsize=12, fontweight="bold")
+    style(ax, "Branching matrix: direct offspring, target row by source column")
+    ax.grid(False)
     return ax

@@ -104,16 +104,26 @@ def monthly_chart(
         )
     ax.plot([], [], color=PALETTE[0], linewidth=2, label="simulated per month, median")
     obs = observed[observed["event"] == event]
-    for i, (_, row) in enumerate(obs.iterrows()):
+    labelled: set[str] = set()
+    for _, row in obs.iterrows():
         end = row["to_date"] + pd.Timedelta(days=1)
+        history = row.get("kind") == "history"
+        kind = "history" if history else "documented"
         ax.hlines(
             row["observed"],
             row["from_date"],
             end,
-            color=PALETTE[1],
+            color=PALETTE[6] if history else PALETTE[1],
             linewidth=3,
-            label="documented count (its own window)" if i == 0 else "_nolegend_",
+            label="_nolegend_"
+            if kind in labelled
+            else "observed before the start (history), per month"
+            if history
+            else "documented count (its own window)",
         )
+        labelled.add(kind)
+        if history:
+            continue  # nothing was simulated before the start
         mid = row["from_date"] + (end - row["from_date"]) / 2
         ax.errorbar(
             mid,
@@ -123,8 +133,9 @@ def monthly_chart(
             color=PALETTE[6],
             markersize=4,
             capsize=3,
-            label="simulated, same window (median, 5-95%)" if i == 0 else None,
+            label="simulated, same window (median, 5-95%)" if "sim" not in labelled else None,
         )
+        labelled.add("sim")
         ax.annotate(
             f"{row['observed']:.0f}",
             (end, row["observed"]),
@@ -140,7 +151,7 @@ def monthly_chart(
         ax,
         f"Monthly count: {label}",
         f"{replications:,} replications; bars are calendar months, red lines the documented "
-        "windows",
+        "windows" + (", grey lines the history" if "history" in set(obs.get("kind", ())) else ""),
     )
     ax.set_ylabel("occurrences")
     ax.set_ylim(bottom=0)
