@@ -1,0 +1,291 @@
+"""Proper scores for binary and count forecasts, with the laws they score.
+
+A forecast is judged by a proper scoring rule (Gneiting & Raftery 2007, JASA
+102:359): one whose expected value is best when the forecaster states its true
+belief, so a better score cannot be bought by hedging. The scores themselves
+come from the maintained `scoringrules` library; this module only states the
+predictive laws they are applied to:
+
+- binary forecasts: the Brier score and the log score;
+- count forecasts from an ensemble of simulated counts (one count per
+  replication): the CRPS in its *fair* ensemble form (Ferro 2014, QJRMS
+  140:1917), an unbiased estimate of the CRPS of the law the ensemble is drawn
+  from, so ensembles of any size compare fairly with closed-form baselines;
+  the log score of a smoothed predictive pmf (`EnsembleForecast`); the
+  randomized PIT for discrete laws (Czado, Gneiting & Held 2009, Biometrics
+  65:1254); the probabilities of "at least K" events;
+- the baselines' closed-form laws: Poisson and negative binomial.
+
+Scores are negatively oriented throughout: lower is better.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import scoringrules as sr
+from scipy import stats
+
+PMF_FLOOR = 1e-12
+"""Smallest probability a count law is taken to give an observed count.
+
+The ensemble's pmf is smoothed (see `EnsembleForecast`), so this floor only
+binds far in a fitted tail, where double precision underflows; it caps one
+log score at -log(1e-12) = 27.6 nats instead of letting one case be infinite.
+"""
+
+
+def brier_scores(probability: np.ndarray, happened: np.ndarray) -> np.ndarray:
+    """Brier score (p - o)^2 per binary forecast (Brier 1950)."""
+    return np.asarray(
+        sr.brier_score(np.asarray(happened, dtype=float), np.asarray(probability, dtype=float))
+    )
+
+
+def log_scores(probability: np.ndarray, happened: np.ndarray, floor: float) -> np.ndarray:
+    """Log score -log(p if it happened else 1 - p) per binary forecast.
+
+    Args:
+        probability: forecast probabilities of the event.
+        happened: 1 where the event happened, 0 where not.
+        floor: probabilities are clipped to [floor, 1 - floor] first. A Monte
+            Carlo estimate of 0 from N replications means "below about 1/N",
+            not "impossible"; callers pass half a replication, 1/(2N).
+    """
+    if not 0 < floor < 0.5:
+        raise ValueError("the log-score floor must lie in (0, 0.5)")
+    p = np.clip(np.asarray(probability, dtype=float), floor, 1 - floor)
+    return np.asarray(sr.log_score(np.asarray(happened, dtype=float), p))
+
+
+class CountForecast(Protocol):
+    """A predictive law for a count: what the scores need from a forecaster."""
+
+    @property
+    def mean(self) -> float: ...
+
+    def pmf(self, y: np.ndarray) -> np.ndarray: ...
+
+    def cdf(self, y: np.ndarray) -> np.ndarray:
+        """P(X <= y); 0 for y < 0."""
+        ...
+
+    def crps(self, y: int) -> float: ...
+
+    def log_score(self, y: int) -> float: ...
+
+    def quantiles(self, levels: np.ndarray) -> np.ndarray: ...
+
+
+def _pmf_log_score(p: float) -> float:
+    return float(-np.log(max(p, PMF_FLOOR)))
+
+
+@dataclass(frozen=True)
+class PoissonForecast:
+    """Poisson law with the given mean (a law that knows no overdispersion)."""
+
+    mean: float
+
+    def __post_init__(self) -> None:
+        if not self.mean > 0:
+            raise ValueError(f"a Poisson forecast needs a positive mean, got {self.mean}")
+
+    def pmf(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(stats.poisson.pmf(y, self.mean))
+
+    def cdf(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(stats.poisson.cdf(y, self.mean))
+
+    def crps(self, y: int) -> float:
+        return float(sr.crps_poisson(y, self.mean))
+
+    def log_score(self, y: int) -> float:
+        return min(float(sr.logs_poisson(y, self.mean)), _pmf_log_score(0.0))
+
+    def quantiles(self, levels: np.ndarray) -> np.ndarray:
+        return np.asarray(stats.poisson.ppf(levels, self.mean))
+
+
+@dataclass(frozen=True)
+class NegBinForecast:
+    """Negative binomial law with the given mean and variance (variance > mean).
+
+    Parametrised as scipy's nbinom(n, p) with n = m^2/(v - m), p = m/v: the
+    gamma-Poisson mixture, the usual law for overdispersed event counts.
+    """
+
+    mean: float
+    variance: float
+
+    def __post_init__(self) -> None:
+        if not (self.mean > 0 and self.variance > self.mean):
+            raise ValueError(
+                f"a negative binomial needs 0 < mean < variance, got {self.mean}, {self.variance}"
+            )
+
+    @property
+    def size(self) -> float:
+        return self.mean**2 / (self.variance - self.mean)
+
+    @property
+    def prob(self) -> float:
+        return self.mean / self.variance
+
+    def pmf(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(stats.nbinom.pmf(y, self.size, self.prob))
+
+    def cdf(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(stats.nbinom.cdf(y, self.size, self.prob))
+
+    def crps(self, y: int) -> float:
+        return float(sr.crps_negbinom(y, self.size, self.prob))
+
+    def log_score(self, y: int) -> float:
+        return min(float(sr.logs_negbinom(y, self.size, self.prob)), _pmf_log_score(0.0))
+
+    def quantiles(self, levels: np.ndarray) -> np.ndarray:
+        return np.asarray(stats.nbinom.ppf(levels, self.size, self.prob))
+
+
+def count_law(mean: float, variance: float) -> PoissonForecast | NegBinForecast:
+    """Negative binomial when the variance exceeds the mean, else Poisson (the
+    negative binomial cannot be underdispersed; Poisson is its limit)."""
+    if variance > mean * (1 + 1e-9):
+        return NegBinForecast(mean, variance)
+    return PoissonForecast(mean)
+
+
+@dataclass(frozen=True)
+class EnsembleForecast:
+    """The predictive law of a count from N simulated counts.
+
+    Log score and PIT need a pmf that is positive wherever the count can fall;
+    the raw ensemble frequencies are zero outside the N draws, which would make
+    one surprising week score infinity. The law used here is the ensemble
+    with one pseudo-replication spread over a negative binomial (or Poisson)
+    fitted to the ensemble's mean and variance:
+
+        pmf(y) = (#{draws == y} + tail.pmf(y)) / (N + 1)
+
+    This keeps the ensemble's shape (including the several modes a scenario
+    with regime switches gives) where it has draws, and a smooth, overdispersed
+    tail where it has none, at a cost of 1/(N+1) of mass; it is a proper law,
+    so the log score stays proper. A kernel estimate was rejected because its
+    bandwidth would be one more tuning choice and it still needs a floor. The
+    mean of the tail law is at least 1/N (an all-zero ensemble still allows
+    an event). CRPS needs no smoothing and uses the fair ensemble estimator.
+    """
+
+    draws: np.ndarray
+    tail: PoissonForecast | NegBinForecast = field(init=False)
+
+    def __post_init__(self) -> None:
+        draws = np.sort(np.asarray(self.draws))
+        if draws.ndim != 1 or draws.size < 2:
+            raise ValueError("an ensemble forecast needs at least two simulated counts")
+        if np.any(draws < 0) or np.any(draws != np.round(draws)):
+            raise ValueError("simulated counts must be whole numbers >= 0")
+        object.__setattr__(self, "draws", draws.astype(np.int64))
+        m = max(float(draws.mean()), 1.0 / draws.size)
+        v = float(draws.var(ddof=1))
+        object.__setattr__(self, "tail", count_law(m, max(v, m)))
+
+    @property
+    def size(self) -> int:
+        return int(self.draws.size)
+
+    @property
+    def mean(self) -> float:
+        return float(self.draws.mean())
+
+    def _count_at_most(self, y: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.draws, y, side="right")
+
+    def pmf(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        hits = self._count_at_most(y) - self._count_at_most(y - 1)
+        return (hits + self.tail.pmf(y)) / (self.size + 1)
+
+    def cdf(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        return (self._count_at_most(y) + self.tail.cdf(y)) / (self.size + 1)
+
+    def crps(self, y: int) -> float:
+        return float(sr.crps_ensemble(float(y), self.draws.astype(float), estimator="fair"))
+
+    def log_score(self, y: int) -> float:
+        return _pmf_log_score(float(self.pmf(np.array(y))))
+
+    def quantiles(self, levels: np.ndarray) -> np.ndarray:
+        return np.quantile(self.draws, levels, method="inverted_cdf")
+
+
+def randomized_pit(forecast: CountForecast, y: int, v: float) -> float:
+    """Randomized PIT of a count (Czado, Gneiting & Held 2009, eq. 1):
+    u = F(y-1) + v (F(y) - F(y-1)), v ~ U(0, 1). For a calibrated forecaster
+    u is exactly uniform, which the plain PIT F(y) of a discrete law is not."""
+    low, high = forecast.cdf(np.array([y - 1, y]))
+    return float(low + v * (high - low))
+
+
+def exceedance(forecast: CountForecast, k: int) -> float:
+    """P(X >= k)."""
+    return float(1.0 - forecast.cdf(np.array(k - 1)))
+
+
+def score_count(
+    forecast: CountForecast, observed: int, thresholds: tuple[int, ...], v: float
+) -> dict[str, float]:
+    """Every score of one count forecast: CRPS, log score, randomized PIT (with
+    the uniform draw `v`) and, per threshold K, P(X >= K) and its Brier score."""
+    row = {
+        "mean": forecast.mean,
+        "crps": forecast.crps(observed),
+        "log_score": forecast.log_score(observed),
+        "pit": randomized_pit(forecast, observed, v),
+    }
+    for k in thresholds:
+        p = exceedance(forecast, k)
+        row[f"p_ge_{k}"] = p
+        row[f"brier_ge_{k}"] = (p - float(observed >= k)) ** 2
+    return row
+
+
+def skill(score: float, reference: float) -> float:
+    """Skill score 1 - S/S_ref (Murphy 1973): 1 perfect, 0 no better than the
+    reference, negative worse. NaN when the reference scores 0."""
+    return 1.0 - score / reference if reference != 0 else float("nan")
+
+
+@dataclass(frozen=True)
+class PitTest:
+    """Pearson chi-square test of PIT values against the uniform law."""
+
+    counts: np.ndarray
+    edges: np.ndarray
+    statistic: float
+    dof: int
+    p_value: float
+
+
+def pit_uniformity(pit: np.ndarray, bins: int = 10) -> PitTest:
+    """Chi-square test that PIT values are uniform on [0, 1].
+
+    Uses `bins` equal bins, fewer when there are under five values expected per
+    bin (the usual condition for the chi-square approximation), and at least
+    two. The test assumes independent PIT values; PITs of overlapping windows
+    are positively correlated, which makes it reject too often, so with
+    lead > every read the p-value as a screen, not a verdict.
+    """
+    values = np.asarray(pit, dtype=float)
+    values = values[~np.isnan(values)]
+    if values.size < 2:
+        raise ValueError("a PIT test needs at least two values")
+    k = max(2, min(bins, values.size // 5))
+    edges = np.linspace(0.0, 1.0, k + 1)
+    counts, _ = np.histogram(values, bins=edges)
+    result = stats.chisquare(counts)
+    return PitTest(counts, edges, float(result.statistic), k - 1, float(result.pvalue))
