@@ -184,13 +184,13 @@ def load_questions(path: str | Path) -> QuestionSet:
     else:
         seen: set[str] = set()
         for index, item in enumerate(raw):
+            ident = item.get("id") if isinstance(item, dict) else None
+            if isinstance(ident, str) and ident in seen:
+                check.problem(f"questions[{index}].id", "each id once", f"'{ident}' again")
+            seen.add(str(ident))
             question = _question(check, item, f"questions[{index}]")
-            if question is None:
-                continue
-            if question.id in seen:
-                check.problem(f"questions[{index}].id", "each id once", f"'{question.id}' again")
-            seen.add(question.id)
-            questions.append(question)
+            if question is not None:
+                questions.append(question)
     base_rate = _base_rate(check, doc.data.get("base_rate"))
     left_out = _left_out(check, doc.data.get("left_out"))
     if check.problems:
