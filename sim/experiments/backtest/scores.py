@@ -17,6 +17,15 @@ predictive laws they are applied to:
   65:1254); the probabilities of "at least K" events;
 - the baselines' closed-form laws: Poisson and negative binomial.
 
+For the closed-form laws the library's own closed forms are not used: in
+scoringrules 0.10, `crps_poisson(250, 300)` is NaN, `logs_poisson(60, 10)` is
+157.0 (the true -log pmf is 60.47) and `logs_negbinom` is infinite for every
+count when the size parameter is below 1 (measured; the tests pin these
+regimes). Their CRPS is computed instead as the library's ranked probability
+score over the categories 0, 1, 2, ... (the CRPS of an integer-valued law is
+exactly that sum: Czado et al. 2009, eq. 3), their log score from scipy's
+log-pmf.
+
 Scores are negatively oriented throughout: lower is better.
 """
 
@@ -84,6 +93,22 @@ def _pmf_log_score(p: float) -> float:
     return float(-np.log(max(p, PMF_FLOOR)))
 
 
+MAX_LOG_SCORE = _pmf_log_score(0.0)
+
+TAIL = 1e-12
+"""Upper-tail mass beyond which a count law's CRPS sum is cut (its share of
+the sum is below TAIL^2 per category)."""
+
+
+def _count_crps(law: PoissonForecast | NegBinForecast, y: int) -> float:
+    """CRPS of a count law as the RPS over categories 0..K (scoringrules'
+    categories are numbered from 1, hence y + 1)."""
+    top = int(max(y, float(law.quantiles(np.array(1 - TAIL))))) + 2
+    pmf = law.pmf(np.arange(top + 1))
+    pmf[-1] += max(0.0, 1.0 - float(pmf.sum()))
+    return float(sr.rps_score(y + 1, pmf))
+
+
 @dataclass(frozen=True)
 class PoissonForecast:
     """Poisson law with the given mean (a law that knows no overdispersion)."""
@@ -101,10 +126,10 @@ class PoissonForecast:
         return np.asarray(stats.poisson.cdf(y, self.mean))
 
     def crps(self, y: int) -> float:
-        return float(sr.crps_poisson(y, self.mean))
+        return _count_crps(self, y)
 
     def log_score(self, y: int) -> float:
-        return min(float(sr.logs_poisson(y, self.mean)), _pmf_log_score(0.0))
+        return min(float(-stats.poisson.logpmf(y, self.mean)), MAX_LOG_SCORE)
 
     def quantiles(self, levels: np.ndarray) -> np.ndarray:
         return np.asarray(stats.poisson.ppf(levels, self.mean))
@@ -142,10 +167,10 @@ class NegBinForecast:
         return np.asarray(stats.nbinom.cdf(y, self.size, self.prob))
 
     def crps(self, y: int) -> float:
-        return float(sr.crps_negbinom(y, self.size, self.prob))
+        return _count_crps(self, y)
 
     def log_score(self, y: int) -> float:
-        return min(float(sr.logs_negbinom(y, self.size, self.prob)), _pmf_log_score(0.0))
+        return min(float(-stats.nbinom.logpmf(y, self.size, self.prob)), MAX_LOG_SCORE)
 
     def quantiles(self, levels: np.ndarray) -> np.ndarray:
         return np.asarray(stats.nbinom.ppf(levels, self.size, self.prob))
