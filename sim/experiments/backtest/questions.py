@@ -9,8 +9,11 @@ Everything is checked before anything runs, and every problem is reported at
 once as `file:line: path: expected X, found Y` (a `ScenarioError`): a missing
 scenario or an unknown outcome, a window outside the scenario's horizon, a
 resolution date outside the window, an unknown resolution word, a frozen date
-after the window starts (a forecast that saw the window would be no forecast),
-a dangling source.
+after the window starts (a forecast that saw the window would be no forecast)
+or before the last evidence its scenario cites was known (`hindsight`), a
+dangling source. A file may hold no questions only if its `left_out` list
+says why (the record of candidate questions not posed is what shows a set was
+not chosen after seeing the answers).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 from sim.errors import Problem, ScenarioError, describe
 from sim.evidence import EvidenceLibrary, project_root
+from sim.experiments.backtest.hindsight import latest_evidence
 from sim.scenario.loader import display_name, load_scenario
 from sim.scenario.overrides import with_overrides
 from sim.scenario.schema import Scenario
@@ -179,8 +183,14 @@ def load_questions(path: str | Path) -> QuestionSet:
             check.problem(str(key), "one of: " + ", ".join(TOP_KEYS), f"unknown key '{key}'")
     raw = doc.data.get("questions")
     questions: list[Question] = []
-    if not isinstance(raw, list) or not raw:
-        check.problem("questions", "a list of at least one question", describe(raw))
+    left_out = _left_out(check, doc.data.get("left_out"))
+    if not isinstance(raw, list) or not (raw or left_out):
+        check.problem(
+            "questions",
+            "a list of at least one question (an empty list only beside a 'left_out' list "
+            "saying why)",
+            describe(raw),
+        )
     else:
         seen: set[str] = set()
         for index, item in enumerate(raw):
@@ -192,7 +202,6 @@ def load_questions(path: str | Path) -> QuestionSet:
             if question is not None:
                 questions.append(question)
     base_rate = _base_rate(check, doc.data.get("base_rate"))
-    left_out = _left_out(check, doc.data.get("left_out"))
     if check.problems:
         raise ScenarioError(check.problems)
     return QuestionSet(file, tuple(questions), base_rate, left_out)
@@ -237,6 +246,14 @@ def _question(check: _Checker, item: Any, at: str) -> Question | None:
             f"a date on or before the window's start ({window[0]}): a forecast must not see "
             "its window",
             str(frozen),
+        )
+    latest = latest_evidence(scenario) if scenario is not None else None
+    if frozen is not None and latest is not None and latest.known > frozen:
+        check.problem(
+            f"{at}.frozen",
+            "a date on or after everything the scenario cites was known (its information "
+            f"runs to {latest.known}: {latest.ref})",
+            f"{frozen}, so the scenario uses hindsight",
         )
     if len(check.problems) > before:
         return None

@@ -11,7 +11,7 @@ import pytest
 
 from sim.errors import ScenarioError
 from sim.experiments.backtest.questions import load_questions
-from tests.conftest import EVIDENCE_REF, flat, line_of
+from tests.conftest import EVIDENCE_REF, REPO, SCENARIOS, flat, line_of
 from tests.experiments.backtest.helpers import question, write_questions
 
 
@@ -153,3 +153,58 @@ def test_a_broken_scenario_reports_its_own_problems(project: Path) -> None:
     text = str(caught.value)
     assert "expected a valid scenario" in text
     assert "poisson_count.yaml:" in text and "streams.attack.rate" in text
+
+
+def test_a_scenario_citing_later_evidence_is_hindsight(project: Path) -> None:
+    """The test evidence file is published 2024-01-15: a question frozen before
+    then, on a scenario that cites it, is refused; frozen on that day it loads."""
+    path = write_questions(project, {"questions": [question()]})
+    cited = project / "scenarios" / "reference" / "cited.yaml"
+    text = (project / "scenarios" / "reference" / "poisson_count.yaml").read_text()
+    cited.write_text(
+        text.replace(
+            "    assumption: reference process with a closed-form answer",
+            f"    source: {EVIDENCE_REF}",
+        ),
+        encoding="utf-8",
+    )
+    late = {"from": "2024-01-15", "to": "2024-01-20"}
+    for frozen, ok in (("2024-01-14", False), ("2024-01-15", True)):
+        q = question(scenario="../scenarios/reference/cited.yaml", frozen=frozen, window=late)
+        path = write_questions(project, {"questions": [q]})
+        if ok:
+            assert load_questions(path).questions[0].frozen == dt.date(2024, 1, 15)
+            continue
+        with pytest.raises(ScenarioError) as caught:
+            load_questions(path)
+        text = flat(str(caught.value))
+        assert f"backtests/q.yaml:{line_of(path, 'frozen:')}: questions[0].frozen:" in text
+        assert f"its information runs to 2024-01-15: {EVIDENCE_REF}" in text
+        assert "found 2024-01-14, so the scenario uses hindsight" in text
+
+
+def test_a_file_may_hold_no_questions_only_with_its_reasons(project: Path) -> None:
+    reasons = [{"id": "episode-x", "reason": "no source for the resolution"}]
+    path = write_questions(project, {"questions": [], "left_out": reasons})
+    loaded = load_questions(path)
+    assert loaded.questions == () and loaded.left_out[0].id == "episode-x"
+
+
+def test_the_episode_question_set_loads_and_records_its_reasons() -> None:
+    loaded = load_questions(REPO / "backtests" / "episodes.yaml")
+    assert loaded.questions == ()
+    assert len(loaded.left_out) == 6
+
+
+def test_an_episode_scenario_frozen_at_its_start_is_hindsight(tmp_path: Path) -> None:
+    """The 2024 flagship cites evidence published on 2025-06-17 (seeds/004)."""
+    q = question(
+        scenario=str(SCENARIOS / "iraq_2024_israel_threat.yaml"),
+        outcome="israeli_strike_in_iraq",
+        window={"from": "2024-08-01", "to": "2024-11-26"},
+        resolution="did_not_happen",
+        frozen="2024-08-01",
+    )
+    path = write_questions(tmp_path, {"questions": [q]})
+    with pytest.raises(ScenarioError, match="its information runs to 2025-06-17"):
+        load_questions(path)

@@ -135,3 +135,11 @@ def test_summary_and_tables(backtest: QuestionBacktest) -> None:
     reliability = backtest.reliability()
     assert (reliability["kind"] == "question").all() and len(reliability) == 4
     assert backtest.sharpness()["forecasts"].sum() == 4
+
+
+def test_a_set_without_questions_is_not_scored() -> None:
+    from sim.errors import UsageError
+    from sim.experiments.backtest.questions import QuestionSet
+
+    with pytest.raises(UsageError, match="no questions to score"):
+        run_questions(QuestionSet(Path("episodes.yaml"), ()), reps=10)
