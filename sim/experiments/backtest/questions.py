@@ -228,10 +228,6 @@ def _question(check: _Checker, item: Any, at: str) -> Question | None:
     if text is not None and not _text(text):
         check.problem(f"{at}.text", "the question in words", describe(text))
     scenario, scenario_file, overrides = _scenario(check, item, at)
-    frozen = check.date(item["frozen"], f"{at}.frozen")
-    window = _window(check, item["window"], f"{at}.window", scenario)
-    happened_on = _resolution(check, item["resolution"], f"{at}.resolution", window)
-    source = check.source(item["source"], f"{at}.source")
     if scenario is not None:
         outcome = item["outcome"]
         if outcome not in scenario.outcomes:
@@ -240,6 +236,10 @@ def _question(check: _Checker, item: Any, at: str) -> Question | None:
                 "an outcome of the scenario (" + ", ".join(scenario.outcomes) + ")",
                 describe(outcome),
             )
+    frozen = check.date(item["frozen"], f"{at}.frozen")
+    window = _window(check, item["window"], f"{at}.window", scenario)
+    happened_on = _resolution(check, item["resolution"], f"{at}.resolution", window)
+    source = check.source(item["source"], f"{at}.source")
     if frozen is not None and window is not None and frozen > window[0]:
         check.problem(
             f"{at}.frozen",
