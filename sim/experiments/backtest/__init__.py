@@ -5,6 +5,7 @@
 - `resampling`: bootstrap intervals (plain over questions, moving block
   over forecast origins);
 - `questions`, `questions_run`: resolved-questions files and their scoring;
+- `hindsight`: when the evidence a scenario cites was first known;
 - `reliability`: reliability and sharpness tables;
 - `rolling`: rolling-origin scoring of count forecasts against event data.
 """

@@ -154,21 +154,17 @@ def score_forecasts(
     happened = frame["happened"].to_numpy(dtype=float)
     p = frame["probability"].to_numpy(dtype=float)
     # Half a replication: the resolution of a Monte Carlo probability.
-    floor = 0.5 / float(frame["replications"].min())
+    floor = 0.5 / max(float(frame["replications"].min()), 2.0)
     frame["brier"] = brier_scores(p, happened)
     frame["log_score"] = log_scores(p, happened, floor)
     for name, ref in _references(happened, base_rate).items():
         frame[f"{name}_probability"] = ref
-        known = ~np.isnan(ref)
-        for metric, score in (("brier", brier_scores), ("log_score", None)):
-            column = np.full(ref.size, np.nan)
-            if known.any():
-                column[known] = (
-                    score(ref[known], happened[known])
-                    if score is not None
-                    else log_scores(ref[known], happened[known], floor)
-                )
-            frame[f"{name}_{metric}"] = column
+        if np.isnan(ref).any():  # no stated base rate, or a one-question set
+            frame[f"{name}_brier"] = np.nan
+            frame[f"{name}_log_score"] = np.nan
+        else:
+            frame[f"{name}_brier"] = brier_scores(ref, happened)
+            frame[f"{name}_log_score"] = log_scores(ref, happened, floor)
     return frame
 
 

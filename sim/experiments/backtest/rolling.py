@@ -34,6 +34,7 @@ with moving-block-bootstrap intervals over origins (`resampling`).
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -146,6 +147,14 @@ def baseline_forecasts(
     }
 
 
+def pit_uniform(seed: int, origin: dt.date, event: str) -> float:
+    """The uniform draw of a case's randomized PIT, keyed by (seed, origin,
+    event type) alone, so a case scores the same whatever other cases are
+    scored with it, in any order, on any worker, before or after a resume."""
+    key = [seed, origin.toordinal(), zlib.crc32(event.encode("utf-8"))]
+    return float(np.random.default_rng(key).uniform())
+
+
 @dataclass(frozen=True)
 class ModelForecast:
     """The model's simulated counts for one origin and event type."""
@@ -177,19 +186,18 @@ def score_rolling(
     """The score table: one row per (forecaster, origin, event type).
 
     Columns: forecaster (`model` or a baseline), origin, event, observed, mean,
-    crps, log_score, pit (randomized; the same uniform draw for every
-    forecaster of a case, so their PITs are paired), p_ge_K and brier_ge_K per
+    crps, log_score, pit (randomized, with the uniform draw of `pit_uniform`:
+    the same for every forecaster of a case, so their PITs are paired),
+    p_ge_K and brier_ge_K per
     threshold K, and for the model q05..q95 of its ensemble.
     """
     if lead_days <= 0:
         raise UsageError(f"--lead must be a positive number of days, got {lead_days}")
     if trailing < 1:
         raise UsageError(f"the trailing window count must be at least 1, got {trailing}")
-    rng = np.random.default_rng(seed)
-    ordered = sorted(forecasts, key=lambda f: (f.origin, f.event))
-    uniforms = rng.uniform(size=len(ordered))
     rows = []
-    for case, v in zip(ordered, uniforms, strict=True):
+    for case in sorted(forecasts, key=lambda f: (f.origin, f.event)):
+        v = pit_uniform(seed, case.origin, case.event)
         if case.event not in daily.columns:
             raise UsageError(f"event type {case.event!r} is not in the data")
         observed = int(window_total(daily, case.origin, lead_days)[case.event])
@@ -201,7 +209,7 @@ def score_rolling(
         for name, law in laws.items():
             row = {"forecaster": name, "origin": case.origin, "event": case.event}
             row["observed"] = observed
-            row.update(score_count(law, observed, thresholds, float(v)))
+            row.update(score_count(law, observed, thresholds, v))
             quantiles = law.quantiles(QUANTILES)
             row.update({name: float(x) for name, x in zip(QUANTILE_NAMES, quantiles, strict=True)})
             rows.append(row)

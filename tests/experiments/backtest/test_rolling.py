@@ -176,3 +176,23 @@ def test_fan_holds_the_model_quantiles() -> None:
     assert list(fan.columns[:4]) == ["origin", "event", "observed", "mean"]
     assert (fan["q05"] <= fan["q50"]).all() and (fan["q50"] <= fan["q95"]).all()
     assert len(fan) == 2 * len(result.origins())
+
+
+def test_a_case_scores_the_same_alone_or_with_others() -> None:
+    """Scores (the randomized PIT included) depend on the case, not on which
+    other cases are scored beside it: resumed or split runs give one table."""
+    daily = _daily(np.random.default_rng(5), 200)
+    origins = forecast_origins(START + dt.timedelta(days=56), START + dt.timedelta(days=140), 7)
+    sim = np.random.default_rng(6)
+    cases = [ModelForecast(o, e, sim.poisson(8, 300)) for o in origins for e in RATES]
+    whole = rolling_backtest(cases, daily, LEAD, 7, seed=9).scores
+    halves = pd.concat(
+        [
+            rolling_backtest(cases[1::2], daily, LEAD, 7, seed=9).scores,
+            rolling_backtest(cases[::2], daily, LEAD, 7, seed=9).scores,
+        ]
+    )
+    key = ["forecaster", "origin", "event"]
+    left = whole.sort_values(key).reset_index(drop=True)
+    right = halves.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(left, right)
