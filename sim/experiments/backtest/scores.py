@@ -188,25 +188,36 @@ def count_law(mean: float, variance: float) -> PoissonForecast | NegBinForecast:
 class EnsembleForecast:
     """The predictive law of a count from N simulated counts.
 
-    Log score and PIT need a pmf that is positive wherever the count can fall;
-    the raw ensemble frequencies are zero outside the N draws, which would make
-    one surprising week score infinity. The law used here is the ensemble
-    with one pseudo-replication spread over a negative binomial (or Poisson)
-    fitted to the ensemble's mean and variance:
+    Log score and PIT need a pmf, positive wherever the count can fall. The
+    raw ensemble frequencies will not do: at Iraq-scale weekly counts (a few
+    hundred) 500 draws put one or two draws on each value, so the frequency at
+    the observed count is mostly noise. The law used here is a kernel estimate
+    on the integers plus one pseudo-replication spread over a negative
+    binomial (or Poisson) fitted to the draws' mean and variance:
 
-        pmf(y) = (#{draws == y} + tail.pmf(y)) / (N + 1)
+        pmf(y) = (N * kde(y) + tail.pmf(y)) / (N + 1)
+        kde(y) = mean_i [Phi((y + 1/2 - x_i)/h) - Phi((y - 1/2 - x_i)/h)] / Z_i
 
-    This keeps the ensemble's shape (including the several modes a scenario
-    with regime switches gives) where it has draws, and a smooth, overdispersed
-    tail where it has none, at a cost of 1/(N+1) of mass; it is a proper law,
-    so the log score stays proper. A kernel estimate was rejected because its
-    bandwidth would be one more tuning choice and it still needs a floor. The
-    mean of the tail law is at least 1/N (an all-zero ensemble still allows
-    an event). CRPS needs no smoothing and uses the fair ensemble estimator.
+    where Z_i = 1 - Phi((-1/2 - x_i)/h) keeps each draw's kernel on the counts
+    0, 1, 2, ... (truncated and renormalised at zero). The bandwidth is
+    Silverman's rule on the interquartile range, h = 0.9 (IQR/1.34) N^(-1/5)
+    (Silverman 1986, eq. 3.31), and h = 0 (the plain frequencies) when the IQR
+    is 0: a spike of zeros must not be smeared onto 1. The pseudo-replication
+    keeps every count possible (an all-zero ensemble still allows an event;
+    its mean is at least 1/N) at a cost of 1/(N+1) of the mass. The result is
+    one proper law, so its log score is proper; PIT and exceedance use it too.
+
+    Measured (300 cases of 500 draws per law, mean log score minus the true
+    law's): the plain frequencies lose 0.08 nats at a negative binomial mean
+    of 8, 1.4 at 200 and 3.4 at 500; this law stays within 0.02 nats at
+    means from 0.2 to 500 (the sd-based Silverman rule, or lumping the
+    kernel's negative mass on 0, did worse on zero-heavy laws). CRPS needs no
+    smoothing and uses the fair ensemble estimator; quantiles are the draws'.
     """
 
     draws: np.ndarray
     tail: PoissonForecast | NegBinForecast = field(init=False)
+    bandwidth: float = field(init=False)
 
     def __post_init__(self) -> None:
         draws = np.sort(np.asarray(self.draws))
@@ -216,8 +227,9 @@ class EnsembleForecast:
             raise ValueError("simulated counts must be whole numbers >= 0")
         object.__setattr__(self, "draws", draws.astype(np.int64))
         m = max(float(draws.mean()), 1.0 / draws.size)
-        v = float(draws.var(ddof=1))
-        object.__setattr__(self, "tail", count_law(m, max(v, m)))
+        object.__setattr__(self, "tail", count_law(m, max(float(draws.var(ddof=1)), m)))
+        q75, q25 = np.percentile(draws, [75, 25])
+        object.__setattr__(self, "bandwidth", 0.9 * (q75 - q25) / 1.34 * draws.size ** (-0.2))
 
     @property
     def size(self) -> int:
@@ -227,17 +239,39 @@ class EnsembleForecast:
     def mean(self) -> float:
         return float(self.draws.mean())
 
-    def _count_at_most(self, y: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.draws, y, side="right")
+    def _scaled(self, y: np.ndarray, offset: float) -> np.ndarray:
+        """(y + offset - x_i)/h for every y (rows) and draw (columns)."""
+        return (np.asarray(y, dtype=float)[..., None] + offset - self.draws) / self.bandwidth
+
+    def _kernel_pmf(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        if self.bandwidth == 0:
+            hits = np.searchsorted(self.draws, y, side="right")
+            hits = hits - np.searchsorted(self.draws, y, side="left")
+            return hits / self.size
+        a, b = self._scaled(y, -0.5), self._scaled(y, 0.5)
+        # Upper tails by survival functions, so far-right masses keep precision.
+        mass = np.where(
+            a > 0, stats.norm.sf(a) - stats.norm.sf(b), stats.norm.cdf(b) - stats.norm.cdf(a)
+        )
+        keep = stats.norm.sf((-0.5 - self.draws) / self.bandwidth)
+        return np.where(y < 0, 0.0, (mass / keep).mean(axis=-1))
+
+    def _kernel_cdf(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        if self.bandwidth == 0:
+            return np.searchsorted(self.draws, y, side="right") / self.size
+        keep = stats.norm.sf((-0.5 - self.draws) / self.bandwidth)
+        above = stats.norm.sf(self._scaled(y, 0.5)) / keep
+        return np.where(y < 0, 0.0, 1.0 - above.mean(axis=-1))
 
     def pmf(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y)
-        hits = self._count_at_most(y) - self._count_at_most(y - 1)
-        return (hits + self.tail.pmf(y)) / (self.size + 1)
+        return (self.size * self._kernel_pmf(y) + self.tail.pmf(y)) / (self.size + 1)
 
     def cdf(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y)
-        return (self._count_at_most(y) + self.tail.cdf(y)) / (self.size + 1)
+        return (self.size * self._kernel_cdf(y) + self.tail.cdf(y)) / (self.size + 1)
 
     def crps(self, y: int) -> float:
         # The PWM form equals the fair estimator (Zamo & Naveau 2018, Math.

@@ -87,22 +87,61 @@ def test_negative_binomial_has_the_stated_mean_and_variance() -> None:
     assert isinstance(count_law(5.0, 9.0), NegBinForecast)
 
 
-def test_ensemble_law_is_a_proper_pmf_and_keeps_the_draws() -> None:
+def test_ensemble_law_is_a_proper_pmf_built_from_the_draws() -> None:
     draws = np.array([0, 2, 2, 3, 7, 7, 7, 9])
     law = EnsembleForecast(draws)
+    n = draws.size
     k = np.arange(0, 500)
     pmf = law.pmf(k)
     assert pmf.sum() == pytest.approx(1.0, abs=1e-9)
     assert np.all(pmf > 0)
     assert np.allclose(np.cumsum(pmf), law.cdf(k))
-    n = draws.size
-    # Where the ensemble has draws, its frequency plus one pseudo-draw's share.
-    assert float(law.pmf(np.array(7))) == pytest.approx(
-        (3 + float(law.tail.pmf(np.array(7)))) / (n + 1)
-    )
-    # A count no draw reached still has positive probability, below 1/(n+1).
+    # Silverman's bandwidth on the IQR, 0.9 (IQR/1.34) n^(-1/5), by hand.
+    q75, q25 = np.percentile(draws, [75, 25])
+    h = 0.9 * (q75 - q25) / 1.34 * n**-0.2
+    assert law.bandwidth == pytest.approx(h)
+    keep = stats.norm.sf((-0.5 - draws) / h)
+    for y in (0, 7):
+        inside = stats.norm.cdf((y + 0.5 - draws) / h) - stats.norm.cdf((y - 0.5 - draws) / h)
+        kde = np.mean(inside / keep)
+        assert float(law.pmf(np.array(y))) == pytest.approx(
+            (n * kde + float(law.tail.pmf(np.array(y)))) / (n + 1)
+        )
+    # Far from every draw, the pseudo-replication's tail still gives mass.
     assert 0 < float(law.pmf(np.array(30))) < 1 / (n + 1)
     assert law.log_score(30) < -math.log(PMF_FLOOR)
+
+
+def test_a_spike_is_not_smoothed() -> None:
+    """All draws equal (IQR 0): the plain frequency plus the pseudo-replication."""
+    law = EnsembleForecast(np.zeros(99, dtype=int))
+    assert law.bandwidth == 0
+    assert float(law.pmf(np.array(0))) == pytest.approx(
+        (99 + float(law.tail.pmf(np.array(0)))) / 100
+    )
+    assert law.tail.mean == pytest.approx(1 / 99)
+    assert 0 < exceedance(law, 1) < 0.01
+
+
+@pytest.mark.parametrize(("mean", "variance"), [(0.5, 2.0), (3.0, 6.0), (200.0, 8000.0)])
+def test_ensemble_log_score_is_close_to_the_law_it_was_drawn_from(
+    mean: float, variance: float
+) -> None:
+    """Mean log score over 200 cases of 500 draws, against the law's own: the
+    kernel estimate costs little (measured within 0.02 nats); the raw
+    frequencies cost 1.4 nats at a mean of 200, and an sd-based bandwidth
+    moves P(0) of the zero-heavy law from 0.79 to 0.70. Bound: 0.1 nats, well
+    above the first and far below the second; the paired difference's
+    standard error here is about 0.01."""
+    rng = np.random.default_rng(8)
+    law = NegBinForecast(mean, variance)
+    ys = rng.negative_binomial(law.size, law.prob, 200)
+    d = [
+        EnsembleForecast(rng.negative_binomial(law.size, law.prob, 500)).log_score(int(y))
+        - law.log_score(int(y))
+        for y in ys
+    ]
+    assert -0.05 < np.mean(d) < 0.1
 
 
 def test_ensemble_crps_is_the_fair_estimator() -> None:
@@ -121,8 +160,12 @@ def test_large_ensemble_scores_approach_the_law_it_was_drawn_from() -> None:
     law = EnsembleForecast(draws)
     for y in (0, 8, 25):
         assert law.crps(y) == pytest.approx(truth.crps(y), rel=0.02)
-        assert law.log_score(y) == pytest.approx(truth.log_score(y), abs=0.05)
         assert exceedance(law, y) == pytest.approx(1 - float(truth.cdf(np.array(y - 1))), abs=0.01)
+    for y in (8, 25):
+        assert law.log_score(y) == pytest.approx(truth.log_score(y), abs=0.05)
+    # At the boundary a kernel moves mass down a steep slope (P(0) = 0.021,
+    # P(1) = 0.046 here): a known bias, small in the mean log score (see below).
+    assert float(law.pmf(np.array(0))) == pytest.approx(float(truth.pmf(np.array(0))), rel=0.15)
 
 
 def test_randomized_pit_spans_the_jump_of_the_cdf() -> None:
