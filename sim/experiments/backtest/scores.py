@@ -192,27 +192,32 @@ class EnsembleForecast:
     raw ensemble frequencies will not do: at Iraq-scale weekly counts (a few
     hundred) 500 draws put one or two draws on each value, so the frequency at
     the observed count is mostly noise. The law used here is a kernel estimate
-    on the integers plus one pseudo-replication spread over a negative
-    binomial (or Poisson) fitted to the draws' mean and variance:
+    on the integers plus one pseudo-replication for the tails:
 
-        pmf(y) = (N * kde(y) + tail.pmf(y)) / (N + 1)
+        pmf(y) = (N * kde(y) + tail(y)) / (N + 1)
         kde(y) = mean_i [Phi((y + 1/2 - x_i)/h) - Phi((y - 1/2 - x_i)/h)] / Z_i
 
     where Z_i = 1 - Phi((-1/2 - x_i)/h) keeps each draw's kernel on the counts
     0, 1, 2, ... (truncated and renormalised at zero). The bandwidth is
     Silverman's rule on the interquartile range, h = 0.9 (IQR/1.34) N^(-1/5)
     (Silverman 1986, eq. 3.31), and h = 0 (the plain frequencies) when the IQR
-    is 0: a spike of zeros must not be smeared onto 1. The pseudo-replication
-    keeps every count possible (an all-zero ensemble still allows an event;
-    its mean is at least 1/N) at a cost of 1/(N+1) of the mass. The result is
-    one proper law, so its log score is proper; PIT and exceedance use it too.
+    is 0: a spike of zeros must not be smeared onto 1. `tail` is a negative
+    binomial (or Poisson) fitted to the draws' mean and variance, restricted
+    to the counts outside the draws' range: N draws leave about 1/(N+1) of
+    the law beyond their extremes (the order-statistics expectation), and a
+    count no draw reached gets the fitted law's shape there instead of a
+    penalty of log(N+1). Every count stays possible (an all-zero ensemble
+    still allows an event; the fitted mean is at least 1/N). The result is one
+    proper law, so its log score is proper; PIT and exceedance use it too.
 
     Measured (300 cases of 500 draws per law, mean log score minus the true
     law's): the plain frequencies lose 0.08 nats at a negative binomial mean
-    of 8, 1.4 at 200 and 3.4 at 500; this law stays within 0.02 nats at
-    means from 0.2 to 500 (the sd-based Silverman rule, or lumping the
-    kernel's negative mass on 0, did worse on zero-heavy laws). CRPS needs no
-    smoothing and uses the fair ensemble estimator; quantiles are the draws'.
+    of 8, 1.4 at 200 and 3.4 at 500; this law loses 0.001 to 0.035 nats at
+    means from 0.2 to 500. On the 2007-08 Iraq weekly counts, 500 draws from
+    the trailing negative binomial score within 0.06 nats of that law itself
+    per event type (with the fitted tail spread over the whole range instead,
+    0.07-0.27 nats worse). CRPS needs no smoothing and uses the fair ensemble
+    estimator; quantiles are the draws'.
     """
 
     draws: np.ndarray
@@ -265,13 +270,38 @@ class EnsembleForecast:
         above = stats.norm.sf(self._scaled(y, 0.5)) / keep
         return np.where(y < 0, 0.0, 1.0 - above.mean(axis=-1))
 
+    def _outside(self) -> float:
+        """The fitted law's mass outside [min draw, max draw]."""
+        low, high = int(self.draws[0]), int(self.draws[-1])
+        return float(self.tail.cdf(np.array(low - 1)) + 1.0 - self.tail.cdf(np.array(high)))
+
+    def _tail_pmf(self, y: np.ndarray) -> np.ndarray:
+        """The pseudo-replication: the fitted law restricted to the counts
+        outside the draws' range (the whole law if that has no mass)."""
+        y = np.asarray(y)
+        outside = self._outside()
+        if outside <= 0:
+            return self.tail.pmf(y)
+        beyond = (y < self.draws[0]) | (y > self.draws[-1])
+        return np.where(beyond, self.tail.pmf(y) / outside, 0.0)
+
+    def _tail_cdf(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        outside = self._outside()
+        if outside <= 0:
+            return self.tail.cdf(y)
+        low, high = int(self.draws[0]), int(self.draws[-1])
+        below = self.tail.cdf(np.minimum(y, low - 1))
+        above = np.where(y > high, self.tail.cdf(y) - self.tail.cdf(np.array(high)), 0.0)
+        return (below + above) / outside
+
     def pmf(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y)
-        return (self.size * self._kernel_pmf(y) + self.tail.pmf(y)) / (self.size + 1)
+        return (self.size * self._kernel_pmf(y) + self._tail_pmf(y)) / (self.size + 1)
 
     def cdf(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y)
-        return (self.size * self._kernel_cdf(y) + self.tail.cdf(y)) / (self.size + 1)
+        return (self.size * self._kernel_cdf(y) + self._tail_cdf(y)) / (self.size + 1)
 
     def crps(self, y: int) -> float:
         # The PWM form equals the fair estimator (Zamo & Naveau 2018, Math.

@@ -104,11 +104,13 @@ def test_ensemble_law_is_a_proper_pmf_built_from_the_draws() -> None:
     for y in (0, 7):
         inside = stats.norm.cdf((y + 0.5 - draws) / h) - stats.norm.cdf((y - 0.5 - draws) / h)
         kde = np.mean(inside / keep)
-        assert float(law.pmf(np.array(y))) == pytest.approx(
-            (n * kde + float(law.tail.pmf(np.array(y)))) / (n + 1)
-        )
-    # Far from every draw, the pseudo-replication's tail still gives mass.
-    assert 0 < float(law.pmf(np.array(30))) < 1 / (n + 1)
+        # Inside the draws' range the pseudo-replication adds nothing.
+        assert float(law.pmf(np.array(y))) == pytest.approx(n * kde / (n + 1))
+    # Beyond the largest draw: the fitted law's shape, scaled to the
+    # pseudo-replication's mass 1/(n+1) (plus the kernel's spill-over).
+    fitted = law.tail
+    beyond = float(fitted.pmf(np.array(30))) / (1 - float(fitted.cdf(np.array(9))))
+    assert float(law.pmf(np.array(30))) == pytest.approx(beyond / (n + 1), rel=1e-6)
     assert law.log_score(30) < -math.log(PMF_FLOOR)
 
 
@@ -116,11 +118,9 @@ def test_a_spike_is_not_smoothed() -> None:
     """All draws equal (IQR 0): the plain frequency plus the pseudo-replication."""
     law = EnsembleForecast(np.zeros(99, dtype=int))
     assert law.bandwidth == 0
-    assert float(law.pmf(np.array(0))) == pytest.approx(
-        (99 + float(law.tail.pmf(np.array(0)))) / 100
-    )
+    assert float(law.pmf(np.array(0))) == pytest.approx(99 / 100)
     assert law.tail.mean == pytest.approx(1 / 99)
-    assert 0 < exceedance(law, 1) < 0.01
+    assert exceedance(law, 1) == pytest.approx(1 / 100)
 
 
 @pytest.mark.parametrize(("mean", "variance"), [(0.5, 2.0), (3.0, 6.0), (200.0, 8000.0)])
