@@ -37,6 +37,7 @@ import datetime as dt
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,6 +62,7 @@ from sim.experiments.backtest.scores import (
 MODEL = "model"
 BASELINES = ("poisson", "negbin", "persistence")
 METRICS = ("crps", "log_score")
+"""Scores compared in `differences`, besides the Brier score of each "at least K"."""
 QUANTILES = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
 QUANTILE_NAMES = ("q05", "q25", "q50", "q75", "q95")
 
@@ -236,14 +238,16 @@ class RollingScores:
         return wide.reindex(index=self.origins(), columns=list(events)).to_numpy(dtype=float)
 
     def differences(self, seed: int = 0, reps: int = BOOTSTRAP_REPS) -> pd.DataFrame:
-        """Model minus each baseline, per metric and event type (and `all`
-        types pooled): mean scores, mean difference and skill 1 - S/S_ref,
-        with 95% moving-block-bootstrap intervals over origins."""
+        """Model minus each baseline, per metric (CRPS, log score, Brier score
+        of each "at least K") and event type (and `all` types pooled): mean
+        scores, mean difference and skill 1 - S/S_ref, with 95%
+        moving-block-bootstrap intervals over origins."""
         rng = np.random.default_rng(seed)
         events = sorted(self.scores["event"].unique())
         block = self.block()
         rows = []
-        for metric in METRICS:
+        exceedances = [c for c in self.scores.columns if c.startswith("brier_ge_")]
+        for metric in [*METRICS, *exceedances]:
             model = self._matrix(MODEL, metric, events)
             for baseline in BASELINES:
                 ref = self._matrix(baseline, metric, events)
@@ -290,6 +294,25 @@ class RollingScores:
                 }
             )
         return pd.DataFrame(rows)
+
+    def summary(self, seed: int = 0, reps: int = BOOTSTRAP_REPS) -> dict[str, Any]:
+        """The headline for summary.json: per baseline and metric, the model's
+        skill over all event types with its interval, and the PIT tests."""
+        pooled = self.differences(seed, reps)
+        pooled = pooled[pooled["event"] == "all"]
+        return {
+            "origins": len(self.origins()),
+            "first_origin": str(self.origins()[0]),
+            "last_origin": str(self.origins()[-1]),
+            "events": sorted(self.scores["event"].unique()),
+            "lead_days": self.lead_days,
+            "every_days": self.every_days,
+            "block_length": self.block(),
+            "bootstrap": f"moving block bootstrap over origins, {reps} resamples, blocks of "
+            f"{self.block()} origins, 95% percentile intervals",
+            "skill": pooled.to_dict(orient="records"),
+            "pit": self.pit_tests().to_dict(orient="records"),
+        }
 
     def fan(self) -> pd.DataFrame:
         """The model's predictive quantiles beside the observed counts, per

@@ -3,6 +3,7 @@ known in closed form (see the scenario files' headers)."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.experiments.backtest.questions import load_questions
+from sim.errors import UsageError
+from sim.experiments.backtest.questions import QuestionSet, load_questions
 from sim.experiments.backtest.questions_run import QuestionBacktest, run_questions
 from tests.experiments.backtest.helpers import question, write_questions
 
@@ -98,10 +100,8 @@ def test_frozen_date_sets_aside_replications_where_the_outcome_came_earlier(
 def test_common_random_numbers_share_runs(backtest: QuestionBacktest) -> None:
     """Two questions on the same scenario share one run; a `set:` is another run."""
     assert backtest.summary["distinct_runs"] == 3
-    # The same run answers "ten attacks by day 20" and "first attack after
-    # day 2" consistently: same seed, same replications.
-    again = run_questions(backtest.question_set, seed=SEED, reps=REPS)
-    assert again.scores["probability"].tolist() == backtest.scores["probability"].tolist()
+    rows = backtest.scores.set_index("id")
+    assert rows.loc["first-attack-days-2-3", "replications_run"] == REPS
 
 
 def test_scores_match_hand_computation(backtest: QuestionBacktest) -> None:
@@ -135,11 +135,9 @@ def test_summary_and_tables(backtest: QuestionBacktest) -> None:
     reliability = backtest.reliability()
     assert (reliability["kind"] == "question").all() and len(reliability) == 4
     assert backtest.sharpness()["forecasts"].sum() == 4
+    json.dumps(summary)
 
 
 def test_a_set_without_questions_is_not_scored() -> None:
-    from sim.errors import UsageError
-    from sim.experiments.backtest.questions import QuestionSet
-
     with pytest.raises(UsageError, match="no questions to score"):
         run_questions(QuestionSet(Path("episodes.yaml"), ()), reps=10)

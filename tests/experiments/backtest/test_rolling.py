@@ -4,6 +4,8 @@ calibrated against a doubled-rate forecaster on simulated event data."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 
 import numpy as np
 import pandas as pd
@@ -124,6 +126,7 @@ def test_windows_outside_the_data_are_refused() -> None:
         rolling_backtest(at(14), daily, 7, 0)
 
 
+@functools.cache
 def _backtest(factor: float, seed: int) -> RollingScores:
     """Weekly origins over ~10 months of Poisson event data; the forecaster
     simulates 500 counts per origin from the true weekly Poisson law with its
@@ -196,3 +199,17 @@ def test_a_case_scores_the_same_alone_or_with_others() -> None:
     left = whole.sort_values(key).reset_index(drop=True)
     right = halves.sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(left, right)
+
+
+def test_summary_and_exceedance_differences() -> None:
+    result = _backtest(1.0, seed=4)
+    diff = result.differences(reps=200)
+    assert set(diff["metric"]) == {"crps", "log_score", "brier_ge_1", "brier_ge_15"}
+    summary = result.summary(reps=200)
+    assert summary["origins"] == len(result.origins()) and summary["block_length"] == 4
+    assert {row["event"] for row in summary["skill"]} == {"all"}
+    assert len(summary["pit"]) == 2 * (1 + 3)  # two event types, model and three baselines
+
+
+def test_summary_is_json() -> None:
+    json.dumps(_backtest(1.0, seed=4).summary(reps=50), allow_nan=True)
