@@ -41,9 +41,11 @@ from scipy import stats
 PMF_FLOOR = 1e-12
 """Smallest probability a count law is taken to give an observed count.
 
-The ensemble's pmf is smoothed (see `EnsembleForecast`), so this floor only
-binds far in a fitted tail, where double precision underflows; it caps one
-log score at -log(1e-12) = 27.6 nats instead of letting one case be infinite.
+It caps one log score at -log(1e-12) = 27.6 nats instead of letting one case
+be infinite (or underflow). The ensemble law has a fitted tail (see
+`EnsembleForecast`), so the cap binds mostly for a baseline far off the
+mark, such as persistence after a quiet week: it limits that baseline's loss,
+which can only understate the model's skill against it.
 """
 
 
