@@ -84,7 +84,7 @@ def engine_rates() -> list[dict[str, object]]:
 
 def _chunk_seconds(reps: range) -> float:
     from sim.engine import compile_model
-    from sim.montecarlo import run_chunk
+    from sim.montecarlo.runner import run_chunk
     from sim.scenario import load_scenario
 
     model = compile_model(load_scenario(FLAGSHIP))
@@ -99,7 +99,7 @@ def machine_ceiling() -> float:
     busy host make it less than 1)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from sim.montecarlo import pool_context
+    from sim.montecarlo.runner import pool_context
 
     ratios = []
     with ProcessPoolExecutor(2, mp_context=pool_context()) as pool:
@@ -112,7 +112,7 @@ def machine_ceiling() -> float:
 
 
 def parallel_efficiency(reps: int = 2000) -> dict[str, float]:
-    from sim.montecarlo import run_table
+    from sim.montecarlo.runner import run_table
     from sim.scenario import load_scenario
 
     s = load_scenario(FLAGSHIP)
@@ -181,9 +181,10 @@ def sweep_throughput(repeats: int = 3) -> dict[str, float]:
     local Dask cluster: medians of interleaved repeats. Each executor is
     started and warmed (every worker has imported the package) before the clock
     starts; Dask's start-up is reported on its own."""
-    from sim.distributed import executor_for
-    from sim.sweep.runner import prepare_folder, run_points, tally_chunk
+    from sim.experiments.sweep.runner import run_points, tally_chunk
+    from sim.montecarlo.executors import executor_for
     from sim.sweep.spec import load_sweep
+    from sim.writers.sweep import prepare_folder, write_point
 
     modes = (("serial", 1, None), ("2 workers", 2, None), ("dask local, 2 workers", 2, "local"))
     rates: dict[str, list[float]] = {label: [] for label, _, _ in modes}
@@ -207,7 +208,13 @@ def sweep_throughput(repeats: int = 3) -> dict[str, float]:
                     folder = Path(tmp) / f"{label.replace(' ', '_').replace(',', '')}-{repeat}"
                     done = prepare_folder(sweep, folder, resume=False, force=False)
                     start = time.perf_counter()
-                    run_points(sweep, folder, executor, workers, done)
+                    run_points(
+                        sweep,
+                        executor,
+                        workers,
+                        done,
+                        lambda i, row, f=folder: write_point(f, i, row),
+                    )
                     rates[label].append(reps / (time.perf_counter() - start))
     out = {label: statistics.median(values) for label, values in rates.items()}
     out["dask local, 2 workers start-up s"] = statistics.median(startup)
@@ -220,7 +227,7 @@ def sweep_peak_memory(points_per_axis: int) -> float:
         path = sweep_file(Path(tmp), points_per_axis, 20)
         code = textwrap.dedent(f"""
             import resource
-            from sim.sweep.api import run_sweep
+            from sim.writers.sweep import run_sweep
             run_sweep({str(path)!r}, {tmp + "/out"!r}, workers=1)
             print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         """)
@@ -231,7 +238,7 @@ def sweep_peak_memory(points_per_axis: int) -> float:
 
 
 def pairing_gain() -> list[dict[str, object]]:
-    from sim.comparison import compare, parse_variants
+    from sim.experiments.compare import compare, parse_variants
     from sim.scenario import load_scenario
 
     base = load_scenario(FLAGSHIP)

@@ -26,30 +26,30 @@ _EXPORTS = {
     "Scenario": "sim.scenario.schema",
     "ScenarioError": "sim.errors",
     "simulate": "sim.engine.simulate",
-    "run": "sim.results",
-    "RunResult": "sim.results",
-    "trace": "sim.tracing",
-    "compare": "sim.comparison",
-    "parse_variants": "sim.comparison",
-    "calibrate": "sim.calibration",
+    "run": "sim.experiments.run",
+    "RunResult": "sim.experiments.run",
+    "trace": "sim.experiments.trace",
+    "compare": "sim.experiments.compare",
+    "parse_variants": "sim.experiments.compare",
+    "calibrate": "sim.experiments.calibrate",
     "load_sweep": "sim.sweep.spec",
-    "run_sweep": "sim.sweep.api",
+    "run_sweep": "sim.writers.sweep",
     "evidence_table": "sim.sources",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.calibration import calibrate
-    from sim.comparison import compare, parse_variants
     from sim.engine.simulate import simulate
     from sim.errors import ScenarioError
-    from sim.results import RunResult, run
+    from sim.experiments.calibrate import calibrate
+    from sim.experiments.compare import compare, parse_variants
+    from sim.experiments.run import RunResult, run
+    from sim.experiments.trace import trace
     from sim.scenario.loader import load_scenario
     from sim.scenario.overrides import with_overrides
     from sim.scenario.schema import Scenario
     from sim.sources import evidence_table
-    from sim.sweep.api import run_sweep
     from sim.sweep.spec import load_sweep
-    from sim.tracing import trace
+    from sim.writers.sweep import run_sweep
 
 __all__ = [
     "RunResult",

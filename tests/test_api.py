@@ -18,7 +18,7 @@ def test_functions_stay_callable_after_their_modules_are_imported():
     # on import (sim.compare after importing sim.compare the module): the
     # modules are named differently, and this guards it in a fresh interpreter.
     code = (
-        "import sim, sim.comparison, sim.tracing, sim.calibration\n"
+        "import sim, sim.experiments.compare, sim.experiments.trace, sim.experiments.calibrate\n"
         "from sim import compare, trace, calibrate\n"
         "assert all(callable(f) and not isinstance(f, type(sim)) "
         "for f in (compare, trace, calibrate, sim.compare, sim.trace, sim.calibrate))\n"

@@ -12,12 +12,12 @@ import yaml
 from scipy import stats
 from typer.testing import CliRunner
 
-from sim.calibration import calibrate, fit_parameters, window_loglik
-from sim.calibration_report import write_calibration
 from sim.cli import app
 from sim.engine import simulate
 from sim.errors import ScenarioError
+from sim.experiments.calibrate import calibrate, fit_parameters, window_loglik
 from sim.scenario import load_scenario
+from sim.writers.calibrate import write_calibration
 
 TRUE_RATE, TRUE_BRANCHING = 0.5, 0.4
 

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner, Result
 
-from sim import io
 from sim.cli import app
 from sim.scenario import load_scenario
+from sim.writers import folder as io
 from tests.conftest import (
     BAD_CASES,
     REPO,
@@ -212,7 +212,7 @@ def test_trace_refuses_an_existing_folder(project):
 
 def test_run_with_force_replaces_an_existing_results_folder(write_scenario, project):
     file = write_scenario()
-    (project / "out").mkdir()
+    assert invoke("run", file.name, *RUN, "--out", "out").exit_code == 0
     (project / "out" / "old.txt").write_text("old")
     result = invoke("run", file.name, *RUN, "--out", "out", "--force")
     assert result.exit_code == 0, result.output
@@ -330,7 +330,13 @@ def test_trace_writes_log_chains_and_timeline(project):
     assert "Causal chains to the outcomes" in text
     assert "Actor A: attack" in text
     folder = project / "trace"
-    assert {p.name for p in folder.iterdir()} == {"log.csv", "chains.txt", "timeline.png"}
+    assert {p.name for p in folder.iterdir()} == {
+        "log.csv",
+        "chains.txt",
+        "timeline.png",
+        "manifest.json",
+        "report.html",
+    }
     log = pd.read_csv(folder / "log.csv")
     assert len(log) > 0
     assert {"day", "date", "event", "actor", "level"} <= set(log.columns)

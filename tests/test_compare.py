@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.comparison import align, compare, hit, parse_variants
 from sim.errors import ScenarioError, UsageError
-from sim.montecarlo import run_table
+from sim.experiments.compare import align, compare, hit, parse_variants
+from sim.montecarlo.runner import run_table
 from sim.scenario import load_scenario
 from sim.scenario.overrides import with_overrides
 from sim.stats import Z95
@@ -33,24 +33,32 @@ def test_a_scenario_against_itself_differs_by_exactly_zero():
     for row in diff.to_dict(orient="records"):
         # The same seed and replication indices: the same draws, the same runs.
         assert row["difference"] == 0.0
-        assert row["paired_lower"] == row["paired_upper"] == 0.0
+        # No pair differs: the difference is 0, bounded by the Wilson upper
+        # limit of 0 differing replications out of n.
+        bound = Z95**2 / (row["replications"] + Z95**2)
+        assert row["paired_lower"] == pytest.approx(-bound) and row[
+            "paired_upper"
+        ] == pytest.approx(bound)
         assert row["replications_differing"] == 0
         assert row["p_baseline"] == row["p_scenario"]
-        assert row["narrowing"] == math.inf
+        assert math.isfinite(row["narrowing"]) and row["narrowing"] >= 1 - 1e-9
     np.testing.assert_array_equal(result.results[0].table.counts, result.results[1].table.counts)
 
 
 def test_differences_are_the_paired_replications():
-    s = load_scenario(POISSON)
-    faster = with_overrides(s, {"streams.attack.rate": 0.55})
+    s = with_overrides(load_scenario(POISSON), {"streams.attack.rate": 0.09})
+    faster = with_overrides(s, {"streams.attack.rate": 0.11})  # P(10 attacks) ~0.41 -> ~0.58
     result = compare([("base", s), ("faster", faster)], seed=1, reps=300)
     row = result.differences().set_index("outcome").loc["ten_attacks"]
     a, b = hit(result.results[0], "ten_attacks"), hit(result.results[1], "ten_attacks")
     d = b - a
     assert row["difference"] == pytest.approx(d.mean(), abs=1e-15)
+    # Newcombe's paired score interval is close to the normal interval of the
+    # per-replication differences when neither is near a boundary.
     half = Z95 * d.std(ddof=1) / math.sqrt(300)
-    assert row["paired_lower"] == pytest.approx(d.mean() - half, abs=1e-12)
-    assert row["paired_upper"] == pytest.approx(d.mean() + half, abs=1e-12)
+    assert row["paired_lower"] < d.mean() < row["paired_upper"]
+    assert row["paired_lower"] == pytest.approx(d.mean() - half, abs=0.25 * half)
+    assert row["paired_upper"] == pytest.approx(d.mean() + half, abs=0.25 * half)
     assert row["replications_differing"] == int(np.sum(a != b))
     # Each scenario's runs are those run_table gives it alone.
     alone = run_table(faster, 1, range(300))
@@ -65,9 +73,10 @@ def test_pairing_narrows_the_interval_of_a_small_effect():
     extra 0.5% chance of a strike fires: the 0/1 outcomes agree in all but k
     of n replications. The paired standard error is then at most
     sqrt(k/n)/sqrt(n), while the unpaired one is sqrt(2 p (1-p)/n), so the
-    ratio of widths is at least sqrt(2 p (1-p) n / k): above 2 whenever
+    ratio of widths is about sqrt(2 p (1-p) n / k): above 2 whenever
     k/n < p (1-p) / 2, about 0.07 for the headline's p near 0.85 - far more
-    than a small change moves. The test checks the bound as well as the ratio.
+    than a small change moves. (The score intervals used are a little wider
+    than the normal ones for small k, so the test allows 10% of that ratio.)
     """
     s = load_scenario(FLAGSHIP)
     variant = with_overrides(s, {"rules.israel_strikes_factions.probability": 0.025})
@@ -81,7 +90,7 @@ def test_pairing_narrows_the_interval_of_a_small_effect():
     assert unpaired / paired > 2
     pa, pb = row["p_baseline"], row["p_scenario"]
     bound = math.sqrt((pa * (1 - pa) + pb * (1 - pb)) * n / k)
-    assert unpaired / paired >= bound * (1 - 1e-9)
+    assert unpaired / paired >= 0.9 * bound
 
 
 def test_different_horizons_are_compared_on_the_common_one(project: Path):

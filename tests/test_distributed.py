@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.distributed import CONNECT_TIMEOUT_S, executor_for
 from sim.errors import UsageError
-from sim.montecarlo import RunTable, run_table
+from sim.montecarlo.executors import CONNECT_TIMEOUT_S, executor_for
+from sim.montecarlo.runner import RunTable, run_table
 from sim.scenario import load_scenario
-from sim.sweep.api import run_sweep
+from sim.writers.sweep import run_sweep
 from tests.conftest import SCENARIOS, files_under, flat
 from tests.sweep import copy_poisson, invoke, write_sweep
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from sim import io
 from sim.errors import UsageError
 from sim.scenario import load_scenario, with_overrides
+from sim.writers import folder as io
 from tests.conftest import files_under
 
 
@@ -49,14 +50,20 @@ def test_staged_folder_leaves_nothing_on_keyboard_interrupt(tmp_path):
     assert files_under(tmp_path) == set()
 
 
-def test_failed_replacement_keeps_the_existing_folder(tmp_path):
-    target = tmp_path / "run"
+def escsim_folder(target: Path) -> Path:
+    """A folder as escsim leaves it: with its manifest."""
     target.mkdir()
+    io.write_json(target / "manifest.json", {"versions": {"escalation-sim": "0.1.0"}})
+    return target
+
+
+def test_failed_replacement_keeps_the_existing_folder(tmp_path):
+    target = escsim_folder(tmp_path / "run")
     (target / "old.txt").write_text("old")
     with pytest.raises(Boom), io.staged_folder(target, force=True) as staging:
         (staging / "new.txt").write_text("new")
         raise Boom
-    assert files_under(tmp_path) == {"run", "run/old.txt"}
+    assert files_under(tmp_path) == {"run", "run/manifest.json", "run/old.txt"}
 
 
 def test_existing_folder_is_refused_without_force(tmp_path):
@@ -75,8 +82,7 @@ def test_existing_folder_is_refused_without_force(tmp_path):
 
 
 def test_existing_folder_is_replaced_with_force(tmp_path):
-    target = tmp_path / "run"
-    target.mkdir()
+    target = escsim_folder(tmp_path / "run")
     (target / "old.txt").write_text("old")
     with io.staged_folder(target, force=True) as staging:
         (staging / "new.txt").write_text("new")
@@ -85,9 +91,12 @@ def test_existing_folder_is_replaced_with_force(tmp_path):
 
 def test_check_target(tmp_path):
     io.check_target(tmp_path / "absent", force=False)
-    io.check_target(tmp_path, force=True)
+    mine = escsim_folder(tmp_path / "mine")
+    io.check_target(mine, force=True)
     with pytest.raises(UsageError, match="already exists"):
-        io.check_target(tmp_path, force=False)
+        io.check_target(mine, force=False)
+    with pytest.raises(UsageError, match="not written by escsim"):
+        io.check_target(tmp_path, force=True)
     a_file = tmp_path / "file"
     a_file.write_text("x")
     with pytest.raises(UsageError, match="is not a folder"):

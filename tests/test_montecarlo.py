@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.montecarlo import RunTable, chunked, headline_half_width, run_adaptive, run_table
+from sim.montecarlo.runner import RunTable, chunked, headline_half_width, run_adaptive, run_table
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

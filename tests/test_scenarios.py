@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.results import run
+from sim.experiments.run import run
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,21 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.common import ForceOpt, ScenarioArg, SeedOpt, app, err, guarded, load, out
+from sim.cli.app import (
+    ForceOpt,
+    ScenarioArg,
+    SeedOpt,
+    WorkersOpt,
+    app,
+    default_folder,
+    err,
+    frame_table,
+    guarded,
+    load,
+    out,
+    say,
+    text,
+)
 from sim.errors import UsageError
 
 
@@ -39,7 +53,7 @@ def calibrate(
             "poisson."
         ),
     ] = "negbin",
-    workers: Annotated[int, typer.Option("--workers", "-w", min=1)] = 2,
+    workers: WorkersOpt = 2,
     max_evals: Annotated[
         int | None,
         typer.Option(
@@ -68,37 +82,41 @@ def calibrate(
       escsim calibrate scenarios/iraq_2024_israel_threat.yaml \\
         --fit streams.drone_attack_israel.rate,streams.drone_attack_israel.self_excitation.branching
     """
-    from sim import io
-    from sim.calibration import calibrate as fit_parameters
-    from sim.calibration import fit_parameters as fit_parameters_of
-    from sim.calibration_report import fit_table, write_calibration
-    from sim.cli.common import write_frame_table
-    from sim.distributed import executor_for
+    from sim.experiments.calibrate import calibrate as fit_parameters
+    from sim.experiments.calibrate import fit_parameters as fit_parameters_of
+    from sim.montecarlo.executors import executor_for
+    from sim.writers import folder as io
+    from sim.writers.calibrate import fit_table, write_calibration
 
     def action() -> bool:
         if likelihood not in ("negbin", "poisson"):
             raise UsageError(f"--likelihood must be negbin or poisson, not {likelihood!r}")
         s, _ = load(scenario, None)
         paths = [p.strip() for p in fit.split(",") if p.strip()]
+        if not paths:
+            raise UsageError(f"--fit names no parameter ({fit!r}); give dotted paths")
         fit_parameters_of(s, paths)
         target = out_file or scenario.with_name(scenario.stem + ".calibrated.yaml")
-        folder = Path("results") / target.name.removesuffix(".yaml")
-        if target.exists() and not force:
+        if target.suffix not in (".yaml", ".yml"):
+            raise UsageError(f"--out {target}: the calibrated scenario must be a .yaml file")
+        if target.exists() and (not force or not target.is_file()):
             raise UsageError(f"{target} already exists; choose another --out or pass --force")
-        io.check_target(folder, force)
-        err.print(f"fitting {', '.join(paths)} with {reps} replications per candidate ...")
-        with executor_for(workers) as executor:
-            result = fit_parameters(
-                s,
-                paths,
-                reps,
-                seed,
-                likelihood,  # type: ignore[arg-type]
-                max_evals,
-                executor=executor,
-            )
+        folder = default_folder(target.name.removesuffix(target.suffix))
+        with io.reserve(folder, force):
+            say(f"fitting {', '.join(paths)} with {reps} replications per candidate ...", err)
+            with executor_for(workers) as executor:
+                result = fit_parameters(
+                    s,
+                    paths,
+                    reps,
+                    seed,
+                    likelihood,  # type: ignore[arg-type]
+                    max_evals,
+                    executor=executor,
+                )
+            write_calibration(result, target, folder, force)
         out.print(
-            write_frame_table(
+            frame_table(
                 fit_table(result),
                 "Fitted parameters (95% profile likelihood intervals)",
                 {
@@ -110,13 +128,12 @@ def calibrate(
                 },
             )
         )
-        out.print(
+        say(
             f"log-likelihood {result.loglik_start:.2f} -> {result.loglik_fit:.2f} "
-            f"({result.likelihood}; {result.evaluations} model evaluations)",
-            highlight=False,
+            f"({result.likelihood}; {result.evaluations} model evaluations)"
         )
         out.print(
-            write_frame_table(
+            frame_table(
                 result.windows,
                 "Documented counts against the model",
                 {
@@ -130,15 +147,11 @@ def calibrate(
                 },
             )
         )
-        write_calibration(result, target, folder, force)
-        out.print(
-            f"wrote {target} and {folder}/ (observed_vs_fitted.png, profiles.png, fit.csv)",
-            highlight=False,
-        )
+        say(f"wrote {target} and {folder}/ (report.html, observed_vs_fitted.png, profiles.png)")
         if not result.converged:
             err.print(
-                f"[bold red]calibration did not converge[/] ({result.message}); the best "
-                "point found was kept. Try more --max-evals or --reps."
+                "[bold red]calibration did not converge[/] (" + text(result.message) + "); the "
+                "best point found was kept. Try more --max-evals or --reps."
             )
         return result.converged
 

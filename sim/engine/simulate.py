@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sim.engine.model import CompiledModel, compile_model
+from sim.engine.records import Occurrence, Replication
 from sim.engine.streams import stream_process
 from sim.engine.world import World
-from sim.records import Occurrence, Replication
 from sim.scenario.schema import Scenario
 
 

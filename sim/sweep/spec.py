@@ -88,7 +88,7 @@ class Sweep:
 
     def fingerprint(self) -> dict[str, str]:
         """What a resumed sweep must still match: the spec and the base scenario."""
-        from sim.io import scenario_sha256
+        from sim.writers.folder import scenario_sha256
 
         spec = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
         return {

@@ -17,7 +17,7 @@ from scipy import integrate, stats
 
 from sim.engine import compile_model, simulate
 from sim.engine.hawkes import expected_count_subcritical
-from sim.montecarlo import run_table
+from sim.montecarlo.runner import run_table
 from sim.scenario import load_scenario
 from sim.stats import probability_by_day
 

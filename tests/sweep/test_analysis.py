@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.experiments.sweep import analysis
 from sim.scenario import load_scenario
-from sim.sweep import analysis
-from sim.sweep.api import SweepResult, run_sweep
 from sim.sweep.spec import Range, Sweep, SweepSpec, design_points
+from sim.writers.sweep import SweepResult, run_sweep
 from tests.sweep import INERT, POISSON, copy_poisson, write_sweep
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.montecarlo import run_table
+from sim.experiments.sweep.runner import MAX_CHUNK, run_points
+from sim.montecarlo.runner import run_table
 from sim.stats import wilson_interval
-from sim.sweep.api import run_sweep
-from sim.sweep.runner import MAX_CHUNK, collect, prepare_folder, run_points
 from sim.sweep.spec import load_sweep
+from sim.writers.sweep import collect, prepare_folder, run_sweep, write_point
 from tests.conftest import files_under, flat
 from tests.sweep import copy_poisson, grid_sweep, invoke
 
@@ -221,7 +221,8 @@ def test_point_rows_are_sums_of_all_chunks(project: Path):
     reps = 2 * MAX_CHUNK + 37
     sweep = load_sweep(grid_sweep(project, levels=2, replications=reps))
     folder = project / "out"
-    run_points(sweep, folder, None, 1, prepare_folder(sweep, folder, False, False))
+    done = prepare_folder(sweep, folder, False, False)
+    run_points(sweep, None, 1, done, lambda i, row: write_point(folder, i, row))
     table = collect(folder)
     for index in range(2):
         direct = run_table(sweep.scenario_at(index), sweep.spec.seed, range(reps))
@@ -253,9 +254,13 @@ def test_runner_keeps_no_replication_data(project: Path):
         )
         folder = project / f"r{reps}"
         finished: list[int] = []
-        run_points(
-            sweep, folder, None, 1, prepare_folder(sweep, folder, False, False), finished.append
-        )
+        done = prepare_folder(sweep, folder, False, False)
+
+        def keep(index: int, row: dict, folder: Path = folder, finished: list = finished) -> None:
+            write_point(folder, index, row)
+            finished.append(index)
+
+        run_points(sweep, None, 1, done, keep)
         assert sorted(finished) == list(range(points))
         assert sorted(files_under(folder / "points")) == [f"{i:06d}.json" for i in range(points)]
         sizes[reps] = [(folder / "points" / f"{i:06d}.json").stat().st_size for i in range(points)]

@@ -1,88 +1,25 @@
-"""Charts: one function per chart, each taking tidy frames and an optional
-`ax`, returning the `ax`. Nothing here computes statistics or shows a window;
-`save_figure` writes files atomically.
-"""
+"""Charts of one Monte Carlo run: probability by date, ladder levels, time to
+each outcome, monthly counts beside the documented ones."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure  # re-exported for multi-panel charts
 
-PALETTE = [
-    "#1b6ca8",
-    "#d1495b",
-    "#edae49",
-    "#00798c",
-    "#66a182",
-    "#8d6a9f",
-    "#30343f",
-    "#e07a5f",
-    "#3d405b",
-    "#81b29a",
-]
-LADDER_CMAP = "YlOrRd"
-BAND_NOTE = "shaded: 95% Wilson interval, pointwise per day"
-
-
-def new_axes(ax: Axes | None, size: tuple[float, float] = (9, 4.8)) -> Axes:
-    """The given axes, or new ones (pyplot, so notebooks display them)."""
-    if ax is not None:
-        return ax
-    _, created = plt.subplots(figsize=size, layout="constrained")
-    return created
-
-
-def style(ax: Axes, title: str | None = None, subtitle: str | None = None) -> None:
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.grid(True, color="#e6e6e6", linewidth=0.8)
-    ax.set_axisbelow(True)
-    if title:
-        ax.set_title(title, loc="left", fontsize=12, fontweight="bold", pad=18 if subtitle else 8)
-    if subtitle:
-        # Offsets in points, not axes fractions, so tall charts keep title and
-        # subtitle apart.
-        ax.annotate(
-            subtitle,
-            (0, 1),
-            xycoords="axes fraction",
-            xytext=(0, 5),
-            textcoords="offset points",
-            fontsize=9,
-            color="#555555",
-            va="bottom",
-        )
-
-
-def date_axis(ax: Axes) -> None:
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-
-
-def curve_with_band(ax: Axes, curve: pd.DataFrame, name: str, colour: str, width: float) -> None:
-    """One probability curve with its band, labelled with its final value and
-    interval (the probability by the horizon)."""
-    ax.fill_between(
-        curve["date"], curve["lower"], curve["upper"], color=colour, alpha=0.18, linewidth=0
-    )
-    last = curve.iloc[-1]
-    ax.plot(
-        curve["date"],
-        curve["probability"],
-        color=colour,
-        linewidth=width,
-        label=f"{name}: {last['probability']:.2f} [{last['lower']:.2f}, {last['upper']:.2f}]",
-    )
+from sim.charts.style import (
+    BAND_NOTE,
+    LADDER_CMAP,
+    PALETTE,
+    curve_with_band,
+    date_axis,
+    new_axes,
+    style,
+)
 
 
 def probability_chart(
@@ -255,56 +192,3 @@ def time_to_outcome_chart(
     date_axis(ax)
     ax.legend(loc="upper right", fontsize=8, frameon=False)
     return ax
-
-
-def timeline_chart(
-    log: pd.DataFrame, chain: Sequence[int], title: str, ax: Axes | None = None
-) -> Axes:
-    """One replication's events: a row per event type, the causal chain to the
-    headline outcome drawn as linked red markers."""
-    ax = new_axes(ax, size=(10, 0.5 * max(log["label"].nunique(), 4) + 1.6))
-    order = list(dict.fromkeys(log.sort_values("event_order")["label"]))
-    y = {label: i for i, label in enumerate(order)}
-    ax.scatter(
-        log["date"], log["label"].map(y), s=10, color=PALETTE[0], alpha=0.55, label="occurrence"
-    )
-    if chain:
-        c = log.set_index("index").loc[list(chain)]
-        ax.plot(
-            c["date"],
-            c["label"].map(y),
-            color=PALETTE[1],
-            linewidth=1.2,
-            marker="o",
-            markersize=6,
-            label="causal chain to the headline outcome",
-        )
-    ax.set_yticks(range(len(order)), order, fontsize=9)
-    ax.set_ylim(-0.6, len(order) - 0.4)
-    style(ax, title)
-    date_axis(ax)
-    ax.legend(loc="upper left", fontsize=8, frameon=False, bbox_to_anchor=(0, -0.12), ncol=2)
-    return ax
-
-
-def save_figure(fig: Figure, path: Path, formats: Sequence[str] = ("png",)) -> list[Path]:
-    """Write `path.<fmt>` for each format atomically (temporary file, then rename)."""
-    written = []
-    for fmt in formats:
-        target = path.with_suffix(f".{fmt}")
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=f".{fmt}")
-        os.close(fd)
-        try:
-            fig.savefig(tmp, format=fmt, dpi=150)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        written.append(target)
-    return written
-
-
-def figure(size: tuple[float, float] = (9, 4.8)) -> tuple[Figure, Axes]:
-    """A figure outside pyplot's global state, for files written by the CLI."""
-    fig = Figure(figsize=size, layout="constrained")
-    return fig, fig.add_subplot()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.layout import Layout
-from sim.montecarlo import RunTable
+from sim.montecarlo.grid import Layout
+from sim.montecarlo.runner import RunTable
 from sim.scenario.schema import Scenario
 from sim.stats import level_shares, probability_by_day, quantile_band, wilson_interval
 

@@ -10,10 +10,16 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from matplotlib.figure import Figure
 
-from sim import charts, experiment_charts, io
-from sim.calibration import CalibrationResult
+from sim.charts import calibrate as calibration_charts
+from sim.charts.style import figure
+from sim.errors import UsageError
+from sim.experiments.calibrate import CalibrationResult
 from sim.scenario.fields import parse_path
+from sim.sources import evidence_table
+from sim.writers import folder as io
+from sim.writers.report import Chart, Page, Table, write_report
 
 
 def fit_table(result: CalibrationResult) -> pd.DataFrame:
@@ -44,8 +50,10 @@ def fit_note(result: CalibrationResult) -> str:
     )
 
 
-def calibrated_document(result: CalibrationResult, target: Path) -> str:
-    """YAML text of a scenario that extends the original with the fitted values."""
+def calibrated_document(result: CalibrationResult, target: Path, output: Path | None = None) -> str:
+    """YAML text of a scenario, to be saved at `target`, that extends the original
+    with the fitted values; `output` is the file the calibration wrote (for the
+    "Regenerate with" line: the copy in the charts folder names the real one)."""
     origin = result.scenario.origin
     if origin is None:
         raise ValueError("the scenario has no file to extend")
@@ -76,7 +84,8 @@ def calibrated_document(result: CalibrationResult, target: Path) -> str:
     header = (
         f"# Calibrated variant of {os.path.relpath(origin, target.parent)}.\n"
         f"# {note}\n# Regenerate with: escsim calibrate {os.path.relpath(origin)} "
-        f"--fit {','.join(result.paths)} --reps {result.reps} --seed {result.seed}\n"
+        f"--fit {','.join(result.paths)} --reps {result.reps} --seed {result.seed} "
+        f"--out {os.path.relpath(output or target)}\n"
     )
     return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
@@ -86,32 +95,80 @@ def write_calibration(
 ) -> list[Path]:
     """Write the calibrated scenario and a folder with the fit table and charts."""
     if scenario_file.exists() and not force:
-        raise io.UsageError(f"{scenario_file} already exists; choose another --out or --force")
+        raise UsageError(f"{scenario_file} already exists; choose another --out or --force")
     text = calibrated_document(result, scenario_file)
+    copy = calibrated_document(result, charts_folder / "calibrated.yaml", scenario_file)
     with io.staged_folder(charts_folder, force) as out:
+        io.write_json(
+            out / io.MANIFEST,
+            io.manifest(
+                result.scenario,
+                fit=result.paths,
+                replications_per_candidate=result.reps,
+                seed=result.seed,
+                likelihood=result.likelihood,
+                evaluations=result.evaluations,
+                converged=result.converged,
+                calibrated_scenario=str(scenario_file),
+            ),
+        )
         io.write_table(fit_table(result), out / "fit.csv")
         io.write_table(result.windows, out / "windows.csv")
         io.write_table(result.profile, out / "profile.csv")
-        fig, ax = charts.figure()
-        experiment_charts.calibration_chart(
+        fig, ax = figure()
+        calibration_charts.calibration_chart(
             result.windows, f"Calibration of {result.scenario.name}", ax=ax
         )
-        charts.save_figure(fig, out / "observed_vs_fitted")
+        io.save_figure(fig, out / "observed_vs_fitted")
         if not result.profile.empty:
-            fig = charts.Figure(figsize=(5 * len(result.paths), 3.8), layout="constrained")
+            fig = Figure(figsize=(5 * len(result.paths), 3.8), layout="constrained")
             for i, (path, estimate, interval) in enumerate(
                 zip(result.paths, result.estimates, result.intervals, strict=True)
             ):
-                experiment_charts.profile_chart(
+                calibration_charts.profile_chart(
                     result.profile,
                     path,
                     estimate,
                     interval,
                     ax=fig.add_subplot(1, len(result.paths), i + 1),
                 )
-            charts.save_figure(fig, out / "profiles")
-        (out / "calibrated.yaml").write_text(text, encoding="utf-8")
-    tmp = scenario_file.with_name(f".{scenario_file.name}.partial")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, scenario_file)
+            io.save_figure(fig, out / "profiles")
+        io.write_text(out / "calibrated.yaml", copy)
+        write_report(calibration_page(result, scenario_file), out)
+        io.write_text(scenario_file, text)
     return [scenario_file, charts_folder]
+
+
+def calibration_page(result: CalibrationResult, scenario_file: Path) -> Page:
+    fitted = "; ".join(
+        f"{p} = {v:.4g} [{lo:.3g}, {hi:.3g}]"
+        for p, v, (lo, hi) in zip(result.paths, result.estimates, result.intervals, strict=True)
+    )
+    state = "converged" if result.converged else f"did NOT converge ({result.message})"
+    charts = [
+        Chart(
+            "observed_vs_fitted.png",
+            "Documented counts against the model before and after fitting (median and 5-95%).",
+        )
+    ]
+    if not result.profile.empty:
+        charts.append(
+            Chart(
+                "profiles.png",
+                "Profile deviance of each parameter; the dashed line is the 95% cut-off.",
+            )
+        )
+    return Page(
+        kind="calibrate",
+        title=f"Calibration of {result.scenario.title or result.scenario.name}",
+        question=f"Which values of {', '.join(result.paths)} make the documented counts most "
+        "likely under the model?",
+        headline=f"Fitted: {fitted}. Log-likelihood {result.loglik_start:.2f} -> "
+        f"{result.loglik_fit:.2f}; the optimiser {state}. Written to {scenario_file}.",
+        interval_note="Intervals are 95% profile-likelihood intervals (chi-square(1) cut-off "
+        f"3.84), from {result.reps} replications per candidate with common random numbers; "
+        "the objective itself carries Monte Carlo noise.",
+        charts=charts,
+        tables=[Table("Fitted parameters", fit_table(result)), Table("Windows", result.windows)],
+        evidence=evidence_table(result.scenario),
+    )

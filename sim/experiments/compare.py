@@ -11,22 +11,23 @@ ratio, so a user sees what the pairing bought.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 
-from sim import experiment_charts
 from sim.errors import UsageError
-from sim.montecarlo import RunTable, run_table
-from sim.results import RunResult
+from sim.experiments.run import RunResult
+from sim.montecarlo.runner import RunTable, run_table
 from sim.scenario.overrides import with_overrides
 from sim.scenario.schema import Scenario
-from sim.stats import Z95, paired_difference, wilson_interval
+from sim.stats import independent_difference, paired_difference, wilson_interval
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,7 @@ class Comparison:
                 b = hit(result, outcome)
                 diff, lo, hi = paired_difference(a, b)
                 pa, pb = a.mean(), b.mean()
-                se_unpaired = math.sqrt(pa * (1 - pa) / n + pb * (1 - pb) / n)
-                paired_width, unpaired_width = hi - lo, 2 * Z95 * se_unpaired
+                _, un_lo, un_hi = independent_difference(int(a.sum()), n, int(b.sum()), n)
                 rows.append(
                     {
                         "scenario": label,
@@ -65,11 +65,9 @@ class Comparison:
                         "difference": diff,
                         "paired_lower": lo,
                         "paired_upper": hi,
-                        "unpaired_lower": diff - Z95 * se_unpaired,
-                        "unpaired_upper": diff + Z95 * se_unpaired,
-                        "narrowing": unpaired_width / paired_width
-                        if paired_width > 0
-                        else math.inf,
+                        "unpaired_lower": un_lo,
+                        "unpaired_upper": un_hi,
+                        "narrowing": (un_hi - un_lo) / (hi - lo),
                         "replications_differing": int(np.sum(a != b)),
                         "replications": n,
                     }
@@ -85,10 +83,14 @@ class Comparison:
 
     def plot_curves(self, outcome: str | None = None, ax: Axes | None = None) -> Axes:
         """One outcome's probability curve per scenario (default: the headline)."""
+        from sim.charts import compare as experiment_charts
+
         return experiment_charts.comparison_chart(self.curves(), outcome or self.outcomes[0], ax=ax)
 
     def plot_differences(self, ax: Axes | None = None) -> Axes:
         """Forest plot of the differences with paired and unpaired intervals."""
+        from sim.charts import compare as experiment_charts
+
         return experiment_charts.difference_chart(self.differences(), ax=ax)
 
     def summary(self) -> pd.DataFrame:

@@ -11,14 +11,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from matplotlib.axes import Axes
 
-from sim import charts, frames
-from sim.layout import Layout, make_layout
-from sim.montecarlo import Progress, RunTable, run_adaptive, run_table
+from sim.experiments import tables as frames
+from sim.montecarlo.grid import Layout, make_layout
+from sim.montecarlo.runner import Progress, RunTable, run_adaptive, run_table
 from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,24 @@ class RunResult:
     def headline(self) -> pd.Series:
         return self.summary().iloc[0]
 
+    def outcome_rows(self) -> pd.DataFrame:
+        """The summary with each outcome's median date as text ("-" if it never happened)."""
+        s, summary = self.scenario, self.summary()
+        summary["median_date"] = [
+            "-" if d != d else f"{s.date_of(d):%Y-%m-%d}" for d in summary["day_median"]
+        ]
+        return summary
+
+    def headline_text(self) -> str:
+        """The headline in one sentence: probability, interval and how it was computed."""
+        s, head = self.scenario, self.headline()
+        return (
+            f"{head['label']} by {s.date_of(s.horizon_days):%Y-%m-%d}: "
+            f"{head['probability']:.3f} (95% CI {head['lower']:.3f}-{head['upper']:.3f}, "
+            f"Wilson) from {self.replications:,} replications, seed {self.seed}, "
+            f"{self.wall_seconds:.1f} s on {self.workers} worker(s)"
+        )
+
     def levels(self) -> pd.DataFrame:
         return frames.level_distribution(self.scenario, self.layout, self.table)
 
@@ -76,15 +97,21 @@ class RunResult:
     def plot_probability(
         self, outcomes: Sequence[str] | None = None, ax: Axes | None = None
     ) -> Axes:
+        from sim.charts import run as charts
+
         return charts.probability_chart(self.curves(), self.title, outcomes, ax=ax)
 
     def plot_levels(self, ax: Axes | None = None) -> Axes:
+        from sim.charts import run as charts
+
         return charts.level_chart(
             self.levels(), self.scenario.ladder, self.title, self.replications, ax=ax
         )
 
     def plot_monthly(self, event: str | None = None, ax: Axes | None = None) -> Axes:
         """Monthly counts of one event type (default: see `monthly_events`)."""
+        from sim.charts import run as charts
+
         chosen = event or self.monthly_events()[0]
         return charts.monthly_chart(
             self.monthly(), self.observed(), chosen, self.replications, ax=ax
@@ -101,6 +128,8 @@ class RunResult:
     def plot_time_to_outcome(
         self, outcomes: Sequence[str] | None = None, ax: Axes | None = None
     ) -> Axes:
+        from sim.charts import run as charts
+
         summary = self.summary()
         if outcomes:
             summary = summary[summary["outcome"].isin(outcomes)]
@@ -121,6 +150,7 @@ def run(
     precision: float | None = None,
     progress: Progress | None = None,
     overrides: dict[str, str] | None = None,
+    max_reps: int = 200_000,
 ) -> RunResult:
     """Run a Monte Carlo experiment.
 
@@ -130,13 +160,16 @@ def run(
         reps: how many replications (or which indices).
         workers: processes; results are identical for any number.
         precision: if given, add replications until the headline probability's
-            95% interval is within +-precision (`reps` is then the first batch).
+            95% interval is within +-precision (`reps` is then the first batch),
+            stopping at `max_reps`.
     """
     indices = range(reps) if isinstance(reps, int) else reps
     started = time.perf_counter()
     if precision is not None:
         first = len(indices)
-        table = run_adaptive(scenario, seed, precision, workers, first=first, progress=progress)
+        table = run_adaptive(
+            scenario, seed, precision, workers, first=first, max_reps=max_reps, progress=progress
+        )
     else:
         table = run_table(scenario, seed, indices, workers, progress=progress)
     return RunResult(

@@ -25,8 +25,8 @@ import pandas as pd
 from scipy import optimize, stats
 
 from sim.errors import Problem, ScenarioError
-from sim.layout import make_layout
-from sim.montecarlo import run_table
+from sim.montecarlo.grid import make_layout
+from sim.montecarlo.runner import run_table
 from sim.scenario.fields import parse_path
 from sim.scenario.overrides import with_overrides
 from sim.scenario.schema import Scenario

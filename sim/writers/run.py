@@ -9,8 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import charts, io
-from sim.results import RunResult
+from sim.charts.style import figure
+from sim.experiments.run import RunResult
+from sim.sources import evidence_table
+from sim.writers import folder as io
+from sim.writers.report import Chart, Page, Table, write_report
 
 
 def summary_document(result: RunResult, warnings: Sequence[str] = ()) -> dict[str, Any]:
@@ -50,7 +53,6 @@ def write_run(
     force: bool = False,
     formats: Sequence[str] = ("png",),
     warnings: Sequence[str] = (),
-    extra_tables: dict[str, pd.DataFrame] | None = None,
 ) -> list[Path]:
     """Write the whole results folder atomically; returns the chart files."""
     s = result.scenario
@@ -76,25 +78,89 @@ def write_run(
         io.write_table(result.levels(), out / "levels_by_day.csv")
         io.write_table(result.monthly(), out / "monthly_counts.csv")
         io.write_table(result.observed(), out / "observed_vs_simulated.csv")
-        for name, frame in (extra_tables or {}).items():
-            io.write_table(frame, out / name)
+        evidence = evidence_table(s)
+        io.write_table(evidence, out / "sources.csv")
         written = _write_charts(result, out, formats)
+        write_report(run_page(result, evidence, warnings, written), out)
     return [folder / p.name for p in written]
+
+
+MC_INTERVAL_NOTE = (
+    "Intervals are 95% Wilson score intervals for Monte Carlo noise only: they say how "
+    "precisely the replications estimate the model's probability, not how uncertain the "
+    "scenario's parameters are. On the charts the band is pointwise (per day), not a band "
+    "for the whole curve."
+)
+
+
+def question(result: RunResult) -> str:
+    """The scenario's question: its description, or one built from its outcomes."""
+    s = result.scenario
+    if s.description:
+        return s.description.strip()
+    horizon = s.date_of(s.horizon_days)
+    return (
+        f"Starting {s.start_date:%d %B %Y}, how likely is each outcome by "
+        f"{horizon:%d %B %Y} ({s.horizon_days:g} days)? The first is the headline: "
+        f"{s.outcome_label(s.headline)}."
+    )
+
+
+def run_page(
+    result: RunResult, evidence: pd.DataFrame, warnings: Sequence[str], charts: Sequence[Path]
+) -> Page:
+    captions = {
+        "probability": "Probability that each outcome has happened by each date.",
+        "levels": "Share of replications on each rung of the escalation ladder, per day.",
+        "time_to_outcome": "When each outcome first happens, among replications where it does.",
+    }
+    shown = [
+        Chart(
+            c.name,
+            captions.get(
+                c.stem,
+                f"Monthly counts: {c.stem.removeprefix('monthly_')}, "
+                "simulated (median, 5-95%) beside the documented counts.",
+            ),
+        )
+        for c in charts
+        if c.suffix == ".png"
+    ]
+    outcomes = result.outcome_rows()[
+        ["label", "probability", "lower", "upper", "median_date", "happened", "replications"]
+    ]
+    tables = [Table("Outcomes by the horizon", outcomes, "lower/upper: 95% Wilson interval.")]
+    observed = result.observed()
+    if len(observed):
+        tables.append(
+            Table("Documented counts against the model", observed, "sim_*: simulated quantiles.")
+        )
+    return Page(
+        kind="run",
+        title=result.title,
+        question=question(result),
+        headline=result.headline_text(),
+        interval_note=MC_INTERVAL_NOTE,
+        charts=shown,
+        tables=tables,
+        evidence=evidence,
+        warnings=list(warnings),
+    )
 
 
 def _write_charts(result: RunResult, out: Path, formats: Sequence[str]) -> list[Path]:
     written = []
-    fig, ax = charts.figure()
+    fig, ax = figure()
     result.plot_probability(ax=ax)
-    written += charts.save_figure(fig, out / "probability", formats)
-    fig, ax = charts.figure((10, 4.8))
+    written += io.save_figure(fig, out / "probability", formats)
+    fig, ax = figure((10, 4.8))
     result.plot_levels(ax=ax)
-    written += charts.save_figure(fig, out / "levels", formats)
-    fig, ax = charts.figure()
+    written += io.save_figure(fig, out / "levels", formats)
+    fig, ax = figure()
     result.plot_time_to_outcome(ax=ax)
-    written += charts.save_figure(fig, out / "time_to_outcome", formats)
+    written += io.save_figure(fig, out / "time_to_outcome", formats)
     for event in result.monthly_events():
-        fig, ax = charts.figure()
+        fig, ax = figure()
         result.plot_monthly(event, ax=ax)
-        written += charts.save_figure(fig, out / f"monthly_{event}", formats)
+        written += io.save_figure(fig, out / f"monthly_{event}", formats)
     return written

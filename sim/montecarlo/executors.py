@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor
 
 from sim.errors import UsageError
-from sim.montecarlo import process_pool
+from sim.montecarlo.runner import process_pool, stopping_on_interrupt
 
 CONNECT_TIMEOUT_S = 5
 
@@ -67,7 +67,7 @@ def executor_for(
         ):
             yield client.get_executor()
     elif workers > 1:
-        with process_pool(workers) as pool:
+        with stopping_on_interrupt(process_pool(workers)) as pool:
             yield pool
     else:
         yield None

@@ -4,14 +4,16 @@ the causal chain that led to each outcome."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from matplotlib.axes import Axes
 
-from sim import charts
 from sim.engine import simulate
-from sim.records import Replication
+from sim.engine.records import Replication
 from sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 @dataclass(frozen=True)
@@ -63,10 +65,26 @@ class Trace:
             f"level {o.level_after} {s.ladder[o.level_after]}]"
         )
 
+    def chains(self) -> list[str]:
+        """Each outcome's date and the causal chain that led to it, as text lines."""
+        s, lines = self.scenario, []
+        for outcome in s.outcomes:
+            day = self.replication.outcome_days[outcome]
+            if day is None:
+                lines.append(f"{s.outcome_label(outcome)}: did not happen")
+                continue
+            lines.append(f"{s.outcome_label(outcome)}: {s.date_of(day):%Y-%m-%d} (day {day:.1f})")
+            lines += ["    " + self.describe(i) for i in self.chain(outcome)] or [
+                "    (initial level)"
+            ]
+        return lines
+
     def plot(self, ax: Axes | None = None) -> Axes:
         s = self.scenario
         title = f"{s.title or s.name}: replication {self.replication.rep} (seed {self.seed})"
-        return charts.timeline_chart(self.log(), self.chain(s.headline), title, ax=ax)
+        from sim.charts.trace import timeline_chart
+
+        return timeline_chart(self.log(), self.chain(s.headline), title, ax=ax)
 
 
 def trace(scenario: Scenario, seed: int, rep: int) -> Trace:

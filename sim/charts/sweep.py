@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullFormatter
 
-from sim.charts import PALETTE, new_axes, style
+from sim.charts.style import PALETTE, new_axes, style
 from sim.sweep.spec import Range, Sweep
 
 CMAP = "magma_r"

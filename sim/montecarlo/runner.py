@@ -8,17 +8,19 @@ overhead) and return them already summarised as arrays on the run's layout.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
-from collections.abc import Callable, Sequence
+import signal
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.engine import CompiledModel, compile_model, simulate
-from sim.layout import Layout, make_layout
-from sim.records import Replication
+from sim.engine.records import Replication
+from sim.montecarlo.grid import Layout, make_layout
 from sim.scenario.schema import Scenario
 from sim.stats import wilson_interval
 
@@ -102,10 +104,17 @@ def run_chunk(model: CompiledModel, seed: int, reps: Sequence[int]) -> RunTable:
 _worker_model: CompiledModel | None = None
 
 
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which cancels the queue and ends them
+    (a worker that also caught it would print a traceback per process)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _init_worker(scenario: Scenario) -> None:
     # The one module-level variable: a worker process's compiled model, set
     # once by the pool initializer so chunks do not re-send or re-compile it.
     global _worker_model
+    _ignore_sigint()
     _worker_model = compile_model(scenario)
 
 
@@ -164,12 +173,13 @@ def run_table(
             if progress:
                 progress(len(part))
         return RunTable.concat(parts)
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=min(workers, len(chunks)),
         mp_context=pool_context(),
         initializer=_init_worker,
         initargs=(scenario,),
-    ) as pool:
+    )
+    with stopping_on_interrupt(pool):
         futures = [pool.submit(_worker_chunk, seed, part) for part in chunks]
         return RunTable.concat(_collect(futures, chunks, progress))
 
@@ -187,8 +197,30 @@ def _collect(
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool for many scenarios (tasks carry their scenario): `scenario_chunk`."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=pool_context())
+    """A pool for many scenarios (tasks carry their scenario): `scenario_chunk`.
+    Use it inside `stopping_on_interrupt`."""
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=pool_context(), initializer=_ignore_sigint
+    )
+
+
+@contextlib.contextmanager
+def stopping_on_interrupt(pool: ProcessPoolExecutor) -> Iterator[ProcessPoolExecutor]:
+    """Shut `pool` down on leaving; on Ctrl-C (or any error) at once: queued
+    chunks are cancelled and the workers ended, instead of finishing every
+    queued chunk first (which took 112 s on 30,000 replications)."""
+    try:
+        yield pool
+    except BaseException:
+        workers = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
+            if process.is_alive():
+                process.terminate()
+        for process in workers:
+            process.join(timeout=5)
+        raise
+    pool.shutdown(wait=True)
 
 
 def headline_half_width(table: RunTable, scenario: Scenario) -> float:
