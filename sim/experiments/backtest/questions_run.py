@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -38,8 +38,12 @@ from sim.experiments.backtest.questions import Question, QuestionSet
 from sim.experiments.backtest.reliability import reliability_table, sharpness_table
 from sim.experiments.backtest.resampling import BOOTSTRAP_REPS, bootstrap, mean_and_skill
 from sim.experiments.backtest.scores import brier_scores, log_scores
-from sim.montecarlo import RunTable, run_table
+from sim.montecarlo.runner import RunTable, run_table
+from sim.rng import component_generator
 from sim.stats import wilson_interval
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 REFERENCES = ("coin", "base_rate", "leave_one_out")
 METRICS = ("brier", "log_score")
@@ -104,6 +108,16 @@ class QuestionBacktest:
 
     def sharpness(self, bins: int = 10) -> pd.DataFrame:
         return sharpness_table(self.scores, bins)
+
+    def plot_reliability(self, bins: int = 10, ax: Axes | None = None) -> Axes:
+        from sim.charts import backtest as charts
+
+        return charts.reliability_chart(self.reliability(bins), ax=ax)
+
+    def plot_sharpness(self, bins: int = 10, ax: Axes | None = None) -> Axes:
+        from sim.charts import backtest as charts
+
+        return charts.sharpness_chart(self.sharpness(bins), ax=ax)
 
 
 def _references(happened: np.ndarray, base_rate: float | None) -> dict[str, np.ndarray]:
@@ -235,7 +249,7 @@ def run_questions(
         forecasts.append(window_forecast(q, tables[key]))
     base = question_set.base_rate.value if question_set.base_rate else None
     scores = score_forecasts(questions, forecasts, base)
-    rng = np.random.default_rng(seed if bootstrap_seed is None else bootstrap_seed)
+    rng = component_generator(seed if bootstrap_seed is None else bootstrap_seed, 0, "bootstrap")
     skill = skill_table(scores, rng)
     summary = _summary(question_set, scores, skill, seed, reps, len(tables))
     return QuestionBacktest(question_set, seed, reps, scores, skill, summary)

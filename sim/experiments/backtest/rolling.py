@@ -34,10 +34,9 @@ with moving-block-bootstrap intervals over origins (`resampling`).
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -58,6 +57,10 @@ from sim.experiments.backtest.scores import (
     pit_uniformity,
     score_count,
 )
+from sim.rng import component_generator
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 MODEL = "model"
 BASELINES = ("poisson", "negbin", "persistence")
@@ -153,8 +156,7 @@ def pit_uniform(seed: int, origin: dt.date, event: str) -> float:
     """The uniform draw of a case's randomized PIT, keyed by (seed, origin,
     event type) alone, so a case scores the same whatever other cases are
     scored with it, in any order, on any worker, before or after a resume."""
-    key = [seed, origin.toordinal(), zlib.crc32(event.encode("utf-8"))]
-    return float(np.random.default_rng(key).uniform())
+    return float(component_generator(seed, origin.toordinal(), f"pit:{event}").random())
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,7 @@ class RollingScores:
         of each "at least K") and event type (and `all` types pooled): mean
         scores, mean difference and skill 1 - S/S_ref, with 95%
         moving-block-bootstrap intervals over origins."""
-        rng = np.random.default_rng(seed)
+        rng = component_generator(seed, 0, "bootstrap")
         events = sorted(self.scores["event"].unique())
         block = self.block()
         rows = []
@@ -313,6 +315,22 @@ class RollingScores:
             "skill": pooled.to_dict(orient="records"),
             "pit": self.pit_tests().to_dict(orient="records"),
         }
+
+    def plot_pit(self, event: str, forecaster: str = MODEL, ax: Axes | None = None) -> Axes:
+        from sim.charts import backtest as charts
+
+        tests = self.pit_tests()
+        test = tests[(tests["forecaster"] == forecaster) & (tests["event"] == event)].iloc[0]
+        chosen = self.scores[
+            (self.scores["forecaster"] == forecaster) & (self.scores["event"] == event)
+        ]
+        title = f"PIT histogram: {forecaster}, {event.replace('_', ' ')}"
+        return charts.pit_chart(chosen["pit"], {str(k): v for k, v in test.items()}, title, ax=ax)
+
+    def plot_fan(self, event: str, ax: Axes | None = None) -> Axes:
+        from sim.charts import backtest as charts
+
+        return charts.forecast_fan_chart(self.fan(), event, self.lead_days, ax=ax)
 
     def fan(self) -> pd.DataFrame:
         """The model's predictive quantiles beside the observed counts, per

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.collections import PathCollection, PolyCollection
 
-from sim import backtest_charts
-from sim.charts import figure
+from sim.charts import backtest as backtest_charts
+from sim.charts.style import figure
 from sim.experiments.backtest.reliability import reliability_table, sharpness_table
 from sim.experiments.backtest.scores import pit_uniformity
 

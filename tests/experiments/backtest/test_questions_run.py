@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from sim.charts.style import figure
 from sim.errors import UsageError
 from sim.experiments.backtest.questions import QuestionSet, load_questions
 from sim.experiments.backtest.questions_run import QuestionBacktest, run_questions
@@ -141,3 +142,10 @@ def test_summary_and_tables(backtest: QuestionBacktest) -> None:
 def test_a_set_without_questions_is_not_scored() -> None:
     with pytest.raises(UsageError, match="no questions to score"):
         run_questions(QuestionSet(Path("episodes.yaml"), ()), reps=10)
+
+
+def test_plot_methods_draw_on_the_given_axes(backtest: QuestionBacktest) -> None:
+    _, ax = figure()
+    assert backtest.plot_reliability(ax=ax) is ax
+    _, ax = figure()
+    assert backtest.plot_sharpness(ax=ax) is ax

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from sim.charts.style import figure
 from sim.errors import UsageError
 from sim.experiments.backtest.rolling import (
     BASELINES,
@@ -213,3 +214,12 @@ def test_summary_and_exceedance_differences() -> None:
 
 def test_summary_is_json() -> None:
     json.dumps(_backtest(1.0, seed=4).summary(reps=50), allow_nan=True)
+
+
+def test_plot_methods_draw_on_the_given_axes() -> None:
+    result = _backtest(1.0, seed=4)
+    _, ax = figure()
+    assert result.plot_pit("attack", ax=ax) is ax
+    assert ax.get_title(loc="left") == "PIT histogram: model, attack"
+    _, ax = figure()
+    assert result.plot_fan("strike", ax=ax) is ax

@@ -1,5 +1,5 @@
 """Charts of forecast skill: reliability, sharpness, PIT, forecasts against
-what happened. Same conventions as `sim.charts`: tidy frames in (from
+what happened. House style (`sim.charts.style`): tidy frames in (from
 `sim.experiments.backtest`), an optional `ax` in, the `ax` out; nothing here
 computes a statistic.
 """
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from sim.charts import PALETTE, date_axis, new_axes, style
+from sim.charts.style import PALETTE, date_axis, new_axes, style
 
 WILSON_NOTE = "bars: 95% Wilson interval of the observed frequency"
 
