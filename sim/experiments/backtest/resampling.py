@@ -114,8 +114,17 @@ def bootstrap(
     return [_interval(float(e), samples[:, j], level) for j, e in enumerate(estimates)]
 
 
+def _mean(values: np.ndarray) -> float:
+    """Mean over the finite entries (the plain mean when all are, which is
+    the common case and ten times cheaper than nanmean)."""
+    finite = np.isfinite(values)
+    if finite.all():
+        return float(values.mean())
+    return float(values[finite].mean()) if finite.any() else float("nan")
+
+
 def mean_and_skill(score: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """[mean score, mean reference, mean difference, skill 1 - mean/mean_ref]
     over all finite entries (the statistic the backtests bootstrap)."""
-    s, r = float(np.nanmean(score)), float(np.nanmean(reference))
+    s, r = _mean(score), _mean(reference)
     return np.array([s, r, s - r, 1.0 - s / r if r != 0 else float("nan")])

@@ -97,6 +97,14 @@ def daily_counts(
     return table.reindex(index=days, columns=list(types), fill_value=0).astype(np.int64)
 
 
+def check_daily(daily: pd.DataFrame) -> None:
+    """Refuse a daily-count frame that is not one row per consecutive day
+    (windows are cut by position)."""
+    index = pd.DatetimeIndex(daily.index)
+    if index.empty or (index.size > 1 and (np.diff(index.asi8) != 86_400 * 10**9).any()):
+        raise UsageError("daily counts must have one row per day, without gaps (see daily_counts)")
+
+
 def forecast_origins(first: dt.date, last: dt.date, every_days: int) -> list[dt.date]:
     """Origins first, first + every, ... up to last."""
     if every_days <= 0:
@@ -130,19 +138,16 @@ def baseline_forecasts(
 ) -> dict[str, CountForecast]:
     """The three baselines for one origin and event type, from the complete
     lead-length windows before the origin (at most `trailing` of them)."""
-    history = history_before(daily, origin)
-    counts = []
-    for j in range(1, trailing + 1):
-        start = pd.Timestamp(origin) - pd.Timedelta(days=j * lead_days)
-        if start < daily.index[0]:
-            break
-        counts.append(int(history.loc[history.index >= start, event].iloc[:lead_days].sum()))
-    if not counts:
+    # Days before the origin, oldest first; the index is daily and complete.
+    before = history_before(daily, origin)[event].to_numpy()
+    windows = min(trailing, before.size // lead_days)
+    if windows == 0:
         raise UsageError(
             f"origin {origin}: no complete {lead_days}-day window of data before it "
             f"(the data start on {daily.index[0]:%Y-%m-%d})"
         )
-    values = np.array(counts, dtype=float)
+    recent = before[before.size - windows * lead_days :]
+    values = recent.reshape(windows, lead_days).sum(axis=1)[::-1].astype(float)
     mean = max(float(values.mean()), 0.5 / values.size)
     variance = float(values.var(ddof=1)) if values.size > 1 else mean
     return {
@@ -199,6 +204,7 @@ def score_rolling(
         raise UsageError(f"--lead must be a positive number of days, got {lead_days}")
     if trailing < 1:
         raise UsageError(f"the trailing window count must be at least 1, got {trailing}")
+    check_daily(daily)
     rows = []
     for case in sorted(forecasts, key=lambda f: (f.origin, f.event)):
         v = pit_uniform(seed, case.origin, case.event)

@@ -223,3 +223,10 @@ def test_plot_methods_draw_on_the_given_axes() -> None:
     assert ax.get_title(loc="left") == "PIT histogram: model, attack"
     _, ax = figure()
     assert result.plot_fan("strike", ax=ax) is ax
+
+
+def test_daily_counts_with_gaps_are_refused() -> None:
+    daily = _daily(np.random.default_rng(3), 60).drop(pd.Timestamp(START + dt.timedelta(days=20)))
+    forecast = [ModelForecast(START + dt.timedelta(days=28), "attack", np.arange(10))]
+    with pytest.raises(UsageError, match="one row per day, without gaps"):
+        rolling_backtest(forecast, daily, 7, 7)
