@@ -101,7 +101,7 @@ def check_daily(daily: pd.DataFrame) -> None:
     """Refuse a daily-count frame that is not one row per consecutive day
     (windows are cut by position)."""
     index = pd.DatetimeIndex(daily.index)
-    if index.empty or (index.size > 1 and (np.diff(index.asi8) != 86_400 * 10**9).any()):
+    if index.empty or bool((index[1:] - index[:-1] != pd.Timedelta(days=1)).any()):
         raise UsageError("daily counts must have one row per day, without gaps (see daily_counts)")
 
 
