@@ -26,7 +26,7 @@ test: $(STAMP) lint typecheck
 
 ## test-fast: lint and the quick tests (no slow, notebook or browser tests); about a minute
 test-fast: $(STAMP) lint
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow" -q -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -95,6 +95,7 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {kind: base / kind for kind in commands}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["run", "compare", "trace", "sweep"])
 def test_every_folder_has_a_report_with_its_headline(folders: dict[str, Path], kind: str):
     html = (folders[kind] / "report.html").read_text(encoding="utf-8")
@@ -103,6 +104,7 @@ def test_every_folder_has_a_report_with_its_headline(folders: dict[str, Path], k
     assert "<h2>Manifest</h2>" in html and "escalation-sim" in html
 
 
+@pytest.mark.slow
 def test_run_report_shows_the_evidence_and_outcomes(folders: dict[str, Path]):
     html = (folders["run"] / "report.html").read_text(encoding="utf-8")
     assert "Outcomes by the horizon" in html
@@ -141,6 +143,7 @@ def _screenshot(page: Path, png: Path) -> str:
     return dom.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     CHROMIUM is None,
     reason="headless Chromium is not installed (CI installs Debian's chromium: .ci/run)",

@@ -11,7 +11,7 @@ import pytest
 from sim.montecarlo.runner import RunTable, chunked, headline_half_width, run_adaptive, run_table
 from sim.scenario import load_scenario
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +52,7 @@ def test_chunks_cover_every_replication_once_in_order():
     assert min(len(p) for p in parts[:-1]) >= 100
 
 
+@pytest.mark.slow
 def test_adaptive_runs_until_the_interval_is_narrow_enough_and_is_deterministic(flagship):
     first = run_adaptive(flagship, seed=3, precision=0.03, first=200)
     again = run_adaptive(flagship, seed=3, precision=0.03, first=200, workers=2)

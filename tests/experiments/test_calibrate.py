@@ -71,6 +71,7 @@ def recovery(tmp_path_factory):
     return s, calibrate(s, paths, reps=100, seed=7)
 
 
+@pytest.mark.slow
 def test_known_parameters_are_recovered_within_their_reported_intervals(recovery):
     _, result = recovery
     assert result.converged
@@ -81,6 +82,7 @@ def test_known_parameters_are_recovered_within_their_reported_intervals(recovery
     assert result.loglik_fit > result.loglik_start
 
 
+@pytest.mark.slow
 def test_the_fitted_model_matches_the_observed_total(recovery):
     _, result = recovery
     fitted_total = result.windows["fit_mean"].sum()
@@ -110,6 +112,7 @@ def test_a_window_the_model_never_fills_is_unlikely_not_impossible():
     assert math.isfinite(window_loglik(np.zeros((50, 1)), np.array([4]), "negbin"))
 
 
+@pytest.mark.slow  # uses the calibration fixture (about a minute)
 def test_calibrated_file_extends_the_original_and_records_the_fit(recovery, tmp_path):
     _s, result = recovery
     target = tmp_path / "fitted.yaml"
@@ -122,6 +125,7 @@ def test_calibrated_file_extends_the_original_and_records_the_fit(recovery, tmp_
     assert (tmp_path / "charts" / "profiles.png").exists()
 
 
+@pytest.mark.slow  # uses the calibration fixture (about a minute)
 def test_fit_paths_must_name_numeric_stream_or_rule_parameters(recovery):
     s, _ = recovery
     with pytest.raises(ScenarioError) as info:
@@ -130,6 +134,7 @@ def test_fit_paths_must_name_numeric_stream_or_rule_parameters(recovery):
     assert "numeric parameter" in str(info.value)
 
 
+@pytest.mark.slow  # uses the calibration fixture (about a minute)
 def test_cli_refuses_a_non_numeric_fit_and_writes_nothing(recovery, tmp_path, monkeypatch):
     s, _ = recovery
     monkeypatch.chdir(tmp_path)

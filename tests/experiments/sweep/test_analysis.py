@@ -48,6 +48,7 @@ def sobol_run(tmp_path_factory: pytest.TempPathFactory) -> SweepResult:
     return run_sweep(file, folder / "out", workers=1)
 
 
+@pytest.mark.slow
 def test_sobol_singles_out_the_parameter_that_matters(sobol_run: SweepResult):
     indices = sobol_run.sensitivity()
     assert list(indices["outcome"]) == ["ten_attacks", "ten_attacks"]
@@ -68,6 +69,7 @@ def test_sobol_singles_out_the_parameter_that_matters(sobol_run: SweepResult):
     assert inert["S1"] == 0.0
 
 
+@pytest.mark.slow
 def test_sobol_noise_share_is_the_binomial_variance_share(sobol_run: SweepResult):
     table = sobol_run.table
     p = table["p_ten_attacks"].to_numpy()
@@ -79,6 +81,7 @@ def test_sobol_noise_share_is_the_binomial_variance_share(sobol_run: SweepResult
     assert expected < 0.05
 
 
+@pytest.mark.slow
 def test_sobol_sweep_writes_indices_and_their_chart(sobol_run: SweepResult):
     folder = sobol_run.folder
     written = pd.read_csv(folder / "sensitivity.csv")  # six significant digits
@@ -93,6 +96,7 @@ def test_sobol_sweep_writes_indices_and_their_chart(sobol_run: SweepResult):
     plt.close(ax.figure)
 
 
+@pytest.mark.slow
 def test_sobol_skips_an_outcome_that_never_varies(sobol_run: SweepResult):
     table = sobol_run.table.assign(p_ten_attacks=0.25)
     assert analysis.sobol_indices(sobol_run.sweep, table).empty

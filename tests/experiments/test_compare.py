@@ -65,6 +65,7 @@ def test_differences_are_the_paired_replications():
     np.testing.assert_array_equal(result.results[1].table.outcome_days, alone.outcome_days)
 
 
+@pytest.mark.slow
 def test_pairing_narrows_the_interval_of_a_small_effect():
     """Israel's per-attack strike probability 0.02 -> 0.025 in the flagship.
 

@@ -27,6 +27,9 @@ distributed = pytest.importorskip("distributed")
 # --- identical results on every executor -------------------------------------------
 
 
+pytestmark = pytest.mark.slow  # process pools and Dask clusters: seconds each
+
+
 @pytest.fixture(scope="module")
 def sweep_tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
     """One Latin-hypercube sweep (10 points x 700 replications: two chunks a
@@ -129,6 +132,7 @@ def test_cli_refuses_bad_executor_options(small_sweep: Path, project: Path, opti
     assert not (project / "results").exists()
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_is_refused_quickly(small_sweep: Path, project: Path):
     """Nothing listens on port 9 (discard): the connection fails, and after the
     connect timeout the sweep is refused before its folder is made."""

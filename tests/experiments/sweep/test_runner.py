@@ -241,6 +241,7 @@ def test_point_rows_are_sums_of_all_chunks(project: Path):
         assert row["mean_max_level"] == pytest.approx(direct.max_level.mean(), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_runner_keeps_no_replication_data(project: Path):
     """Each point is written as one row of sums, whatever its replications: the
     file of a point run on 1,200 replications is as small as one on 20, and the
