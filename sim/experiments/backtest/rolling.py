@@ -11,7 +11,9 @@ forward) is the forecaster's job, plugged in as a `Forecaster`:
 where `history` holds the daily counts strictly before the origin and
 nothing else, so an origin cannot see its own window (`collect_forecasts`
 enforces the cut). The observed counts, and the baselines, come from the
-same daily series:
+same daily series (`daily_from_event_data` turns the event data of
+`sim.eventdata.read_events` into it; `daily_counts` does the same for a
+plain table of dated rows):
 
 - `poisson`: Poisson with the mean of the trailing windows (the `trailing`
   lead-length windows just before the origin);
@@ -42,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UsageError
+from sim.eventdata import EventData
 from sim.experiments.backtest.resampling import (
     BOOTSTRAP_REPS,
     block_length,
@@ -95,6 +98,13 @@ def daily_counts(
     inside = (dates >= days[0]) & (dates <= days[-1])
     table = pd.crosstab(dates[inside], chosen.loc[inside, "event"])
     return table.reindex(index=days, columns=list(types), fill_value=0).astype(np.int64)
+
+
+def daily_from_event_data(data: EventData) -> pd.DataFrame:
+    """Daily counts per event id from event data read through a map file
+    (`sim.eventdata.read_events`): one row per day of its period."""
+    days = pd.date_range(pd.Timestamp(data.start), periods=int(data.period_days), freq="D")
+    return pd.DataFrame({e: data.daily_counts(e) for e in data.events}, index=days)
 
 
 def check_daily(daily: pd.DataFrame) -> None:

@@ -14,6 +14,7 @@ from scipy import stats
 
 from sim.charts.style import figure
 from sim.errors import UsageError
+from sim.eventdata import event_data_from_times
 from sim.experiments.backtest.rolling import (
     BASELINES,
     MODEL,
@@ -22,6 +23,7 @@ from sim.experiments.backtest.rolling import (
     baseline_forecasts,
     collect_forecasts,
     daily_counts,
+    daily_from_event_data,
     forecast_origins,
     history_before,
     rolling_backtest,
@@ -230,3 +232,13 @@ def test_daily_counts_with_gaps_are_refused() -> None:
     forecast = [ModelForecast(START + dt.timedelta(days=28), "attack", np.arange(10))]
     with pytest.raises(UsageError, match="one row per day, without gaps"):
         rolling_backtest(forecast, daily, 7, 7)
+
+
+def test_daily_counts_from_event_data() -> None:
+    data = event_data_from_times(
+        {"attack": np.array([1.0, 1.5, 3.2]), "strike": np.array([0.1])}, START, 5, True
+    )
+    daily = daily_from_event_data(data)
+    assert daily["attack"].tolist() == [0, 2, 0, 1, 0]
+    assert daily["strike"].tolist() == [1, 0, 0, 0, 0]
+    assert daily.index[0] == pd.Timestamp(START) and len(daily) == 5
