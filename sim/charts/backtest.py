@@ -165,5 +165,5 @@ def forecast_fan_chart(
         f"{len(f)} forecast origins; each forecast covers the {lead_days} days from its origin",
     )
     date_axis(ax)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return ax

@@ -208,3 +208,13 @@ def test_an_episode_scenario_frozen_at_its_start_is_hindsight(tmp_path: Path) ->
     path = write_questions(tmp_path, {"questions": [q]})
     with pytest.raises(ScenarioError, match="its information runs to 2025-06-17"):
         load_questions(path)
+
+
+def test_a_data_file_may_be_the_source(project: Path) -> None:
+    (project / "backtests").mkdir(exist_ok=True)
+    (project / "backtests" / "events.csv").write_text("date,type\n2024-01-18,attack\n")
+    path = write_questions(project, {"questions": [question(source="events.csv")]})
+    assert load_questions(path).questions[0].source == "events.csv"
+    path = write_questions(project, {"questions": [question(source="missing.csv")]})
+    with pytest.raises(ScenarioError, match=r"no file missing\.csv next to backtests/q\.yaml"):
+        load_questions(path)
