@@ -1,0 +1,387 @@
+"""Proper scores for binary and count forecasts, with the laws they score.
+
+A forecast is judged by a proper scoring rule (Gneiting & Raftery 2007, JASA
+102:359): one whose expected value is best when the forecaster states its true
+belief, so a better score cannot be bought by hedging. The scores themselves
+come from the maintained `scoringrules` library; this module only states the
+predictive laws they are applied to:
+
+- binary forecasts: the Brier score and the log score;
+- count forecasts from an ensemble of simulated counts (one count per
+  replication): the CRPS in its *fair* ensemble form (Ferro 2014, QJRMS
+  140:1917), an unbiased estimate of the CRPS of the law the ensemble is drawn
+  from, so ensembles of any size compare fairly with closed-form baselines
+  (computed in its probability-weighted-moment form); the log score of a
+  smoothed predictive pmf (`EnsembleForecast`); the
+  randomized PIT for discrete laws (Czado, Gneiting & Held 2009, Biometrics
+  65:1254); the probabilities of "at least K" events;
+- the baselines' closed-form laws: Poisson and negative binomial.
+
+For the closed-form laws the library's own closed forms are not used: in
+scoringrules 0.10, `crps_poisson(250, 300)` is NaN, `logs_poisson(60, 10)` is
+157.0 (the true -log pmf is 60.47) and `logs_negbinom` is infinite for every
+count when the size parameter is below 1 (measured; the tests pin these
+regimes). Their CRPS is computed instead as the library's ranked probability
+score over the categories 0, 1, 2, ... (the CRPS of an integer-valued law is
+exactly that sum: Czado et al. 2009, eq. 3), their log score from scipy's
+log-pmf.
+
+Scores are negatively oriented throughout: lower is better.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import scoringrules as sr
+from scipy import stats
+
+PMF_FLOOR = 1e-12
+"""Smallest probability a count law is taken to give an observed count.
+
+It caps one log score at -log(1e-12) = 27.6 nats instead of letting one case
+be infinite (or underflow). The ensemble law has a fitted tail (see
+`EnsembleForecast`), so the cap binds mostly for a baseline far off the
+mark, such as persistence after a quiet week: it limits that baseline's loss,
+which can only understate the model's skill against it.
+"""
+
+
+def brier_scores(probability: np.ndarray, happened: np.ndarray) -> np.ndarray:
+    """Brier score (p - o)^2 per binary forecast (Brier 1950)."""
+    return np.asarray(
+        sr.brier_score(np.asarray(happened, dtype=float), np.asarray(probability, dtype=float))
+    )
+
+
+def log_scores(probability: np.ndarray, happened: np.ndarray, floor: float) -> np.ndarray:
+    """Log score -log(p if it happened else 1 - p) per binary forecast.
+
+    Args:
+        probability: forecast probabilities of the event.
+        happened: 1 where the event happened, 0 where not.
+        floor: probabilities are clipped to [floor, 1 - floor] first. A Monte
+            Carlo estimate of 0 from N replications means "below about 1/N",
+            not "impossible"; callers pass half a replication, 1/(2N).
+    """
+    if not 0 < floor < 0.5:
+        raise ValueError("the log-score floor must lie in (0, 0.5)")
+    p = np.clip(np.asarray(probability, dtype=float), floor, 1 - floor)
+    return np.asarray(sr.log_score(np.asarray(happened, dtype=float), p))
+
+
+class CountForecast(Protocol):
+    """A predictive law for a count: what the scores need from a forecaster."""
+
+    @property
+    def mean(self) -> float: ...
+
+    def pmf(self, y: np.ndarray) -> np.ndarray: ...
+
+    def cdf(self, y: np.ndarray) -> np.ndarray:
+        """P(X <= y); 0 for y < 0."""
+        ...
+
+    def crps(self, y: int) -> float: ...
+
+    def log_score(self, y: int) -> float: ...
+
+    def quantiles(self, levels: np.ndarray) -> np.ndarray: ...
+
+
+def _pmf_log_score(p: float) -> float:
+    return float(-np.log(max(p, PMF_FLOOR)))
+
+
+MAX_LOG_SCORE = _pmf_log_score(0.0)
+
+TAIL = 1e-12
+"""Upper-tail mass beyond which a count law's CRPS sum is cut (its share of
+the sum is below TAIL^2 per category)."""
+
+
+def _count_crps(law: PoissonForecast | NegBinForecast, y: int) -> float:
+    """CRPS of a count law as the RPS over categories 0..K (scoringrules'
+    categories are numbered from 1, hence y + 1)."""
+    top = int(max(y, float(law.quantiles(np.array(1 - TAIL))))) + 2
+    pmf = law.pmf(np.arange(top + 1))
+    pmf[-1] += max(0.0, 1.0 - float(pmf.sum()))
+    return float(sr.rps_score(y + 1, pmf))
+
+
+@dataclass(frozen=True)
+class PoissonForecast:
+    """Poisson law with the given mean (a law that knows no overdispersion)."""
+
+    mean: float
+
+    def __post_init__(self) -> None:
+        if not self.mean > 0:
+            raise ValueError(f"a Poisson forecast needs a positive mean, got {self.mean}")
+
+    def pmf(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(stats.poisson.pmf(y, self.mean))
+
+    def cdf(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(stats.poisson.cdf(y, self.mean))
+
+    def crps(self, y: int) -> float:
+        return _count_crps(self, y)
+
+    def log_score(self, y: int) -> float:
+        return min(float(-stats.poisson.logpmf(y, self.mean)), MAX_LOG_SCORE)
+
+    def quantiles(self, levels: np.ndarray) -> np.ndarray:
+        return np.asarray(stats.poisson.ppf(levels, self.mean))
+
+
+@dataclass(frozen=True)
+class NegBinForecast:
+    """Negative binomial law with the given mean and variance (variance > mean).
+
+    Parametrised as scipy's nbinom(n, p) with n = m^2/(v - m), p = m/v: the
+    gamma-Poisson mixture, the usual law for overdispersed event counts.
+    """
+
+    mean: float
+    variance: float
+
+    def __post_init__(self) -> None:
+        if not (self.mean > 0 and self.variance > self.mean):
+            raise ValueError(
+                f"a negative binomial needs 0 < mean < variance, got {self.mean}, {self.variance}"
+            )
+
+    @property
+    def size(self) -> float:
+        return self.mean**2 / (self.variance - self.mean)
+
+    @property
+    def prob(self) -> float:
+        return self.mean / self.variance
+
+    def pmf(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(stats.nbinom.pmf(y, self.size, self.prob))
+
+    def cdf(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(stats.nbinom.cdf(y, self.size, self.prob))
+
+    def crps(self, y: int) -> float:
+        return _count_crps(self, y)
+
+    def log_score(self, y: int) -> float:
+        return min(float(-stats.nbinom.logpmf(y, self.size, self.prob)), MAX_LOG_SCORE)
+
+    def quantiles(self, levels: np.ndarray) -> np.ndarray:
+        return np.asarray(stats.nbinom.ppf(levels, self.size, self.prob))
+
+
+def count_law(mean: float, variance: float) -> PoissonForecast | NegBinForecast:
+    """Negative binomial when the variance exceeds the mean, else Poisson (the
+    negative binomial cannot be underdispersed; Poisson is its limit)."""
+    if variance > mean * (1 + 1e-9):
+        return NegBinForecast(mean, variance)
+    return PoissonForecast(mean)
+
+
+@dataclass(frozen=True)
+class EnsembleForecast:
+    """The predictive law of a count from N simulated counts.
+
+    Log score and PIT need a pmf, positive wherever the count can fall. The
+    raw ensemble frequencies will not do: at Iraq-scale weekly counts (a few
+    hundred) 500 draws put one or two draws on each value, so the frequency at
+    the observed count is mostly noise. The law used here is a kernel estimate
+    on the integers plus one pseudo-replication for the tails:
+
+        pmf(y) = (N * kde(y) + tail(y)) / (N + 1)
+        kde(y) = mean_i [Phi((y + 1/2 - x_i)/h) - Phi((y - 1/2 - x_i)/h)] / Z_i
+
+    where Z_i = 1 - Phi((-1/2 - x_i)/h) keeps each draw's kernel on the counts
+    0, 1, 2, ... (truncated and renormalised at zero). The bandwidth is
+    Silverman's rule on the interquartile range, h = 0.9 (IQR/1.34) N^(-1/5)
+    (Silverman 1986, eq. 3.31), and h = 0 (the plain frequencies) when the IQR
+    is 0: a spike of zeros must not be smeared onto 1. `tail` is a negative
+    binomial (or Poisson) fitted to the draws' mean and variance, restricted
+    to the counts outside the draws' range: N draws leave about 1/(N+1) of
+    the law beyond their extremes (the order-statistics expectation), and a
+    count no draw reached gets the fitted law's shape there instead of a
+    penalty of log(N+1). Every count stays possible (an all-zero ensemble
+    still allows an event; the fitted mean is at least 1/N). The result is one
+    proper law, so its log score is proper; PIT and exceedance use it too.
+
+    Measured (300 cases of 500 draws per law, mean log score minus the true
+    law's): the plain frequencies lose 0.08 nats at a negative binomial mean
+    of 8, 1.4 at 200 and 3.4 at 500; this law loses 0.001 to 0.035 nats at
+    means from 0.2 to 500. On the 2007-08 Iraq weekly counts, 500 draws from
+    the trailing negative binomial score within 0.06 nats of that law itself
+    per event type (with the fitted tail spread over the whole range instead,
+    0.07-0.27 nats worse). CRPS needs no smoothing and uses the fair ensemble
+    estimator; quantiles are the draws'.
+    """
+
+    draws: np.ndarray
+    tail: PoissonForecast | NegBinForecast = field(init=False)
+    bandwidth: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        draws = np.sort(np.asarray(self.draws))
+        if draws.ndim != 1 or draws.size < 2:
+            raise ValueError("an ensemble forecast needs at least two simulated counts")
+        if np.any(draws < 0) or np.any(draws != np.round(draws)):
+            raise ValueError("simulated counts must be whole numbers >= 0")
+        object.__setattr__(self, "draws", draws.astype(np.int64))
+        m = max(float(draws.mean()), 1.0 / draws.size)
+        object.__setattr__(self, "tail", count_law(m, max(float(draws.var(ddof=1)), m)))
+        q75, q25 = np.percentile(draws, [75, 25])
+        object.__setattr__(self, "bandwidth", 0.9 * (q75 - q25) / 1.34 * draws.size ** (-0.2))
+
+    @property
+    def size(self) -> int:
+        return int(self.draws.size)
+
+    @property
+    def mean(self) -> float:
+        return float(self.draws.mean())
+
+    def _scaled(self, y: np.ndarray, offset: float) -> np.ndarray:
+        """(y + offset - x_i)/h for every y (rows) and draw (columns)."""
+        return (np.asarray(y, dtype=float)[..., None] + offset - self.draws) / self.bandwidth
+
+    def _kernel_pmf(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        if self.bandwidth == 0:
+            hits = np.searchsorted(self.draws, y, side="right")
+            hits = hits - np.searchsorted(self.draws, y, side="left")
+            return hits / self.size
+        a, b = self._scaled(y, -0.5), self._scaled(y, 0.5)
+        # Upper tails by survival functions, so far-right masses keep precision.
+        mass = np.where(
+            a > 0, stats.norm.sf(a) - stats.norm.sf(b), stats.norm.cdf(b) - stats.norm.cdf(a)
+        )
+        keep = stats.norm.sf((-0.5 - self.draws) / self.bandwidth)
+        return np.where(y < 0, 0.0, (mass / keep).mean(axis=-1))
+
+    def _kernel_cdf(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        if self.bandwidth == 0:
+            return np.searchsorted(self.draws, y, side="right") / self.size
+        keep = stats.norm.sf((-0.5 - self.draws) / self.bandwidth)
+        above = stats.norm.sf(self._scaled(y, 0.5)) / keep
+        return np.where(y < 0, 0.0, 1.0 - above.mean(axis=-1))
+
+    def _outside(self) -> float:
+        """The fitted law's mass outside [min draw, max draw]."""
+        low, high = int(self.draws[0]), int(self.draws[-1])
+        return float(self.tail.cdf(np.array(low - 1)) + 1.0 - self.tail.cdf(np.array(high)))
+
+    def _tail_pmf(self, y: np.ndarray) -> np.ndarray:
+        """The pseudo-replication: the fitted law restricted to the counts
+        outside the draws' range (the whole law if that has no mass)."""
+        y = np.asarray(y)
+        outside = self._outside()
+        if outside <= 0:
+            return self.tail.pmf(y)
+        beyond = (y < self.draws[0]) | (y > self.draws[-1])
+        return np.where(beyond, self.tail.pmf(y) / outside, 0.0)
+
+    def _tail_cdf(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        outside = self._outside()
+        if outside <= 0:
+            return self.tail.cdf(y)
+        low, high = int(self.draws[0]), int(self.draws[-1])
+        below = self.tail.cdf(np.minimum(y, low - 1))
+        above = np.where(y > high, self.tail.cdf(y) - self.tail.cdf(np.array(high)), 0.0)
+        return (below + above) / outside
+
+    def pmf(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        return (self.size * self._kernel_pmf(y) + self._tail_pmf(y)) / (self.size + 1)
+
+    def cdf(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        return (self.size * self._kernel_cdf(y) + self._tail_cdf(y)) / (self.size + 1)
+
+    def crps(self, y: int) -> float:
+        # The PWM form equals the fair estimator (Zamo & Naveau 2018, Math.
+        # Geosci. 50:209) in O(N) on sorted draws; the library's "fair" form
+        # builds an N x N matrix.
+        draws = self.draws.astype(float)
+        return float(sr.crps_ensemble(float(y), draws, estimator="pwm", sorted_ensemble=True))
+
+    def log_score(self, y: int) -> float:
+        return _pmf_log_score(float(self.pmf(np.array(y))))
+
+    def quantiles(self, levels: np.ndarray) -> np.ndarray:
+        return np.quantile(self.draws, levels, method="inverted_cdf")
+
+
+def randomized_pit(forecast: CountForecast, y: int, v: float) -> float:
+    """Randomized PIT of a count (Czado, Gneiting & Held 2009, eq. 1):
+    u = F(y-1) + v (F(y) - F(y-1)), v ~ U(0, 1). For a calibrated forecaster
+    u is exactly uniform, which the plain PIT F(y) of a discrete law is not."""
+    low, high = forecast.cdf(np.array([y - 1, y]))
+    return float(low + v * (high - low))
+
+
+def exceedance(forecast: CountForecast, k: int) -> float:
+    """P(X >= k)."""
+    return float(1.0 - forecast.cdf(np.array(k - 1)))
+
+
+def score_count(
+    forecast: CountForecast, observed: int, thresholds: tuple[int, ...], v: float
+) -> dict[str, float]:
+    """Every score of one count forecast: CRPS, log score, randomized PIT (with
+    the uniform draw `v`) and, per threshold K, P(X >= K) and its Brier score."""
+    row = {
+        "mean": forecast.mean,
+        "crps": forecast.crps(observed),
+        "log_score": forecast.log_score(observed),
+        "pit": randomized_pit(forecast, observed, v),
+    }
+    for k in thresholds:
+        p = exceedance(forecast, k)
+        row[f"p_ge_{k}"] = p
+        row[f"brier_ge_{k}"] = (p - float(observed >= k)) ** 2
+    return row
+
+
+def skill(score: float, reference: float) -> float:
+    """Skill score 1 - S/S_ref (Murphy 1973): 1 perfect, 0 no better than the
+    reference, negative worse. NaN when the reference scores 0."""
+    return 1.0 - score / reference if reference != 0 else float("nan")
+
+
+@dataclass(frozen=True)
+class PitTest:
+    """Pearson chi-square test of PIT values against the uniform law."""
+
+    counts: np.ndarray
+    edges: np.ndarray
+    statistic: float
+    dof: int
+    p_value: float
+
+
+def pit_uniformity(pit: np.ndarray, bins: int = 10) -> PitTest:
+    """Chi-square test that PIT values are uniform on [0, 1].
+
+    Uses `bins` equal bins, fewer when there are under five values expected per
+    bin (the usual condition for the chi-square approximation), and at least
+    two. The test assumes independent PIT values; PITs of overlapping windows
+    are positively correlated, which makes it reject too often, so with
+    lead > every read the p-value as a screen, not a verdict.
+    """
+    values = np.asarray(pit, dtype=float)
+    values = values[~np.isnan(values)]
+    if values.size < 2:
+        raise ValueError("a PIT test needs at least two values")
+    k = max(2, min(bins, values.size // 5))
+    edges = np.linspace(0.0, 1.0, k + 1)
+    counts, _ = np.histogram(values, bins=edges)
+    result = stats.chisquare(counts)
+    return PitTest(counts, edges, float(result.statistic), k - 1, float(result.pvalue))
