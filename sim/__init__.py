@@ -34,7 +34,7 @@ _EXPORTS = {
     "calibrate": "sim.calibration",
     "load_sweep": "sim.sweep.spec",
     "run_sweep": "sim.sweep.api",
-    "evidence_table": "sim.sources",
+    "evidence_table": "sim.scenario.sources",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.scenario.loader import load_scenario
     from sim.scenario.overrides import with_overrides
     from sim.scenario.schema import Scenario
-    from sim.sources import evidence_table
+    from sim.scenario.sources import evidence_table
     from sim.sweep.api import run_sweep
     from sim.sweep.spec import load_sweep
     from sim.tracing import trace

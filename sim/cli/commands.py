@@ -112,7 +112,7 @@ def run(
 
 
 def _evidence_tables(s):
-    from sim.sources import evidence_table
+    from sim.scenario.sources import evidence_table
 
     return {"sources.csv": evidence_table(s)}
 
@@ -225,7 +225,7 @@ def sources(
 ) -> None:
     """Print the evidence table: for each sourced part, its values, the fact,
     its grade and quote, and the document; then the assumptions."""
-    from sim.sources import evidence_table
+    from sim.scenario.sources import evidence_table
 
     def action() -> None:
         s, _ = load(scenario, set_)
