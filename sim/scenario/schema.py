@@ -25,6 +25,10 @@ MAX_HORIZON_DAYS = 36_500
 MAX_COUNT = 1_000_000_000
 """Largest count, cap or rung in a file (a billion): beyond it a number is a typo."""
 
+MIN_DECAY_DAYS = 1e-6
+"""Shortest kernel decay (a tenth of a second): a shorter one is below the
+resolution of a float time late in a long horizon, where time would stop."""
+
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 # Finite: an infinite horizon or rate (YAML `.inf`) would never finish a replication.
@@ -100,7 +104,7 @@ class EventType(StrictModel):
 class Kernel(StrictModel):
     branching: NonNegative
     """Expected number of direct offspring one exciting occurrence causes."""
-    decay_days: Positive
+    decay_days: Annotated[float, Field(ge=MIN_DECAY_DAYS, allow_inf_nan=False)]
     """Mean delay of an offspring after its parent (exponential kernel)."""
 
 

@@ -128,6 +128,10 @@ def _channels(
 def _expected_counts(channels: list[Channel], base: np.ndarray, horizon: float) -> np.ndarray:
     """Expected occurrences of each type over the horizon (the module's ODE)."""
     n = len(base)
+    if not np.all(np.isfinite(base)) or not all(
+        math.isfinite(c.weight) and math.isfinite(c.delay) for c in channels
+    ):
+        return np.full(n, math.inf)
     u = base / horizon
     k0 = np.zeros((n, n))
     delayed: dict[tuple[int, int], list[float]] = {}
@@ -191,15 +195,19 @@ def _scale_multipliers(s: Scenario, index: dict[str, int], counts: np.ndarray) -
             if rule.cooldown_days > 0:
                 log_m[j] += math.ceil(scale.days / rule.cooldown_days) * math.log(scale.factor)
             else:
-                triggers = sum(counts[index[on]] for on in rule.on)
+                triggers = sum(float(counts[index[on]]) for on in rule.on)
                 in_force = rule.probability * triggers / T * min(scale.days, T)
-                log_m[j] += in_force * (scale.factor - 1)
-    with np.errstate(over="ignore"):
-        return np.exp(np.minimum(log_m, 710.0))
+                log_m[j] += in_force * (scale.factor - 1) if in_force > 0 else 0.0
+    return np.exp(log_m)
 
 
 def estimate_events(s: Scenario) -> Estimate:
     """Expected events per replication, in total and by event type."""
+    with np.errstate(all="ignore"):
+        return _estimate(s)
+
+
+def _estimate(s: Scenario) -> Estimate:
     names = list(s.events)
     index = {name: i for i, name in enumerate(names)}
     ones = np.ones(len(names))
@@ -208,7 +216,9 @@ def estimate_events(s: Scenario) -> Estimate:
         channels, base = _channels(s, index, ones, capped)
         counts = _expected_counts(channels, base, s.horizon_days)
         multiplier = _scale_multipliers(s, index, counts)
-        if np.any(multiplier > 1):
+        if not np.all(np.isfinite(multiplier)):
+            counts = np.full(len(names), math.inf)
+        elif np.any(multiplier > 1):
             channels, base = _channels(s, index, multiplier, capped)
             counts = _expected_counts(channels, base, s.horizon_days)
         totals.append(counts)

@@ -142,8 +142,13 @@ def test_deep_nesting_is_refused(write_scenario, text):
         ),
         ({"streams.attack.max_events": 10**30}, "streams.attack.max_events", "<= 1000000000"),
         ({"initial_level": 10**20}, "initial_level", "<= 1000000000"),
+        (
+            {"streams.attack.self_excitation.decay_days": 1e-300},
+            "streams.attack.self_excitation.decay_days",
+            "a number >= 1e-06",
+        ),
     ],
-    ids=["horizon-1e15", "horizon-inf", "probability-nan", "count", "max-events", "level"],
+    ids=["horizon-1e15", "horizon-inf", "probability-nan", "count", "max-events", "level", "decay"],
 )
 def test_huge_numbers(write_scenario, changes, path, expected):
     problem = one_at(refused_file(write_scenario(changes)), path)

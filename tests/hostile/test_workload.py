@@ -9,7 +9,7 @@ import math
 import pytest
 
 from sim.errors import UsageError
-from sim.scenario import load_scenario
+from sim.scenario import load_scenario, with_overrides
 from sim.scenario.checks import scenario_warnings
 from sim.scenario.workload import (
     MAX_EVENTS_PER_REPLICATION,
@@ -107,6 +107,16 @@ def test_runaway_scenarios_are_refused(write_scenario, changes):
     assert message.startswith("scenario.yaml: expected at most 1,000,000 events per replication")
     assert "--allow-large" in message
     assert check_workload(s, 100, allow_large=True) > MAX_EVENTS_PER_REPLICATION
+
+
+def test_overflowing_scale_factor_is_refused_without_warnings():
+    # factor 1e308 on the flagship's restraint rule: the estimate overflows;
+    # refused with a message, no numpy warning (warnings are errors here).
+    s = load_scenario(SCENARIOS / "iraq_2024_israel_threat.yaml")
+    path = "rules.baghdad_restrains_factions.then[1].scale.factor"
+    for factor in (1e308, 1.5):  # 1.5 is explosive too: a replication never ends
+        with pytest.raises(UsageError, match="events per replication"):
+            check_workload(with_overrides(s, {path: factor}), 1)
 
 
 def test_too_many_replications_is_refused(write_scenario):
