@@ -34,7 +34,7 @@ _EXPORTS = {
     "calibrate": "sim.experiments.calibrate",
     "load_sweep": "sim.sweep.spec",
     "run_sweep": "sim.writers.sweep",
-    "evidence_table": "sim.sources",
+    "evidence_table": "sim.scenario.sources",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.scenario.loader import load_scenario
     from sim.scenario.overrides import with_overrides
     from sim.scenario.schema import Scenario
-    from sim.sources import evidence_table
+    from sim.scenario.sources import evidence_table
     from sim.sweep.spec import load_sweep
     from sim.writers.sweep import run_sweep
 

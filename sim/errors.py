@@ -4,6 +4,10 @@ A scenario file is written by hand, so a user needs every problem at once,
 each pointing at the file, the line and the dotted path, with what was
 expected and what was found. `ScenarioError` carries that list; the CLI prints
 it and exits with code 2, never with a traceback.
+
+`str(problem)` is plain text, user text included as written (a label
+"US strike [unconfirmed]" stays so): whoever renders it with markup (rich)
+must escape it or print it with markup off.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with user input."""
+    """One thing wrong with user input: `file:line: path: expected X, found Y`."""
 
     file: str
     line: int | None

@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from sim.errors import ScenarioError
-from sim.evidence import (
+from sim.scenario import load_scenario
+from sim.scenario.checks import sourced_parts
+from sim.scenario.evidence import (
     Citation,
     EvidenceLibrary,
     load_evidence_file,
     missing_quotes,
     project_root,
 )
-from sim.scenario import load_scenario
-from sim.scenario.checks import sourced_parts
 from tests.conftest import EVIDENCE, EVIDENCE_REF, REPO, SCENARIOS, SEEDS
 
 # The original articles live beside the repository, not in it.
@@ -110,7 +110,9 @@ def test_library_explains_what_does_not_resolve(project):
     assert missing_fact == "no fact 'nope' in seeds/test_facts.yaml"
     assert library.resolve("seeds/none.yaml#a") == f"no file seeds/none.yaml under {project}"
     (project / "seeds" / "bad.yaml").write_text("a: [1\n", encoding="utf-8")
-    assert library.resolve("seeds/bad.yaml#a").startswith("an unreadable evidence file")
+    assert library.resolve("seeds/bad.yaml#a").startswith(
+        "an invalid evidence file (seeds/bad.yaml:2: expected valid YAML, found "
+    )
 
 
 def test_project_root_is_the_folder_holding_seeds(project):
@@ -151,12 +153,12 @@ def test_evidence_quote_over_the_length_limit_is_refused(tmp_path):
 
 
 def test_importing_evidence_first_works():
-    # sim.evidence and sim.scenario import each other; either may come first
+    # evidence files are read by the scenario package; importing either first works
     import subprocess
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-c", "import sim.evidence; import sim.scenario"],
+        [sys.executable, "-c", "import sim.scenario.evidence; import sim.scenario"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -73,7 +73,7 @@ def sources(
     Example:
       escsim sources scenarios/iraq_2024_israel_threat.yaml
     """
-    from sim.sources import evidence_table
+    from sim.scenario.sources import evidence_table
     from sim.writers import folder as io
 
     def action() -> None:

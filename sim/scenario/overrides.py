@@ -13,8 +13,9 @@ from typing import Any
 import yaml
 
 from sim.errors import Problem, ScenarioError, describe
-from sim.scenario.fields import format_path, known_keys, parse_path
+from sim.scenario.fields import format_path, known_keys, parse_path, set_path
 from sim.scenario.schema import Scenario
+from sim.scenario.validate import validate_document
 from sim.scenario.yamlmap import Located, ScenarioLoader
 
 
@@ -49,39 +50,19 @@ def _assign(data: dict[str, Any], path: str, value: Any) -> Problem | None:
         return Problem(display, None, path, "a dotted path like streams.ID.rate", repr(path))
     if not loc:
         return Problem(display, None, path, "a dotted path like streams.ID.rate", "an empty path")
-    parent: Any = data
-    for depth, key in enumerate(loc[:-1]):
-        child = None
-        if isinstance(parent, dict):
-            child = parent.get(key)
-            if child is None and isinstance(key, str) and key in known_keys(Scenario, loc[:depth]):
-                child = parent[key] = {}
-        elif isinstance(parent, list) and isinstance(key, int) and 0 <= key < len(parent):
-            child = parent[key]
-        if child is None:
-            return Problem(
-                display,
-                None,
-                path,
-                "a path that exists in the scenario",
-                f"nothing at '{format_path(loc[: depth + 1])}'",
-            )
-        parent = child
-    leaf = loc[-1]
-    if isinstance(parent, list) and isinstance(leaf, int) and 0 <= leaf < len(parent):
-        parent[leaf] = value
+
+    def may_create(depth: int) -> bool:
+        key = loc[depth]
+        return isinstance(key, str) and key in known_keys(Scenario, loc[:depth])
+
+    stop = set_path(data, loc, value, may_create)
+    if stop is None:
         return None
-    settable = isinstance(parent, dict) and isinstance(leaf, str)
-    if settable and (leaf in parent or leaf in known_keys(Scenario, loc[:-1])):
-        parent[leaf] = value
-        return None
-    return Problem(
-        display,
-        None,
-        path,
-        "a path that exists in the scenario",
-        f"no '{leaf}' at '{format_path(loc[:-1]) or 'top level'}'",
-    )
+    if stop < len(loc) - 1:
+        found = f"nothing at '{format_path(loc[: stop + 1])}'"
+    else:
+        found = f"no '{loc[-1]}' at '{format_path(loc[:-1]) or 'top level'}'"
+    return Problem(display, None, path, "a path that exists in the scenario", found)
 
 
 def _with_lists(value: Any) -> Any:
@@ -100,8 +81,6 @@ def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario
     Values given as text are parsed as YAML scalars; other values are used as
     they are (sweeps pass numbers).
     """
-    from sim.scenario.loader import validate_document
-
     data = _with_lists(scenario.model_dump(by_alias=True, exclude_unset=True))
     problems = []
     for path, raw in overrides.items():
@@ -117,6 +96,10 @@ def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario
     # Evidence anchors were resolved when the scenario was loaded; resolving them
     # again (reading every evidence file) is only needed if an override named one.
     touches_sources = any("source" in path for path in overrides)
-    changed = validate_document(Located(data), label, scenario.origin, touches_sources)
-    changed.record_overrides({**scenario.overrides, **overrides})
-    return changed
+    return validate_document(
+        Located(data),
+        label,
+        scenario.origin,
+        touches_sources,
+        overrides={**scenario.overrides, **overrides},
+    )

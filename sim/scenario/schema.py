@@ -9,18 +9,35 @@ explosive branching, evidence anchors) live in `checks.py`.
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
+from pydantic import Field, PrivateAttr, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")]
+from sim.scenario.base import ID_PATTERN, NAME_PATTERN, SOURCE_PATTERN, StrictModel
+
+MAX_HORIZON_DAYS = 36_500
+"""Longest replication: a hundred years, far past any question this model answers."""
+MAX_COUNT = 1_000_000_000
+"""Largest count, cap or rung in a file (a billion): beyond it a number is a typo."""
+
+MIN_DECAY_DAYS = 1e-6
+"""Shortest kernel decay (a tenth of a second): a shorter one is below the
+resolution of a float time late in a long horizon, where time would stop."""
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 # Finite: an infinite horizon or rate (YAML `.inf`) would never finish a replication.
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Probability = Annotated[float, Field(ge=0, le=1)]
-SourceRef = Annotated[str, StringConstraints(pattern=r"^\S+#\S+$")]
+Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Whole = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+PositiveWhole = Annotated[int, Field(gt=0, le=MAX_COUNT)]
+SourceRef = Annotated[str, StringConstraints(pattern=SOURCE_PATTERN)]
 
 
 def contract_error(expected: str, found: str) -> PydanticCustomError:
@@ -30,11 +47,18 @@ def contract_error(expected: str, found: str) -> PydanticCustomError:
     )
 
 
-class Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+@dataclass(frozen=True)
+class Provenance:
+    """Where a scenario came from, given to `Scenario.model_validate` as its
+    context so a scenario is complete when constructed and never changed after."""
+
+    origin: Path | None = None
+    """The file it was read from (evidence resolves from it; runs record it)."""
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    """Dotted path -> value changed from the file, in the order applied."""
 
 
-class Sourced(Frozen):
+class Sourced(StrictModel):
     """A part whose numbers must say where they come from."""
 
     source: SourceRef | tuple[SourceRef, ...] | None = None
@@ -57,34 +81,34 @@ class Sourced(Frozen):
         return (self.source,) if isinstance(self.source, str) else self.source
 
 
-class Actor(Frozen):
+class Actor(StrictModel):
     name: str
     """Display name used in traces and charts."""
     kind: Literal["state", "armed_faction", "government", "coalition", "organisation", "other"]
     """What sort of actor this is; informative only."""
 
 
-class EventType(Frozen):
+class EventType(StrictModel):
     actor: Id
     """Who carries out events of this type (an actor id)."""
     target: Id | None = None
     """Whom they are aimed at (an actor id), if anyone."""
     location: str | None = None
     """Where they happen; informative only."""
-    rung: Annotated[int, Field(ge=0)] | None = None
+    rung: Whole | None = None
     """Ladder rung an occurrence raises the level to (if higher); none: no effect on the level."""
     label: str | None = None
     """Short human label for charts and traces (defaults to the id)."""
 
 
-class Kernel(Frozen):
+class Kernel(StrictModel):
     branching: NonNegative
     """Expected number of direct offspring one exciting occurrence causes."""
-    decay_days: Positive
+    decay_days: Annotated[float, Field(ge=MIN_DECAY_DAYS, allow_inf_nan=False)]
     """Mean delay of an offspring after its parent (exponential kernel)."""
 
 
-class ActiveWindow(Frozen):
+class ActiveWindow(StrictModel):
     from_day: NonNegative = 0.0
     """First day the stream can produce events."""
     to_day: float = float("inf")
@@ -108,31 +132,31 @@ class Stream(Sourced):
     """Other event types whose occurrences raise this stream's intensity."""
     active: ActiveWindow | None = None
     """Window outside which the stream is silent."""
-    max_events: Annotated[int, Field(gt=0)] | None = None
+    max_events: PositiveWhole | None = None
     """Cap on the occurrences this stream generates per replication."""
 
 
-class Count(Frozen):
+class Count(StrictModel):
     event: Id
     """The event type counted."""
     within_days: Positive
     """Occurrences in (t - within_days, t], the trigger included."""
-    at_least: Annotated[int, Field(ge=0)]
+    at_least: Whole
     """The count needed."""
 
 
-class Total(Frozen):
+class Total(StrictModel):
     event: Id
     """The event type counted since day 0."""
-    at_least: Annotated[int, Field(ge=0)]
+    at_least: Whole
     """The cumulative count needed."""
 
 
-class Condition(Frozen):
+class Condition(StrictModel):
     """All stated conditions must hold."""
 
-    level_at_least: Annotated[int, Field(ge=0)] | None = None
-    level_at_most: Annotated[int, Field(ge=0)] | None = None
+    level_at_least: Whole | None = None
+    level_at_most: Whole | None = None
     count: Count | tuple[Count, ...] | None = None
     total: Total | tuple[Total, ...] | None = None
     after_day: NonNegative | None = None
@@ -170,7 +194,7 @@ DELAY_PARAMETERS: dict[str, tuple[str, ...]] = {
 }
 
 
-class Delay(Frozen):
+class Delay(StrictModel):
     """A response delay in days; which parameters apply depends on `dist`."""
 
     dist: Literal["fixed", "exponential", "gamma", "lognormal", "uniform"]
@@ -204,9 +228,7 @@ class Delay(Frozen):
 
     @property
     def mean_days(self) -> float:
-        """Mean delay, used by validation's branching estimate and docs."""
-        import math
-
+        """Mean delay, used by the workload estimate and docs."""
         if self.dist == "fixed":
             return float(self.days or 0.0)
         if self.dist in ("exponential", "gamma"):
@@ -216,7 +238,7 @@ class Delay(Frozen):
         return (float(self.low or 0.0) + float(self.high or 0.0)) / 2
 
 
-class Scale(Frozen):
+class Scale(StrictModel):
     stream: Id
     """The stream whose intensity is multiplied."""
     factor: NonNegative
@@ -225,13 +247,13 @@ class Scale(Frozen):
     """How long the factor stays in force."""
 
 
-class Action(Frozen):
+class Action(StrictModel):
     """Exactly one of emit, scale, set_level."""
 
     emit: Id | None = None
     """Cause an occurrence of this event type by the rule's actor."""
     scale: Scale | None = None
-    set_level: Annotated[int, Field(ge=0)] | None = None
+    set_level: Whole | None = None
     """Set the ladder level outright (a ceasefire)."""
 
     @model_validator(mode="after")
@@ -259,18 +281,18 @@ class Rule(Sourced):
     """The rule never fires twice within this many days."""
     recheck: bool = False
     """Re-evaluate `if` at firing time and drop the response if it no longer holds."""
-    max_pending: Annotated[int, Field(gt=0)] | None = None
+    max_pending: PositiveWhole | None = None
     """Bound on responses drawn but not yet fired."""
     then: Annotated[tuple[Action, ...], Field(min_length=1)]
     """Actions run in order when the rule fires."""
 
 
-class Outcome(Frozen):
+class Outcome(StrictModel):
     """Exactly one of level_at_least, event."""
 
-    level_at_least: Annotated[int, Field(ge=0)] | None = None
+    level_at_least: Whole | None = None
     event: Id | None = None
-    count_at_least: Annotated[int, Field(gt=0)] = 1
+    count_at_least: PositiveWhole = 1
     """With `event`: the cumulative count at which the outcome happens."""
     label: str | None = None
     """Human label for charts (defaults to the id)."""
@@ -290,7 +312,7 @@ class Observation(Sourced):
     """First day of the window (inclusive)."""
     to: dt.date
     """Last day of the window (inclusive)."""
-    count: Annotated[int, Field(ge=0)]
+    count: Whole
     """Occurrences documented in the window."""
 
     @model_validator(mode="after")
@@ -318,22 +340,22 @@ class History(Sourced):
         }
 
 
-class Scenario(Frozen):
-    name: Annotated[str, StringConstraints(min_length=1)]
+class Scenario(StrictModel):
+    name: Name
     """Identifier used for results folders and titles."""
     title: str | None = None
     """Human title for charts."""
     description: str | None = None
     start_date: dt.date
     """Calendar date of day 0."""
-    horizon_days: Positive
+    horizon_days: Annotated[float, Field(gt=0, le=MAX_HORIZON_DAYS, allow_inf_nan=False)]
     """Length of one replication in days."""
     actors: Annotated[dict[Id, Actor], Field(min_length=1)]
     ladder: Annotated[tuple[str, ...], Field(min_length=2)]
     """Names of rungs 0..K-1, from calm to the worst."""
     ladder_decay_days: Positive | None = None
     """Level steps down a rung after this many days with no event at or above it."""
-    initial_level: Annotated[int, Field(ge=0)] = 0
+    initial_level: Whole = 0
     events: Annotated[dict[Id, EventType], Field(min_length=1)]
     streams: dict[Id, Stream] = Field(default_factory=dict)
     rules: dict[Id, Rule] = Field(default_factory=dict)
@@ -347,17 +369,16 @@ class Scenario(Frozen):
     _origin: Path | None = PrivateAttr(default=None)
     _overrides: dict[str, Any] = PrivateAttr(default_factory=dict)
 
-    def attach_origin(self, origin: Path | None) -> None:
-        """Remember the file this came from (to resolve evidence and record runs)."""
-        self._origin = origin
+    def model_post_init(self, context: Any, /) -> None:
+        """Take the origin and overrides from a `Provenance` validation context."""
+        if isinstance(context, Provenance):
+            self._origin = context.origin
+            self._overrides = dict(context.overrides)
 
     @property
     def origin(self) -> Path | None:
+        """The file this scenario was read from (None when built in code)."""
         return self._origin
-
-    def record_overrides(self, overrides: dict[str, Any]) -> None:
-        """Remember the values changed from the file (titles and manifests show them)."""
-        self._overrides = dict(overrides)
 
     @property
     def overrides(self) -> dict[str, Any]:

@@ -12,6 +12,10 @@ seed: 1
 outcomes: [spillover]  # default: all of the base's outcomes
 threshold: 0.5         # scenario discovery: where the headline exceeds this
 ```
+
+A design has at most `MAX_POINTS` points and `MAX_REPLICATIONS` replications
+a point (checked before any point is made), so a typo cannot start a run
+that never ends.
 """
 
 from __future__ import annotations
@@ -20,44 +24,58 @@ import hashlib
 import itertools
 import json
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, StringConstraints, ValidationError
 from scipy.stats import qmc
 
-from sim.errors import Problem, ScenarioError, describe
-from sim.scenario.loader import _translate, display_name, load_scenario
+from sim.errors import Problem, ScenarioError
+from sim.scenario.base import NAME_PATTERN, PATTERN_WORDS, StrictModel
+from sim.scenario.fields import MISSING, get_path, parse_path
+from sim.scenario.files import CitedAt, display_name
+from sim.scenario.loader import load_scenario
 from sim.scenario.overrides import with_overrides
+from sim.scenario.problems import problems_from, unique
 from sim.scenario.schema import Scenario
 from sim.scenario.yamlmap import Located, read_yaml
 
 MIN_SOBOL_SAMPLES = 32
+MAX_POINTS = 100_000
+"""Most points in a design (a sweep of 100,000 points at 200 replications is
+already days of work)."""
+MAX_REPLICATIONS = 1_000_000
+"""Most replications a point."""
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
-class Range(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    low: float
-    high: float
+class Range(StrictModel):
+    low: Finite
+    high: Finite
     log: bool = False
     """Sample uniformly in log space (for rates and other scale parameters)."""
-    levels: Annotated[int, Field(ge=2)] = 5
+    levels: Annotated[int, Field(ge=2, le=MAX_POINTS)] = 5
     """Grid design only: how many values from low to high."""
 
 
-class SweepSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str | None = None
+class SweepSpec(StrictModel):
+    name: Annotated[str, StringConstraints(pattern=NAME_PATTERN)] | None = None
     """Results folder name (default: the sweep file's stem)."""
     base: str
-    parameters: Annotated[dict[str, Range | tuple[float, ...]], Field(min_length=1)]
+    parameters: Annotated[dict[str, Range | tuple[Finite, ...]], Field(min_length=1)]
     design: Literal["grid", "lhs", "sobol"]
-    samples: Annotated[int, Field(ge=1)] | None = None
-    replications: Annotated[int, Field(ge=1)] = 200
-    seed: Annotated[int, Field(ge=0)] = 0
+    samples: Annotated[int, Field(ge=1, le=MAX_POINTS)] | None = None
+    replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 200
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     outcomes: tuple[str, ...] | None = None
     threshold: Annotated[float, Field(gt=0, lt=1)] = 0.5
+
+
+SWEEP_KEYS = frozenset(SweepSpec.model_fields)
+ONE_OR_MANY = "a range {low, high} or a list of values"
 
 
 class Sweep:
@@ -88,7 +106,7 @@ class Sweep:
 
     def fingerprint(self) -> dict[str, str]:
         """What a resumed sweep must still match: the spec and the base scenario."""
-        from sim.writers.folder import scenario_sha256
+        from sim.scenario.fingerprint import scenario_sha256
 
         spec = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
         return {
@@ -154,30 +172,70 @@ def design_points(spec: SweepSpec) -> np.ndarray:
 def load_sweep(path: Path) -> Sweep:
     """Read and check a sweep file; every problem at once, before any run."""
     display = display_name(path)
-    doc = read_yaml(path, display)
+    doc = read_yaml(path, display, "sweep", SWEEP_KEYS)
+    problems = list(doc.problems)
+    spec: SweepSpec | None = None
     try:
         spec = SweepSpec.model_validate(doc.data)
     except ValidationError as exc:
-        errors = _one_branch(exc.errors(), doc.data)
-        raise ScenarioError(_translate_sweep(e, doc, display) for e in errors) from None
-    problems = _check(spec, doc, display)
-    base_file = (path.parent / spec.base).resolve()
-    try:
-        base = load_scenario(base_file)
-    except ScenarioError as exc:
-        raise ScenarioError(
-            [
+        problems += problems_from(exc, doc, display, SweepSpec, ONE_OR_MANY)
+    if spec is not None:
+        problems += _check(spec, doc, display)
+        if spec.name is None and not re.match(NAME_PATTERN, path.stem):
+            problems.append(
                 Problem(
                     display,
-                    doc.where("base", display)[1],
+                    None,
+                    "name",
+                    "a 'name:' (the file's name is no folder name: "
+                    + PATTERN_WORDS[NAME_PATTERN]
+                    + ")",
+                    repr(path.stem),
+                )
+            )
+    base = _load_base(path, doc, display, problems)
+    if base is not None:
+        problems += _check_against_base(base, spec, doc, display)
+    if problems or spec is None or base is None:
+        raise ScenarioError(unique(problems))
+    sweep = Sweep(spec, base, path.resolve(), design_points(spec))
+    problems = _check_points(sweep, doc, display)
+    if problems:
+        raise ScenarioError(problems)
+    return sweep
+
+
+def _load_base(path: Path, doc: Located, display: str, problems: list[Problem]) -> Scenario | None:
+    """The base scenario, or None with its problems added."""
+    ref = doc.data.get("base")
+    if not isinstance(ref, str) or not ref.strip():
+        return None  # the schema's problem
+    line = doc.where("base", display)[1]
+    try:
+        return load_scenario((path.parent / ref).resolve(), cited=CitedAt(display, line, "base"))
+    except ScenarioError as exc:
+        if not (len(exc.problems) == 1 and exc.problems[0].file == display):
+            problems.append(
+                Problem(
+                    display,
+                    line,
                     "base",
                     "a valid base scenario",
                     f"{len(exc.problems)} problem(s)",
-                ),
-                *exc.problems,
-            ]
-        ) from None
-    for name in spec.outcomes or ():
+                )
+            )
+        problems.extend(exc.problems)
+        return None
+
+
+def _check_against_base(
+    base: Scenario, spec: SweepSpec | None, doc: Located, display: str
+) -> list[Problem]:
+    """Outcomes and parameters must name what the base has (read as written
+    when the spec itself has problems, so they are reported together)."""
+    problems = []
+    outcomes = spec.outcomes if spec is not None else doc.data.get("outcomes")
+    for name in outcomes if isinstance(outcomes, (list, tuple)) else ():
         if name not in base.outcomes:
             problems.append(
                 Problem(
@@ -188,15 +246,13 @@ def load_sweep(path: Path) -> Sweep:
                     repr(name),
                 )
             )
-    for p, r in spec.parameters.items():
-        problems += _check_parameter(base, p, r, doc, display)
-    if problems:
-        raise ScenarioError(problems)
-    sweep = Sweep(spec, base, path.resolve(), design_points(spec))
-    problems = _check_points(sweep, doc, display)
-    if problems:
-        raise ScenarioError(problems)
-    return sweep
+    if spec is not None:
+        for p, r in spec.parameters.items():
+            problems += _check_parameter(base, p, r, doc, display)
+    elif isinstance(doc.data.get("parameters"), dict):
+        for p in doc.data["parameters"]:
+            problems += _check_parameter(base, str(p), None, doc, display)
+    return problems
 
 
 def _check_points(sweep: Sweep, doc: Located, display: str, most: int = 5) -> list[Problem]:
@@ -225,45 +281,6 @@ def _check_points(sweep: Sweep, doc: Located, display: str, most: int = 5) -> li
             if len(problems) >= most:
                 break
     return problems
-
-
-def _one_branch(errors: list, data: object) -> list[dict]:
-    """A parameter is a range (mapping) or a list of values: pydantic reports
-    both union branches, tagged 'Range' and 'tuple[float, ...]' in the path.
-    Keep only the branch the user wrote (one problem for a scalar), untagged."""
-    given = data.get("parameters") if isinstance(data, dict) else None
-    out = []
-    for error in map(dict, errors):
-        loc = tuple(error["loc"])
-        tag = loc[2] if len(loc) >= 3 and loc[0] == "parameters" else None
-        if tag == "Range" or (isinstance(tag, str) and tag.startswith("tuple[")):
-            value = given.get(loc[1]) if isinstance(given, dict) else None
-            if isinstance(value, (dict, list)):
-                if isinstance(value, dict) != (tag == "Range"):
-                    continue  # the other branch's complaint
-            elif tag == "Range":
-                continue
-            else:
-                error["type"] = "contract"
-                error["ctx"] = {
-                    "expected": "a range {low, high} or a list of values",
-                    "found": describe(value),
-                }
-            error["loc"] = (*loc[:2], *loc[3:])
-        out.append(error)
-    return out
-
-
-def _translate_sweep(error: dict, doc: Located, display: str) -> Problem:
-    problem = _translate(error, doc, display)
-    if problem.expected.startswith("one of: ") or "no such key" in problem.expected:
-        keys = (
-            ", ".join(SweepSpec.model_fields)
-            if len(error["loc"]) == 1
-            else "low, high, log, levels"
-        )
-        return Problem(problem.file, problem.line, problem.path, f"one of: {keys}", problem.found)
-    return problem
 
 
 def _check(spec: SweepSpec, doc: Located, display: str) -> list[Problem]:
@@ -299,35 +316,36 @@ def _check(spec: SweepSpec, doc: Located, display: str) -> list[Problem]:
         add(
             "samples", "no samples for a grid (its size follows from the values)", str(spec.samples)
         )
+    points = design_size(spec)
+    if points > MAX_POINTS:
+        where = "parameters" if spec.design == "grid" else "samples"
+        add(where, f"a design of at most {MAX_POINTS:,} points", f"{points:,} points")
     return problems
 
 
+def design_size(spec: SweepSpec) -> int:
+    """How many points a design has, without making them."""
+    if spec.design == "grid":
+        return math.prod(
+            r.levels if isinstance(r, Range) else len(r) for r in spec.parameters.values()
+        )
+    if spec.design == "lhs":
+        return spec.samples or 0
+    return (spec.samples or 0) * (len(spec.parameters) + 2)
+
+
 def _check_parameter(
-    base: Scenario, path: str, r: Range | tuple[float, ...], doc: Located, display: str
+    base: Scenario, path: str, r: Range | tuple[float, ...] | None, doc: Located, display: str
 ) -> list[Problem]:
-    """A sweep parameter must be a numeric value the base scenario accepts."""
+    """A sweep parameter must be a numeric value the base scenario accepts
+    (`r` None: only the path is checked)."""
     where = f"parameters.{path}"
     line = doc.where(where, display)[1]
-    data = base.model_dump(by_alias=True)
-    from sim.scenario.fields import parse_path
-
-    value: object = data
     try:
-        for key in parse_path(path):
-            value = (
-                value.get(key)
-                if isinstance(value, dict)
-                else (
-                    value[key]
-                    if isinstance(value, (list, tuple))
-                    and isinstance(key, int)
-                    and key < len(value)
-                    else None
-                )
-            )
+        value = get_path(base.model_dump(by_alias=True), parse_path(path))
     except ValueError:
-        value = None
-    if value is None:
+        value = MISSING
+    if value is MISSING or value is None:
         return [
             Problem(display, line, where, "a dotted path of the base scenario", "no such parameter")
         ]
@@ -337,13 +355,14 @@ def _check_parameter(
                 display, line, where, "a numeric parameter", f"{type(value).__name__} {value!r}"
             )
         ]
+    if r is None:
+        return []
     probes = [r.low, r.high] if isinstance(r, Range) else list(r)
-    problems = []
     for probe in probes:
         try:
             with_overrides(base, {path: probe})
         except ScenarioError as exc:
-            problems.append(
+            return [
                 Problem(
                     display,
                     line,
@@ -351,6 +370,5 @@ def _check_parameter(
                     f"values the scenario accepts ({exc.problems[0].expected})",
                     f"{probe:g}",
                 )
-            )
-            break
-    return problems
+            ]
+    return []

@@ -18,7 +18,7 @@ from sim.charts.style import figure
 from sim.errors import UsageError
 from sim.experiments.calibrate import CalibrationResult
 from sim.scenario.fields import parse_path
-from sim.sources import evidence_table
+from sim.scenario.sources import evidence_table
 from sim.writers import folder as io
 from sim.writers.report import Chart, Page, Table, write_report
 

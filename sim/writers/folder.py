@@ -45,6 +45,7 @@ import pandas as pd
 import yaml
 
 from sim.errors import UsageError
+from sim.scenario.fingerprint import scenario_document, scenario_sha256
 from sim.scenario.schema import Scenario
 
 MANIFEST = "manifest.json"
@@ -274,16 +275,6 @@ def write_table(frame: pd.DataFrame, path: Path) -> Path:
     if path.suffix == ".parquet":
         return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
     return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6g"))
-
-
-def scenario_document(s: Scenario) -> dict[str, Any]:
-    """The resolved scenario (after extends and overrides) with every default."""
-    return s.model_dump(mode="json", by_alias=True)
-
-
-def scenario_sha256(s: Scenario) -> str:
-    canonical = json.dumps(scenario_document(s), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def write_scenario(s: Scenario, path: Path) -> Path:

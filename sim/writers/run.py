@@ -11,7 +11,7 @@ import pandas as pd
 
 from sim.charts.style import figure
 from sim.experiments.run import RunResult
-from sim.sources import evidence_table
+from sim.scenario.sources import evidence_table
 from sim.writers import folder as io
 from sim.writers.report import Chart, Page, Table, write_report
 

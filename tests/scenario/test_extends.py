@@ -137,7 +137,7 @@ def test_override_of_an_id_the_base_lacks_says_to_use_add(base, project):
 
 
 def test_add_of_an_id_that_exists(base, project):
-    rule = {"actor": "b", "on": ["strike"], "then": [{"emit": "strike"}], "assumption": "x"}
+    rule = {"actor": "b", "on": ["attack"], "then": [{"emit": "strike"}], "assumption": "x"}
     file = variant(project, "extends: base.yaml\n" + dump({"add": {"rules": {"respond": rule}}}))
     (problem,) = problems_of(file)
     assert problem.path == "add.rules.respond"

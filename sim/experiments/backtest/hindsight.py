@@ -23,8 +23,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sim.evidence import Citation, EvidenceLibrary, project_root
 from sim.scenario.checks import sourced_parts
+from sim.scenario.evidence import Citation, EvidenceLibrary, project_root
 from sim.scenario.schema import Scenario
 
 

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import Problem, ScenarioError, describe
-from sim.evidence import EvidenceLibrary, project_root
 from sim.experiments.backtest.hindsight import latest_evidence
+from sim.scenario.evidence import EvidenceLibrary, project_root
 from sim.scenario.loader import display_name, load_scenario
 from sim.scenario.overrides import with_overrides
 from sim.scenario.schema import Scenario

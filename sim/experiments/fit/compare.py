@@ -11,7 +11,7 @@ no such care and is given beside it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -40,12 +40,16 @@ def model_family(spec: FitSpec, n_types: int) -> list[FitSpec]:
     ]
 
 
-def compare_models(data: EventData, spec: FitSpec, known: Sequence[FitResult] = ()) -> pd.DataFrame:
+def compare_models(
+    data: EventData,
+    spec: FitSpec,
+    fitter: Callable[[EventData, FitSpec], FitResult],
+    known: Sequence[FitResult] = (),
+) -> pd.DataFrame:
     """One row per model: its log-likelihood, parameters and AIC, and the
     likelihood-ratio tests against the next simpler excitation (same
-    baseline) and against a constant baseline (same excitation)."""
-    from sim.experiments.fit.estimate import fit_streams
-
+    baseline) and against a constant baseline (same excitation). `fitter`
+    is `fit_streams`,, passed in so this module does not import it."""
     n_types = len(spec.event_ids(data))
     fits: dict[tuple[str, str], FitResult] = {}
     for fit in known:
@@ -53,7 +57,7 @@ def compare_models(data: EventData, spec: FitSpec, known: Sequence[FitResult] = 
     for candidate in model_family(spec, n_types):
         key = (candidate.excitation_name, candidate.baseline_name)
         if key not in fits:
-            fits[key] = fit_streams(data, candidate.with_(intervals="wald"))
+            fits[key] = fitter(data, candidate.with_(intervals="wald"))
     best_aic = min(f.aic for f in fits.values())
     rows = []
     for (excitation, baseline), fit in fits.items():

@@ -183,7 +183,7 @@ class FitResult:
         from sim.experiments.fit.compare import compare_models
 
         if "table" not in self._family:
-            self._family["table"] = compare_models(self.data, self.spec, known=[self])
+            self._family["table"] = compare_models(self.data, self.spec, fit_streams, known=[self])
         return pd.DataFrame(self._family["table"]).copy()
 
     def to_scenario(

@@ -97,7 +97,7 @@ def test_fit_becomes_a_scenario_that_runs(tmp_path):
     from sim.scenario.loader import resolve_document, validate_document
 
     scenario = validate_document(
-        resolve_document(tmp_path / "base.yaml"), "base.yaml", None, check_sources=False
+        resolve_document(tmp_path / "base.yaml").doc, "base.yaml", None, check_sources=False
     )
     content = fit.to_scenario(scenario=scenario, extends="base.yaml")
     assert content["extends"] == "base.yaml"

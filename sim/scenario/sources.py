@@ -6,8 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.evidence import EvidenceFile, EvidenceLibrary, project_root
 from sim.scenario.checks import sourced_parts
+from sim.scenario.evidence import EvidenceFile, EvidenceLibrary, project_root
 from sim.scenario.schema import Scenario, Sourced
 
 NUMERIC_LEAVES = ("rate", "probability", "cooldown_days", "count", "max_events", "max_pending")

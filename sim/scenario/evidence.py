@@ -14,21 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
-from sim.errors import Problem, ScenarioError
-from sim.scenario.fields import format_path
+from sim.errors import ScenarioError
+from sim.scenario.base import FACT_ID_PATTERN, StrictModel
+from sim.scenario.files import MAX_FILE_BYTES, display_name, read_user_file
+from sim.scenario.problems import problems_from
 from sim.scenario.yamlmap import read_yaml
 
 Grade = Literal["reported", "claimed by a party", "anonymous official", "analysis"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Fact(_Frozen):
-    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")]
+class Fact(StrictModel):
+    id: Annotated[str, Field(pattern=FACT_ID_PATTERN)]
     """Stable anchor cited as seeds/<file>.yaml#<id>."""
     summary: str
     actors: tuple[str, ...] = ()
@@ -42,7 +40,7 @@ class Fact(_Frozen):
     """A short verbatim quote from the document supporting the fact."""
 
 
-class EvidenceFile(_Frozen):
+class EvidenceFile(StrictModel):
     document: str
     """File name of the original article (kept outside the repository)."""
     title: str
@@ -65,42 +63,51 @@ class Citation:
     fact: Fact
 
 
-def project_root(start: Path | None) -> Path:
-    """The nearest folder at or above `start` holding `seeds/` (source paths are
-    relative to it); the working folder when there is none."""
-    here = (start or Path.cwd()).resolve()
+EVIDENCE_KEYS = frozenset(EvidenceFile.model_fields)
+
+
+def project_root(start: Path | None) -> Path | None:
+    """The nearest folder at or above `start` (a scenario file or a folder)
+    holding `seeds/`: source paths are relative to it. None when there is none
+    or no start: sources never resolve from whatever the working folder is."""
+    if start is None:
+        return None
+    here = start.resolve()
     for folder in (here, *here.parents) if here.is_dir() else (here.parent, *here.parent.parents):
         if (folder / "seeds").is_dir():
             return folder
-    return Path.cwd()
+    return None
 
 
 class EvidenceLibrary:
     """Reads evidence files below a project root once each."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path | None):
         self.root = root
         self._files: dict[str, EvidenceFile | str] = {}
 
     def load(self, relative: str) -> EvidenceFile | str:
         """The parsed file, or a reason it cannot be used."""
         if relative not in self._files:
-            path = self.root / relative
-            if not path.is_file():
-                self._files[relative] = f"no file {relative} under {self.root}"
-            else:
-                try:
-                    doc = read_yaml(path, relative)
-                    self._files[relative] = EvidenceFile.model_validate(doc.data)
-                except ScenarioError as exc:
-                    self._files[relative] = f"an unreadable evidence file ({exc.problems[0]})"
-                except ValidationError as exc:
-                    first = exc.errors()[0]
-                    where = format_path(first["loc"])
-                    self._files[relative] = f"an invalid evidence file ({where}: {first['msg']})"
+            self._files[relative] = self._read(relative)
         return self._files[relative]
 
+    def _read(self, relative: str) -> EvidenceFile | str:
+        if self.root is None:
+            return "no folder holding seeds/ at or above the scenario file"
+        root = self.root.resolve()
+        path = (root / relative).resolve()
+        if root not in path.parents:
+            return f"a path outside the project folder {root}"
+        if not path.exists():
+            return f"no file {relative} under {self.root}"
+        try:
+            return load_evidence_file(path, relative)
+        except ScenarioError as exc:
+            return f"an invalid evidence file ({exc.problems[0]})"
+
     def resolve(self, ref: str) -> Citation | str:
+        """The fact an anchor `seeds/<file>.yaml#<fact-id>` names, or why none."""
         relative, _, ident = ref.partition("#")
         loaded = self.load(relative)
         if isinstance(loaded, str):
@@ -111,22 +118,17 @@ class EvidenceLibrary:
         return Citation(ref, loaded, fact)
 
 
-def load_evidence_file(path: Path) -> EvidenceFile:
-    """Read one evidence file; raise ScenarioError with its problems."""
-    doc = read_yaml(path, str(path))
+def load_evidence_file(path: Path, display: str | None = None) -> EvidenceFile:
+    """Read one evidence file; raise ScenarioError with all its problems."""
+    display = display or display_name(path)
+    doc = read_yaml(path, display, "evidence", EVIDENCE_KEYS)
     try:
-        return EvidenceFile.model_validate(doc.data)
+        evidence = EvidenceFile.model_validate(doc.data)
     except ValidationError as exc:
-        raise ScenarioError(
-            Problem(
-                str(path),
-                doc.where(format_path(e["loc"]), str(path))[1],
-                format_path(e["loc"]),
-                e["msg"],
-                repr(e.get("input"))[:60],
-            )
-            for e in exc.errors()
-        ) from None
+        raise ScenarioError(doc.problems + problems_from(exc, doc, display, EvidenceFile)) from None
+    if doc.problems:
+        raise ScenarioError(doc.problems)
+    return evidence
 
 
 def normalised(text: str) -> str:
@@ -140,5 +142,5 @@ def missing_quotes(evidence: EvidenceFile, documents: Path) -> list[str]:
     original = documents / evidence.document
     if not original.is_file():
         return [fact.id for fact in evidence.facts]
-    text = normalised(original.read_text(encoding="utf-8"))
+    text = normalised(read_user_file(original, "document", max_bytes=16 * MAX_FILE_BYTES))
     return [fact.id for fact in evidence.facts if normalised(fact.quote) not in text]
