@@ -32,7 +32,7 @@ import numpy as np
 from pydantic import Field, StringConstraints, ValidationError
 from scipy.stats import qmc
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, UsageError
 from sim.scenario.base import NAME_PATTERN, PATTERN_WORDS, StrictModel
 from sim.scenario.fields import MISSING, get_path, parse_path
 from sim.scenario.files import CitedAt, display_name
@@ -40,6 +40,7 @@ from sim.scenario.loader import load_scenario
 from sim.scenario.overrides import with_overrides
 from sim.scenario.problems import problems_from, unique
 from sim.scenario.schema import Scenario
+from sim.scenario.workload import MAX_EVENTS_PER_REPLICATION, MAX_EVENTS_PER_RUN, expected_events
 from sim.scenario.yamlmap import Located, read_yaml
 
 MIN_SOBOL_SAMPLES = 32
@@ -103,6 +104,46 @@ class Sweep:
     def scenario_at(self, index: int) -> Scenario:
         changes = {p: float(v) for p, v in zip(self.paths, self.points[index], strict=True)}
         return with_overrides(self.base, changes)
+
+    def check_workload(self, allow_large: bool = False) -> float:
+        """Refuse a sweep with a runaway point or too much work in all.
+
+        Every point's expected events per replication is estimated
+        (`sim.scenario.workload`, about 3 ms a point with its scenario).
+
+        Returns:
+            The estimated events of the whole sweep.
+
+        Raises:
+            UsageError: a point past `MAX_EVENTS_PER_REPLICATION`, or the
+                sweep past `MAX_EVENTS_PER_RUN`, unless `allow_large`.
+        """
+        per_point = np.array(
+            [expected_events(self.scenario_at(i)) for i in range(len(self.points))]
+        )
+        total = float(per_point.sum()) * self.spec.replications
+        if allow_large or not len(per_point):
+            return total
+        worst = int(np.argmax(per_point))
+        values = ", ".join(
+            f"{p}={v:g}" for p, v in zip(self.paths, self.points[worst], strict=True)
+        )
+        where = self.file.name
+        if not per_point[worst] <= MAX_EVENTS_PER_REPLICATION:
+            raise UsageError(
+                f"{where}: expected at most {MAX_EVENTS_PER_REPLICATION:,} events per "
+                f"replication at every point, found an estimated {per_point[worst]:.3g} at "
+                f"point {worst} ({values}); narrow the ranges, or pass --allow-large to run "
+                "it anyway"
+            )
+        if total > MAX_EVENTS_PER_RUN:
+            raise UsageError(
+                f"{where}: expected at most {MAX_EVENTS_PER_RUN:,} events in the whole sweep, "
+                f"found an estimated {total:.3g} ({len(per_point):,} points x "
+                f"{self.spec.replications:,} replications); use fewer points or replications, "
+                "or pass --allow-large to run it anyway"
+            )
+        return total
 
     def fingerprint(self) -> dict[str, str]:
         """What a resumed sweep must still match: the spec and the base scenario."""

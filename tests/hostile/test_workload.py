@@ -192,3 +192,25 @@ def test_cli_zero_delay_loop_exits_2(write_scenario):
     assert_cli_refused(
         invoke("validate", str(file)), "rules.echo: expected a rule loop that can end"
     )
+
+
+def test_sweep_with_a_runaway_point_is_refused(project):
+    from sim.sweep.spec import load_sweep
+    from tests.sweep import copy_poisson, write_sweep
+
+    copy_poisson(project)
+    file = write_sweep(
+        project,
+        "parameters:\n  streams.attack.rate: {low: 0.1, high: 1.0e+7, levels: 3, log: true}\n"
+        "design: grid\nreplications: 10\n",
+    )
+    sweep = load_sweep(file)
+    with pytest.raises(UsageError) as info:
+        sweep.check_workload()
+    assert str(info.value).startswith(
+        "sweep.yaml: expected at most 1,000,000 events per replication at every point, "
+        "found an estimated 1e+09 at point 2 (streams.attack.rate=1e+07)"
+    )
+    assert sweep.check_workload(allow_large=True) == pytest.approx(
+        10 * 100 * sum(float(v) for v in sweep.points[:, 0]), rel=1e-6
+    )
