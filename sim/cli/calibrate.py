@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from sim.cli.app import (
+    AllowLargeOpt,
     ForceOpt,
     ScenarioArg,
     SeedOpt,
@@ -69,6 +70,7 @@ def calibrate(
         ),
     ] = None,
     force: ForceOpt = False,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Fit parameters to the scenario's `observed` counts by simulated maximum
     likelihood; report estimates with 95% profile-likelihood intervals, chart
@@ -85,6 +87,7 @@ def calibrate(
     from sim.experiments.calibrate import calibrate as fit_parameters
     from sim.experiments.calibrate import fit_parameters as fit_parameters_of
     from sim.montecarlo.executors import executor_for
+    from sim.scenario.workload import check_workload
     from sim.writers import folder as io
     from sim.writers.calibrate import fit_table, write_calibration
 
@@ -96,6 +99,7 @@ def calibrate(
         if not paths:
             raise UsageError(f"--fit names no parameter ({fit!r}); give dotted paths")
         fit_parameters_of(s, paths)
+        check_workload(s, reps, allow_large)
         target = out_file or scenario.with_name(scenario.stem + ".calibrated.yaml")
         if target.suffix not in (".yaml", ".yml"):
             raise UsageError(f"--out {target}: the calibrated scenario must be a .yaml file")

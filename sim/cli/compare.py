@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from sim.cli.app import (
+    AllowLargeOpt,
     ForceOpt,
     SeedOpt,
     WorkersOpt,
@@ -48,6 +49,7 @@ def compare(
         ),
     ] = None,
     force: ForceOpt = False,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Compare scenarios on the same replications (common random numbers):
     overlaid probability curves, and each outcome's difference from the first
@@ -63,6 +65,7 @@ def compare(
     """
     from sim.experiments.compare import compare as run_comparison
     from sim.experiments.compare import parse_variants
+    from sim.scenario.workload import check_workload
     from sim.writers import folder as io
     from sim.writers.compare import write_comparison
 
@@ -81,6 +84,8 @@ def compare(
             raise UsageError(
                 f"scenario names repeat ({', '.join(labels)}); name variants differently"
             )
+        for _, s in named:
+            check_workload(s, reps, allow_large)
         folder = out_dir or default_folder(("compare-" + "-vs-".join(labels))[:120])
         with io.reserve(folder, force):
             result = run_comparison(named, seed, reps, workers)

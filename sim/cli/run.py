@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sim.cli.app import (
+    AllowLargeOpt,
     ForceOpt,
     ScenarioArg,
     SeedOpt,
@@ -63,6 +64,7 @@ def run(
     force: ForceOpt = False,
     svg: Annotated[bool, typer.Option("--svg", help="Also write charts as SVG.")] = False,
     set_: SetOpt = None,
+    allow_large: AllowLargeOpt = False,
     history: Annotated[
         Path | None,
         typer.Option(
@@ -98,6 +100,7 @@ def run(
     """
     from sim.experiments.run import run as run_experiment
     from sim.scenario.checks import scenario_warnings
+    from sim.scenario.workload import check_workload
     from sim.writers import folder as io
     from sim.writers.run import write_run
 
@@ -114,6 +117,7 @@ def run(
             s = with_overrides(s, history_overrides(read_events(history, map_file), s))
             say(f"starting on {s.start_date} from {history}: " + _history_counts(s), err)
         folder = out_dir or default_folder(s.name)
+        check_workload(s, max_reps if precision else reps, allow_large)
         with io.reserve(folder, force):
             warnings = scenario_warnings(s)
             print_warnings([f"{scenario}: {w}" for w in warnings])

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from sim.cli.app import (
+    AllowLargeOpt,
     ForceOpt,
     WorkersOpt,
     app,
@@ -54,6 +55,7 @@ def sweep(
         typer.Option("--out", "-o", help="Sweep folder [default: results/<sweep name>]."),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Run a parameter sweep (grid, Latin hypercube or Sobol design) with common
     random numbers. Each point is written as it finishes, so a killed sweep
@@ -75,6 +77,7 @@ def sweep(
     def action() -> None:
         spec = load_sweep(sweep_file)
         folder = out_dir or default_folder(spec.name)
+        spec.check_workload(allow_large)
         with contextlib.ExitStack() as stack:
 
             def on_start(done: int, total: int) -> Callable[[int], None] | None:

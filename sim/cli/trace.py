@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from sim.cli.app import (
+    AllowLargeOpt,
     ForceOpt,
     ScenarioArg,
     SeedOpt,
@@ -41,6 +42,7 @@ def trace(
         int, typer.Option(help="Print at most this many log lines (the files hold all).", min=0)
     ] = 40,
     set_: SetOpt = None,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Tell the story of one replication: its events in dates and actors, and the
     causal chain that led to each outcome. Replication N here is exactly
@@ -51,12 +53,14 @@ def trace(
       escsim trace scenarios/iraq_2024_israel_threat.yaml --rep 7
     """
     from sim.experiments.trace import trace as make_trace
+    from sim.scenario.workload import check_workload
     from sim.writers import folder as io
     from sim.writers.trace import write_trace
 
     def action() -> None:
         s, _ = load(scenario, set_)
         folder = out_dir or default_folder(f"{s.name}-trace-s{seed}-r{rep}")
+        check_workload(s, 1, allow_large)
         with io.reserve(folder, force):
             t = make_trace(s, seed, rep)
             written = write_trace(t, folder, force)
