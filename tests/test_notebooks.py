@@ -23,6 +23,7 @@ def test_the_notebooks_are_there():
         "01_run_a_scenario.ipynb",
         "02_compare_policies.ipynb",
         "03_sweep_and_sensitivity.ipynb",
+        "04_fit_event_data.ipynb",
     ]
 
 

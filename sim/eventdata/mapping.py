@@ -12,6 +12,7 @@ for error messages.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -228,6 +229,13 @@ def _box(value: Any, path: str, problem: Any, problems: list[Problem]) -> Box | 
     return box
 
 
+def _under(base: Path, name: str | None) -> Path | None:
+    """A data file named in the map, relative to the map's folder, with `..`
+    folded away so messages and provenance show /a/shared/x.csv rather than
+    /a/repo/maps/../../shared/x.csv (the map's folder is already resolved)."""
+    return Path(os.path.normpath(base / name)) if name else None
+
+
 def read_map(path: str | Path) -> DataMap:
     """Read and check a map file; every problem at once.
 
@@ -307,9 +315,9 @@ def read_map(path: str | Path) -> DataMap:
             problems.append(problem(f"{prefix}.data", "a file name", describe(own)))
             continue
         _, line = located.where(prefix, display)
-        events.append(EventMap(str(event), tuple(tests), box, base / own if own else None, line))
+        events.append(EventMap(str(event), tuple(tests), box, _under(base, own), line))
     if problems:
         raise ScenarioError(problems)
     assert start is not None and end is not None
-    top = base / default_data if default_data else None
+    top = _under(base, default_data)
     return DataMap(display, top, date_column, start, end, tuple(events), located)
