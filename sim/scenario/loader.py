@@ -19,6 +19,7 @@ from sim.errors import Problem, ScenarioError, describe
 from sim.scenario.checks import check_scenario
 from sim.scenario.fields import format_path, known_keys, parse_path
 from sim.scenario.schema import Scenario
+from sim.scenario.uncertain import extract_uncertain
 from sim.scenario.yamlmap import Located, read_yaml
 
 SECTIONS_BY_ID = ("actors", "events", "streams", "rules", "outcomes", "observed")
@@ -241,12 +242,20 @@ def validate_document(
     doc: Located, display: str, origin: Path | None, check_sources: bool = True
 ) -> Scenario:
     """Schema validation then whole-file checks; all problems at once."""
+    # issue 10: numbers written as distributions are checked and replaced by
+    # their medians before the schema sees the document.
+    data, uncertain = extract_uncertain(
+        doc.data, Scenario, where=doc.where, display=display, folder=origin and origin.parent
+    )
+    doc = Located(data, doc.lines)
     try:
         scenario = Scenario.model_validate(doc.data)
     except ValidationError as exc:
         errors = _written_union_members([dict(e) for e in exc.errors()], doc.data)
         problems = [_translate(e, doc, display) for e in errors]
         raise ScenarioError(_unique(problems)) from None
+    if uncertain:  # issue 10
+        scenario = scenario.model_copy(update={"uncertain": uncertain})
     scenario.attach_origin(origin)
     problems = check_scenario(scenario, doc, display, check_sources)
     if problems:

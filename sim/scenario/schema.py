@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
+from sim.scenario.distributions import Distribution
+
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")]
 # Finite: an infinite horizon or rate (YAML `.inf`) would never finish a replication.
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -343,6 +345,9 @@ class Scenario(Frozen):
     """Documented counts per event type, for overlays and calibration."""
     history: History | None = None
     """Events before `start_date` that the replications start from."""
+    # issue 10: numbers written as distributions, by dotted path (the fields hold
+    # their medians); set by the loader, not by the file, and left out of dumps.
+    uncertain: dict[str, Distribution] = Field(default_factory=dict, exclude=True)
 
     _origin: Path | None = PrivateAttr(default=None)
     _overrides: dict[str, Any] = PrivateAttr(default_factory=dict)
