@@ -14,7 +14,7 @@ import multiprocessing
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -46,6 +46,9 @@ class RunTable:
     window_counts: np.ndarray
     """(n, windows) occurrences in each observed window."""
     simpy_events: np.ndarray
+    parameters: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    """(n, uncertain parameters) each replication's drawn values, columns in the
+    order of `scenario.uncertain`; no columns when every parameter is fixed (issue 10)."""
 
     def __len__(self) -> int:
         return int(self.reps.shape[0])
@@ -93,11 +96,16 @@ def summarise(
         monthly_counts=monthly,
         window_counts=windows,
         simpy_events=np.array([r.simpy_events for r in replications], dtype=np.int64),
+        parameters=np.empty((n, 0)),
     )
 
 
 def run_chunk(model: CompiledModel, seed: int, reps: Sequence[int]) -> RunTable:
     layout = make_layout(model.scenario)
+    if model.scenario.uncertain:  # issue 10: parameters drawn per replication
+        from sim.montecarlo.parameters import run_uncertain_chunk
+
+        return run_uncertain_chunk(model, seed, reps, layout)
     return summarise([simulate(model, seed, rep) for rep in reps], model, layout)
 
 

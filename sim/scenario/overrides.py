@@ -15,6 +15,7 @@ import yaml
 from sim.errors import Problem, ScenarioError, describe
 from sim.scenario.fields import format_path, known_keys, parse_path, set_path
 from sim.scenario.schema import Scenario
+from sim.scenario.uncertain import with_uncertain
 from sim.scenario.validate import validate_document
 from sim.scenario.yamlmap import Located, ScenarioLoader
 
@@ -96,10 +97,15 @@ def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario
     # Evidence anchors were resolved when the scenario was loaded; resolving them
     # again (reading every evidence file) is only needed if an override named one.
     touches_sources = any("source" in path for path in overrides)
-    return validate_document(
+    changed = validate_document(
         Located(data),
         label,
         scenario.origin,
         touches_sources,
         overrides={**scenario.overrides, **overrides},
     )
+    # issue 10: uncertain parameters not overridden stay uncertain.
+    kept = {p: d for p, d in scenario.uncertain.items() if p not in overrides}
+    if kept:
+        changed = with_uncertain(changed, {**kept, **changed.uncertain})
+    return changed

@@ -19,6 +19,7 @@ from pydantic import Field, PrivateAttr, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from sim.scenario.base import ID_PATTERN, NAME_PATTERN, SOURCE_PATTERN, StrictModel
+from sim.scenario.distributions import Distribution
 
 MAX_HORIZON_DAYS = 36_500
 """Longest replication: a hundred years, far past any question this model answers."""
@@ -365,6 +366,9 @@ class Scenario(StrictModel):
     """Documented counts per event type, for overlays and calibration."""
     history: History | None = None
     """Events before `start_date` that the replications start from."""
+    # issue 10: numbers written as distributions, by dotted path (the fields hold
+    # their medians); set by the loader, not by the file, and left out of dumps.
+    uncertain: dict[str, Distribution] = Field(default_factory=dict, exclude=True)
 
     _origin: Path | None = PrivateAttr(default=None)
     _overrides: dict[str, Any] = PrivateAttr(default_factory=dict)

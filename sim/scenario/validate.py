@@ -18,6 +18,7 @@ from sim.errors import Problem, ScenarioError
 from sim.scenario.checks import Draft, check_scenario
 from sim.scenario.problems import problems_from, refused_paths, unique
 from sim.scenario.schema import Provenance, Scenario
+from sim.scenario.uncertain import extract_uncertain
 from sim.scenario.yamlmap import Located
 
 
@@ -44,6 +45,12 @@ def validate_document(
         ScenarioError: with every problem found.
     """
     problems = [*(earlier or []), *doc.problems]
+    # Numbers written as distributions (docs/MODEL.md, Uncertain parameters)
+    # are checked and replaced by their medians before the schema sees them.
+    data, uncertain = extract_uncertain(
+        doc.data, Scenario, where=doc.where, display=display, folder=origin and origin.parent
+    )
+    doc = Located(data, doc.lines, doc.problems)
     context = Provenance(origin, dict(overrides or {}))
     scenario: Scenario | None = None
     try:
@@ -59,4 +66,4 @@ def validate_document(
         problems += check_scenario(draft, doc, display, check_sources, refused)
     if problems or scenario is None:
         raise ScenarioError(unique(problems))
-    return scenario
+    return scenario.model_copy(update={"uncertain": uncertain}) if uncertain else scenario

@@ -1,0 +1,131 @@
+"""Charts of parameter uncertainty: the probability with both bands, and the
+ranked Sobol indices ("what to research next")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.patches import Patch
+
+from sim.charts.style import PALETTE, date_axis, new_axes, style
+
+MC_BAND = "Monte Carlo 95% Wilson band (pointwise)"
+PARAMETER_BAND = "parameter uncertainty: 50% and 90% of conditional probabilities"
+
+
+def probability_bands_chart(
+    curves: pd.DataFrame, title: str, outcomes: Sequence[str] | None = None, ax: Axes | None = None
+) -> Axes:
+    """The predictive P(outcome by date) per outcome with its Monte Carlo band
+    (hatched outline) and, when computed, the parameter band: the 50% (darker)
+    and 90% (lighter) ranges of the conditional probabilities across draws.
+
+    Args:
+        curves: `NestedResult.curves()`: outcome, label, date, probability,
+            lower, upper, cond_p05, cond_p25, cond_p75, cond_p95, param_draws,
+            reps_per_draw, replications.
+    """
+    ax = new_axes(ax)
+    chosen = list(outcomes) if outcomes else list(dict.fromkeys(curves["outcome"]))
+    has_parameters = bool(curves["cond_p05"].notna().any())
+    for i, outcome in enumerate(chosen):
+        f = curves[curves["outcome"] == outcome]
+        colour = PALETTE[i % len(PALETTE)]
+        if has_parameters:
+            ax.fill_between(
+                f["date"], f["cond_p05"], f["cond_p95"], color=colour, alpha=0.12, linewidth=0
+            )
+            ax.fill_between(
+                f["date"], f["cond_p25"], f["cond_p75"], color=colour, alpha=0.25, linewidth=0
+            )
+        ax.fill_between(
+            f["date"],
+            f["lower"],
+            f["upper"],
+            facecolor="none",
+            edgecolor=colour,
+            hatch="////",
+            linewidth=0.4,
+            alpha=0.7,
+        )
+        last = f.iloc[-1]
+        text = (
+            f"{last['label']}: {last['probability']:.2f} [{last['lower']:.2f}, {last['upper']:.2f}]"
+        )
+        if has_parameters:
+            text += f", parameters 90% {last['cond_p05']:.2f}-{last['cond_p95']:.2f}"
+        ax.plot(
+            f["date"], f["probability"], color=colour, linewidth=2.2 if i == 0 else 1.6, label=text
+        )
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Patch(facecolor="none", edgecolor="#555555", hatch="////", linewidth=0.4))
+    labels.append(MC_BAND)
+    if has_parameters:
+        handles.append(Patch(facecolor="#555555", alpha=0.3))
+        labels.append(PARAMETER_BAND)
+    first = curves.iloc[0]
+    n = int(first["replications"])
+    design = (
+        f"{int(first['param_draws']):,} parameter draws x {int(first['reps_per_draw']):,} "
+        "replications"
+        if has_parameters
+        else f"{n:,} replications, every parameter fixed"
+    )
+    style(ax, title, f"predictive probability of each outcome by date; {design}")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("probability it has happened")
+    date_axis(ax)
+    ax.legend(handles, labels, loc="upper left", fontsize=8, frameon=False)
+    return ax
+
+
+def research_chart(indices: pd.DataFrame, outcome: str, ax: Axes | None = None) -> Axes:
+    """What to research next: uncertain parameters ranked by their total Sobol
+    index for one outcome (bars: total ST and first-order S1, 95% bootstrap
+    intervals), the top one being the unknown whose resolution would narrow
+    the forecast most.
+
+    Args:
+        indices: `SobolResult.indices()`.
+    """
+    f = indices[indices["outcome"] == outcome].sort_values("ST", ascending=False)
+    f = f.reset_index(drop=True)
+    ax = new_axes(ax, size=(8, 0.6 * len(f) + 1.8))
+    y = np.arange(len(f))[::-1]
+    ax.barh(
+        y + 0.18,
+        f["ST"],
+        height=0.34,
+        xerr=f["ST_conf"],
+        color=PALETTE[2],
+        label="total ST",
+        capsize=3,
+    )
+    ax.barh(
+        y - 0.18,
+        f["S1"],
+        height=0.34,
+        xerr=f["S1_conf"],
+        color=PALETTE[0],
+        label="first order S1",
+        capsize=3,
+    )
+    ax.set_yticks(y, f["parameter"], fontsize=8)
+    ax.axvline(0, color="#888888", linewidth=0.8)
+    label = str(f["label"].iloc[0]) if len(f) else outcome
+    if len(f):
+        noise, share = float(f["noise_share"].iloc[0]), float(f["parameter_share"].iloc[0])
+        note = (
+            f"Sobol indices of P({label} by the horizon), 95% bootstrap intervals; parameters "
+            f"carry {share:.0%} of the outcome's variance, replication noise is {noise:.0%} "
+            "of the indices' variance"
+        )
+    else:
+        note = "the outcome's probability does not vary with the parameters"
+    style(ax, f"What to research next: {label}", note)
+    ax.set_xlabel("share of the variance of P(outcome) due to the parameter")
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    return ax

@@ -1,0 +1,310 @@
+"""The laws an uncertain number may follow, each a strict frozen model.
+
+Each has its support, median and mean and a map from a uniform `u` in (0, 1)
+to a draw by its inverse CDF (for `samples:`, the row floor(u * rows) of the
+file). Draws are thus defined by formula from uniforms, so any engine (or a
+Saltelli design's quantiles) reproduces them exactly. Parameterisations are
+the ones an analyst reads off a document: a median and a spread factor, a
+mean and a coefficient of variation, a mean and a standard deviation, a
+range, or low / most likely / high (issue 10).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
+from pydantic_core import PydanticCustomError
+
+PositiveNumber = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+U_MIN = 2.0**-54
+"""Uniforms are shifted by half a step of 2^-53 so they lie strictly inside (0, 1)."""
+
+
+def _contract(expected: str, found: str) -> PydanticCustomError:
+    return PydanticCustomError(
+        "contract", "expected {expected}, found {found}", {"expected": expected, "found": found}
+    )
+
+
+def short(x: float) -> str:
+    return f"{x:.4g}"
+
+
+class Law(BaseModel):
+    """What every uncertain value offers: support, median, mean, and draws by inverse CDF."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def support(self) -> tuple[float, float]:
+        """The interval (lower, upper) the draws fall in (open at finite ends
+        for continuous laws: draws come from u strictly inside (0, 1))."""
+        raise NotImplementedError
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """The draws for uniforms `u` in (0, 1): the inverse CDF."""
+        raise NotImplementedError
+
+    def mean(self) -> float:
+        raise NotImplementedError
+
+    def median(self) -> float:
+        return float(self.ppf(np.array([0.5]))[0])
+
+    def spec(self) -> dict[str, Any]:
+        """The distribution as written (for manifests and the resolved scenario)."""
+        return self.model_dump(mode="json")
+
+    def describe(self) -> str:
+        """One line: the law, its median, its 90% range."""
+        lo, hi = self.ppf(np.array([0.05, 0.95]))
+        args = ", ".join(f"{k} {v}" for k, v in self.spec().items() if k != "dist")
+        name = self.spec().get("dist", "samples")
+        return (
+            f"{name}({args}): median {short(self.median())}, mean {short(self.mean())}, "
+            f"90% range {short(lo)} to {short(hi)}"
+        )
+
+
+class LogNormal(Law):
+    """Median and sigma of the log: "about 0.2, within a factor e^sigma"."""
+
+    dist: Literal["lognormal"]
+    median_: PositiveNumber = Field(alias="median")
+    sigma: PositiveNumber
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def spec(self) -> dict[str, Any]:
+        return {"dist": "lognormal", "median": self.median_, "sigma": self.sigma}
+
+    def support(self) -> tuple[float, float]:
+        return 0.0, math.inf
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy import stats
+
+        return np.asarray(stats.lognorm.ppf(u, s=self.sigma, scale=self.median_), dtype=float)
+
+    def mean(self) -> float:
+        return self.median_ * math.exp(self.sigma**2 / 2)
+
+    def median(self) -> float:
+        return self.median_
+
+
+class Gamma(Law):
+    """Mean and coefficient of variation (shape 1/cv^2), as for delays."""
+
+    dist: Literal["gamma"]
+    mean_: PositiveNumber = Field(alias="mean")
+    cv: PositiveNumber
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def spec(self) -> dict[str, Any]:
+        return {"dist": "gamma", "mean": self.mean_, "cv": self.cv}
+
+    def support(self) -> tuple[float, float]:
+        return 0.0, math.inf
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy import stats
+
+        shape = 1.0 / self.cv**2
+        return np.asarray(stats.gamma.ppf(u, shape, scale=self.mean_ / shape), dtype=float)
+
+    def mean(self) -> float:
+        return self.mean_
+
+
+class Beta(Law):
+    """Mean and standard deviation, for probabilities and branching ratios:
+    a = m nu, b = (1 - m) nu with nu = m (1 - m) / sd^2 - 1."""
+
+    dist: Literal["beta"]
+    mean_: Annotated[float, Field(gt=0, lt=1)] = Field(alias="mean")
+    sd: PositiveNumber
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _sd_fits_mean(self) -> Beta:
+        limit = math.sqrt(self.mean_ * (1 - self.mean_))
+        if self.sd >= limit:
+            raise _contract(
+                f"sd below sqrt(mean (1 - mean)) = {short(limit)} for mean {short(self.mean_)}",
+                f"sd {short(self.sd)}",
+            )
+        return self
+
+    def spec(self) -> dict[str, Any]:
+        return {"dist": "beta", "mean": self.mean_, "sd": self.sd}
+
+    def shapes(self) -> tuple[float, float]:
+        nu = self.mean_ * (1 - self.mean_) / self.sd**2 - 1
+        return self.mean_ * nu, (1 - self.mean_) * nu
+
+    def support(self) -> tuple[float, float]:
+        return 0.0, 1.0
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy import stats
+
+        a, b = self.shapes()
+        return np.asarray(stats.beta.ppf(u, a, b), dtype=float)
+
+    def mean(self) -> float:
+        return self.mean_
+
+
+class Uniform(Law):
+    dist: Literal["uniform"]
+    low: Number
+    high: Number
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high <= self.low:
+            raise _contract("high > low", f"low {short(self.low)}, high {short(self.high)}")
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        return self.low + (self.high - self.low) * np.asarray(u, dtype=float)
+
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+
+class Pert(Law):
+    """Low, most likely and high (Malcolm et al. 1959): a beta on [low, high]
+    with shapes 1 + 4 (mode - low) / (high - low) and 1 + 4 (high - mode) / (high - low)."""
+
+    dist: Literal["pert"]
+    low: Number
+    mode: Number
+    high: Number
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Pert:
+        if not (self.low <= self.mode <= self.high and self.low < self.high):
+            raise _contract(
+                "low <= mode <= high with low < high",
+                f"low {short(self.low)}, mode {short(self.mode)}, high {short(self.high)}",
+            )
+        return self
+
+    def support(self) -> tuple[float, float]:
+        return self.low, self.high
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        from scipy import stats
+
+        width = self.high - self.low
+        a = 1 + 4 * (self.mode - self.low) / width
+        b = 1 + 4 * (self.high - self.mode) / width
+        return np.asarray(stats.beta.ppf(u, a, b, loc=self.low, scale=width), dtype=float)
+
+    def mean(self) -> float:
+        return (self.low + 4 * self.mode + self.high) / 6
+
+
+class Samples(Law):
+    """Draws from a file (a posterior, say): replication i takes row
+    floor(u * rows), the same row for every column of the same file, so the
+    draws' correlations survive."""
+
+    samples: str
+    column: str
+    _values: tuple[float, ...] = PrivateAttr(default=())
+    _digest: str = PrivateAttr(default="")
+
+    def attach(self, values: np.ndarray, digest: str) -> Samples:
+        """This spec with the file's column and content hash (set once, on loading)."""
+        self._values = tuple(float(v) for v in values)
+        self._digest = digest
+        return self
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.asarray(self._values, dtype=float)
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the file's bytes: its generator key, so the draws do not
+        depend on where the file lies (and copies of a file share them)."""
+        return self._digest
+
+    def support(self) -> tuple[float, float]:
+        v = self.values
+        return float(v.min()), float(v.max())
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        v = self.values
+        rows = np.minimum((np.asarray(u, dtype=float) * v.size).astype(np.int64), v.size - 1)
+        return v[rows]
+
+    def mean(self) -> float:
+        return float(self.values.mean())
+
+    def median(self) -> float:
+        return float(np.median(self.values))
+
+    def spec(self) -> dict[str, Any]:
+        return {
+            "samples": self.samples,
+            "column": self.column,
+            "rows": len(self._values),
+            "sha256": self._digest,
+        }
+
+    def describe(self) -> str:
+        lo, hi = np.quantile(self.values, [0.05, 0.95])
+        return (
+            f"samples {self.samples} column {self.column} ({len(self._values)} rows): "
+            f"median {short(self.median())}, mean {short(self.mean())}, "
+            f"90% range {short(lo)} to {short(hi)}"
+        )
+
+
+LAWS: dict[str, type[Law]] = {
+    "lognormal": LogNormal,
+    "gamma": Gamma,
+    "beta": Beta,
+    "uniform": Uniform,
+    "pert": Pert,
+}
+
+
+def _tag(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        return "samples" if "samples" in value else value.get("dist")
+    return "samples" if isinstance(value, Samples) else getattr(value, "dist", None)
+
+
+Distribution = Annotated[
+    Annotated[LogNormal, Tag("lognormal")]
+    | Annotated[Gamma, Tag("gamma")]
+    | Annotated[Beta, Tag("beta")]
+    | Annotated[Uniform, Tag("uniform")]
+    | Annotated[Pert, Tag("pert")]
+    | Annotated[Samples, Tag("samples")],
+    Discriminator(_tag),
+]
+"""One uncertain value: a law with its parameters, or a column of a file of draws."""
+
+
+def generator_key(path: str, dist: Law) -> str:
+    """The component key of a parameter's generator: `param:<path>`, or for a
+    `samples:` column `param:samples:<sha256>`, one per file, so its columns
+    share the row (sim.rng keys each replication's generator by it)."""
+    if isinstance(dist, Samples):
+        return f"param:samples:{dist.digest}"
+    return f"param:{path}"

@@ -1,0 +1,106 @@
+"""The nested design (predictive and conditional probabilities) and Sobol
+indices over uncertain parameters (issue 10), with their charts."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.charts.style import figure
+from sim.charts.uncertainty import MC_BAND, PARAMETER_BAND, probability_bands_chart, research_chart
+from sim.engine import compile_model
+from sim.experiments.uncertainty import FIXED_NOTE, run_nested, run_sobol
+from sim.montecarlo.parameters import Parameters
+from sim.montecarlo.runner import run_table
+from sim.scenario import load_scenario
+from tests.montecarlo.test_parameters import HORIZON, assert_same_tables, poisson_scenario
+
+RATE = 0.04
+LAW = {"dist": "beta", "mean": 0.3, "sd": 0.15}
+
+
+@pytest.fixture
+def beta_scenario(write_scenario):
+    return load_scenario(write_scenario(data=poisson_scenario(RATE, LAW)))
+
+
+def test_each_draw_holds_for_its_block_and_its_conditional_matches_the_closed_form(
+    beta_scenario,
+):
+    """Per draw k with probability p_k, P(answered by T | p_k) = 1 - exp(-rate p_k T);
+    the draws' estimates agree with their closed forms on average within 4
+    standard errors, and each block of M replications shares its draw."""
+    draws, per = 40, 50
+    result = run_nested(beta_scenario, seed=3, param_draws=draws, reps_per_draw=per)
+    values = result.table.parameters[:, 0].reshape(draws, per)
+    assert np.all(values == values[:, :1])
+    model = compile_model(beta_scenario)
+    assert np.array_equal(values[:, 0], Parameters.of(model).draw(3, range(draws))[:, 0])
+    truth = 1 - np.exp(-RATE * values[:, 0] * HORIZON)
+    estimate = result.conditional()[:, 1, -1]
+    se = math.sqrt(float(np.sum(truth * (1 - truth) / per))) / draws
+    assert abs(float(np.mean(estimate - truth))) < 4 * se
+    curves = result.curves()
+    last = curves[(curves["outcome"] == "answered") & (curves["day"] == curves["day"].max())]
+    assert float(last["cond_p05"].iloc[0]) <= float(last["cond_median"].iloc[0])
+    assert float(last["cond_median"].iloc[0]) <= float(last["cond_p95"].iloc[0])
+    summary = result.summary()
+    assert list(summary["outcome"]) == ["triggered", "answered"]
+    assert 0 < summary["noise_share"].iloc[1] < 1
+
+
+def test_the_nested_design_is_the_same_for_any_worker_count(beta_scenario):
+    one = run_nested(beta_scenario, 8, param_draws=6, reps_per_draw=50)
+    two = run_nested(beta_scenario, 8, param_draws=6, reps_per_draw=50, workers=2)
+    assert_same_tables(one.table, two.table)
+
+
+def test_one_replication_per_draw_is_the_ordinary_run(beta_scenario):
+    nested = run_nested(beta_scenario, 2, param_draws=120, reps_per_draw=1)
+    assert_same_tables(nested.table, run_table(beta_scenario, 2, range(120)))
+
+
+def test_fixed_parameters_only_say_so_and_run_as_usual(write_scenario):
+    s = load_scenario(write_scenario(data=poisson_scenario(RATE, 0.3)))
+    result = run_nested(s, 1, param_draws=4, reps_per_draw=30)
+    assert result.fixed_only and result.note == FIXED_NOTE
+    assert_same_tables(result.table, run_table(s, 1, range(120)))
+    assert result.curves()["cond_median"].isna().all()
+    ax = probability_bands_chart(result.curves(), "fixed", ax=figure()[1])
+    labels = ax.get_legend_handles_labels()[1]
+    assert MC_BAND in ax.get_legend().texts[-1].get_text() and PARAMETER_BAND not in labels
+
+
+def test_sobol_indices_find_the_parameter_an_outcome_depends_on(write_scenario):
+    """`triggered` depends on the stream's rate only: with common random numbers
+    across design points the probability's total index is exactly 0 and the
+    rate's near 1; `answered` depends on both."""
+    rate = {"dist": "lognormal", "median": RATE, "sigma": 0.8}
+    s = load_scenario(write_scenario(data=poisson_scenario(rate, LAW)))
+    result = run_sobol(s, seed=4, base_samples=32, reps_per_point=40)
+    assert result.outputs.shape == (32 * 4, 2)
+    frame = result.indices()
+    triggered = frame[frame["outcome"] == "triggered"].set_index("parameter")
+    assert triggered.loc["rules.answer.probability", "ST"] == pytest.approx(0, abs=1e-12)
+    assert triggered.loc["streams.trigger.rate", "ST"] > 0.8
+    assert list(triggered.index) == ["streams.trigger.rate", "rules.answer.probability"]
+    answered = frame[frame["outcome"] == "answered"].set_index("parameter")
+    assert (answered["ST"] > 0.1).all()
+    assert 0 < answered["parameter_share"].iloc[0] < 1
+    ax = research_chart(frame, "answered", ax=figure()[1])
+    assert ax.get_title(loc="left") == "What to research next: answered"
+
+
+def test_sobol_needs_two_uncertain_inputs(beta_scenario):
+    with pytest.raises(ValueError, match="at least two uncertain inputs"):
+        run_sobol(beta_scenario, 1)
+
+
+def test_the_probability_chart_names_both_bands(beta_scenario):
+    result = run_nested(beta_scenario, 1, param_draws=10, reps_per_draw=20)
+    ax = probability_bands_chart(result.curves(), "beta", ax=figure()[1])
+    labels = [t.get_text() for t in ax.get_legend().texts]
+    assert MC_BAND in labels and PARAMETER_BAND in labels
+    assert any("parameters 90%" in label for label in labels)
