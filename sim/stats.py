@@ -44,7 +44,8 @@ def level_shares(level_by_day: np.ndarray, levels: int) -> np.ndarray:
 
 
 def quantile_band(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Median and 5-95% band along an axis."""
+    """Median and 5-95% band across replications (along `axis`), returned as
+    (median, 5%, 95%): the median first, not in the quantiles' order."""
     q = np.quantile(values, [0.05, 0.5, 0.95], axis=axis)
     return q[1], q[0], q[2]
 

@@ -95,6 +95,8 @@ def pit_chart(
     Args:
         pit: PIT values (a column of a score table).
         test: a row of `RollingScores.pit_tests()`: bins, chi2, dof, p_value.
+        title: the chart's title (the test is in the subtitle).
+        ax: axes to draw on (default: new axes in the house size).
     """
     ax = new_axes(ax, size=(6.4, 4.0))
     bins = int(test["bins"])
@@ -131,6 +133,8 @@ def forecast_fan_chart(
         fan: `RollingScores.fan()`: origin, event, observed, mean, q05..q95.
         event: which event type to draw.
         lead_days: the lead window's length (for the subtitle).
+        title: the chart's title (default: "Forecasts against what happened: <event>").
+        ax: axes to draw on (default: new axes in the house size).
     """
     ax = new_axes(ax)
     f = fan[fan["event"] == event].sort_values("origin")

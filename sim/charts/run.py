@@ -83,6 +83,26 @@ def monthly_chart(
     count for exactly that window."""
     ax = new_axes(ax)
     f = monthly[monthly["event"] == event]
+    _draw_simulated_months(ax, f)
+    obs = observed[observed["event"] == event]
+    _draw_observed(ax, obs)
+    label = f["label"].iloc[0] if len(f) else event
+    style(
+        ax,
+        f"Monthly count: {label}",
+        f"{replications:,} replications; bars are calendar months, red lines the documented "
+        "windows" + (", grey lines the history" if "history" in set(obs.get("kind", ())) else ""),
+    )
+    ax.set_ylabel("occurrences")
+    ax.set_ylim(bottom=0)
+    date_axis(ax)
+    legend_outside(ax, "below", ncols=2)
+    return ax
+
+
+def _draw_simulated_months(ax: Axes, f: pd.DataFrame) -> None:
+    """One event's simulated monthly counts: a 5-95% bar and a median line per
+    calendar month, each 90% of its month wide so neighbours stay apart."""
     widths = (f["to_date"] + pd.Timedelta(days=1) - f["from_date"]) * 0.9
     ax.bar(
         f["from_date"],
@@ -103,7 +123,14 @@ def monthly_chart(
             linewidth=2,
         )
     ax.plot([], [], color=PALETTE[0], linewidth=2, label="simulated per month, median")
-    obs = observed[observed["event"] == event]
+
+
+def _draw_observed(ax: Axes, obs: pd.DataFrame) -> None:
+    """One event's observed counts as lines over their own dates: documented
+    windows in red, each with the simulated count for exactly that window beside
+    it (median, 5-95%) and its number; history months in grey, with nothing
+    simulated beside them (the run starts after them). Each kind is labelled in
+    the legend once."""
     labelled: set[str] = set()
     for _, row in obs.iterrows():
         end = row["to_date"] + pd.Timedelta(days=1)
@@ -146,18 +173,6 @@ def monthly_chart(
             fontsize=8,
             color=PALETTE[1],
         )
-    label = f["label"].iloc[0] if len(f) else event
-    style(
-        ax,
-        f"Monthly count: {label}",
-        f"{replications:,} replications; bars are calendar months, red lines the documented "
-        "windows" + (", grey lines the history" if "history" in set(obs.get("kind", ())) else ""),
-    )
-    ax.set_ylabel("occurrences")
-    ax.set_ylim(bottom=0)
-    date_axis(ax)
-    legend_outside(ax, "below", ncols=2)
-    return ax
 
 
 def time_to_outcome_chart(

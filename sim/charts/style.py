@@ -176,19 +176,28 @@ def style(ax: Axes, title: str | None = None, subtitle: str | None = None) -> No
 
 
 class DateTicks(Formatter):
-    """Date tick labels that say the year once, where it starts.
+    r"""Date tick labels that say the year once, where it starts.
 
     Month ticks read "Aug", "Sep", ... with the year under the first tick and
-    under the first tick of each new year ("Jan\\n2025"); day ticks read
+    under the first tick of each new year ("Jan\n2025"); day ticks read
     "5 Aug" with the same rule; hour ticks "06:00" with the date under the
     first tick of each day; ticks on 1 January only, the year. A reader of a
     cropped or printed chart always sees which year it is.
     """
 
     def __call__(self, x: float, pos: int | None = None) -> str:
+        """One date in full ("05 Aug 2024"): what matplotlib shows for a single
+        value (the cursor read-out), where there is no neighbour to lean on."""
         return f"{mdates.num2date(x):%d %b %Y}"
 
     def format_ticks(self, values: Sequence[float]) -> list[str]:
+        """Labels for all ticks at once, so each can say the year (or date)
+        only where it changes from the tick before.
+
+        Args:
+            values: Tick positions as matplotlib date numbers (days since
+                matplotlib's epoch), in axis order.
+        """
         dates = [mdates.num2date(v) for v in values]
         if not dates:
             return []

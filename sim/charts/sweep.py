@@ -334,13 +334,7 @@ def sensitivity_chart(
     ax.axvline(0, color="#888888", linewidth=0.8)
     names = [(labels or {}).get(p, p) for p in f["parameter"]]
     ax.set_yticks(y, [wrap_label(n, LABEL_WRAP) for n in names], fontsize=8)
-    low = float((f["S1"] - f["S1_conf"]).min()) if len(f) else 0.0
-    high = float((f["ST"] + f["ST_conf"]).max()) if len(f) else 1.0
-    left, right = max(min(low, 0.0) - 0.05, -0.5), min(max(high, 1.0) + 0.05, 1.5)
-    ax.set_xlim(left, right)
-    for start, end in ((left, 0.0), (1.0, right)):
-        if end > start:
-            ax.axvspan(start, end, color="#f1f1f1", zorder=0, linewidth=0)
+    _index_axis(ax, f)
     noise = float(f["noise_share"].iloc[0]) if len(f) else float("nan")
     ax.set_xlabel("share of the variance of P(outcome)")
     style(
@@ -353,6 +347,19 @@ def sensitivity_chart(
         texts.append(f"hatched: estimate or interval {NOISE_NOTE}")
     legend_outside(ax, handles=handles, labels=texts)
     return ax
+
+
+def _index_axis(ax: Axes, f: pd.DataFrame) -> None:
+    """The x range of a Sobol chart: [0, 1] widened to show every interval (by
+    at most half a unit each side), with the part outside [0, 1], where no share
+    of variance can lie, shaded."""
+    low = float((f["S1"] - f["S1_conf"]).min()) if len(f) else 0.0
+    high = float((f["ST"] + f["ST_conf"]).max()) if len(f) else 1.0
+    left, right = max(min(low, 0.0) - 0.05, -0.5), min(max(high, 1.0) + 0.05, 1.5)
+    ax.set_xlim(left, right)
+    for start, end in ((left, 0.0), (1.0, right)):
+        if end > start:
+            ax.axvspan(start, end, color="#f1f1f1", zorder=0, linewidth=0)
 
 
 MAX_BOXES = 6

@@ -114,6 +114,12 @@ def load(path: Path, assignments: list[str] | None) -> tuple[Any, dict[str, str]
 
 
 def check_replications(reps: int) -> None:
+    """Refuse a replication count above `MAX_REPLICATIONS` before anything runs.
+
+    Raises:
+        UsageError: `reps` is above the limit (most likely a typo); the message
+            points to `--precision` as the way to ask for "enough".
+    """
     if reps > MAX_REPLICATIONS:
         raise UsageError(
             f"--reps {reps:,} is more than escsim runs in one command ({MAX_REPLICATIONS:,}); "
@@ -128,6 +134,13 @@ def default_folder(*parts: str) -> Path:
 
 @contextlib.contextmanager
 def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Callable[[int], None] | None]:
+    """A transient progress bar on standard error, counting `total` units.
+
+    Yields a `tick(done)` callback that advances the bar by `done` units, or
+    None when `enabled` is false (no terminal, or `--no-progress`), so callers
+    pass it straight on as an optional callback. The bar leaves no trace in
+    the terminal once the block ends.
+    """
     if not enabled:
         yield None
         return
@@ -143,11 +156,15 @@ def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Callable[[in
 
 
 def print_warnings(warnings: list[str]) -> None:
+    """Print each warning on standard error (results still written; the user
+    should read them, e.g. a feedback loop near criticality)."""
     for warning in warnings:
         err.print("[yellow]warning:[/] " + text(warning), highlight=False)
 
 
 def print_notes(notes: list[str]) -> None:
+    """Print each note on standard error: information about how a result was
+    computed (e.g. why pairing did not narrow an interval), not a problem."""
     for note in notes:
         err.print("[yellow]note:[/] " + text(note), highlight=False)
 
@@ -158,6 +175,15 @@ def say(message: str, console: Console = out) -> None:
 
 
 def outcome_table(summary: Any, title: str) -> Table:
+    """A rich table of a run's outcome rows: probability by the horizon with its
+    95% interval, median date and the count behind it.
+
+    Args:
+        summary: A frame with columns `label`, `probability`, `lower`, `upper`,
+            `median_date`, `happened` and `replications` (as from
+            `RunResult.outcome_rows()`).
+        title: Shown above the table, escaped (may hold user text).
+    """
     table = Table(title=text(title), title_justify="left", show_edge=False, header_style="bold")
     for column in ("outcome", "probability", "95% interval", "median date", "happened"):
         table.add_column(column, justify="left" if column == "outcome" else "right")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,50 +25,76 @@ from sim.cli.app import (
 )
 from sim.errors import UsageError
 
+if TYPE_CHECKING:
+    from sim.experiments.calibrate import CalibrationResult
+
+
+FitOpt = Annotated[
+    str,
+    typer.Option(
+        help="Comma-separated dotted paths to fit, e.g. "
+        "streams.drone_attack_israel.rate,streams.drone_attack_israel"
+        ".self_excitation.branching",
+        show_default=False,
+    ),
+]
+RepsOpt = Annotated[
+    int,
+    typer.Option(
+        help="Replications per candidate point (common random numbers across candidates).",
+        min=20,
+    ),
+]
+LikelihoodOpt = Annotated[
+    str,
+    typer.Option(
+        help="Count likelihood per observed window: negbin "
+        "(mean and variance from the simulations) or "
+        "poisson."
+    ),
+]
+MaxEvalsOpt = Annotated[
+    int | None,
+    typer.Option(help="Optimiser budget (model evaluations) [default: 80 per parameter].", min=1),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Calibrated scenario file [default: <scenario>.calibrated.yaml beside it].",
+    ),
+]
+FIT_COLUMNS = {
+    "path": "parameter",
+    "start": "start",
+    "estimate": "estimate",
+    "lower_95": "lower",
+    "upper_95": "upper",
+}
+"""Columns of the fit table printed (frame column -> header)."""
+WINDOW_COLUMNS = {
+    "from": "from",
+    "to": "to",
+    "observed": "documented",
+    "start_median": "median before",
+    "fit_median": "median fitted",
+    "fit_p05": "fitted 5%",
+    "fit_p95": "fitted 95%",
+}
+"""Columns of the documented-counts table printed (frame column -> header)."""
+
 
 @app.command()
 def calibrate(
     scenario: ScenarioArg,
-    fit: Annotated[
-        str,
-        typer.Option(
-            help="Comma-separated dotted paths to fit, e.g. "
-            "streams.drone_attack_israel.rate,streams.drone_attack_israel"
-            ".self_excitation.branching",
-            show_default=False,
-        ),
-    ],
-    reps: Annotated[
-        int,
-        typer.Option(
-            help="Replications per candidate point (common random numbers across candidates).",
-            min=20,
-        ),
-    ] = 200,
+    fit: FitOpt,
+    reps: RepsOpt = 200,
     seed: SeedOpt = 0,
-    likelihood: Annotated[
-        str,
-        typer.Option(
-            help="Count likelihood per observed window: negbin "
-            "(mean and variance from the simulations) or "
-            "poisson."
-        ),
-    ] = "negbin",
+    likelihood: LikelihoodOpt = "negbin",
     workers: WorkersOpt = 2,
-    max_evals: Annotated[
-        int | None,
-        typer.Option(
-            help="Optimiser budget (model evaluations) [default: 80 per parameter].", min=1
-        ),
-    ] = None,
-    out_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Calibrated scenario file [default: <scenario>.calibrated.yaml beside it].",
-        ),
-    ] = None,
+    max_evals: MaxEvalsOpt = None,
+    out_file: OutOpt = None,
     force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
 ) -> None:
@@ -83,28 +109,22 @@ def calibrate(
     Example:
       escsim calibrate scenarios/iraq_2024_israel_threat.yaml \\
         --fit streams.drone_attack_israel.rate,streams.drone_attack_israel.self_excitation.branching
-    """
+    """  # noqa: D301, RUF100 (\b: click's "keep these lines as written")
     from sim.experiments.calibrate import calibrate as fit_parameters
     from sim.experiments.calibrate import fit_parameters as fit_parameters_of
     from sim.montecarlo.executors import executor_for
     from sim.scenario.workload import check_workload
     from sim.writers import folder as io
-    from sim.writers.calibrate import fit_table, write_calibration
+    from sim.writers.calibrate import write_calibration
 
     def action() -> bool:
         if likelihood not in ("negbin", "poisson"):
             raise UsageError(f"--likelihood must be negbin or poisson, not {likelihood!r}")
         s, _ = load(scenario, None)
-        paths = [p.strip() for p in fit.split(",") if p.strip()]
-        if not paths:
-            raise UsageError(f"--fit names no parameter ({fit!r}); give dotted paths")
+        paths = _fit_paths(fit)
         fit_parameters_of(s, paths)
         check_workload(s, reps, allow_large)
-        target = out_file or scenario.with_name(scenario.stem + ".calibrated.yaml")
-        if target.suffix not in (".yaml", ".yml"):
-            raise UsageError(f"--out {target}: the calibrated scenario must be a .yaml file")
-        if target.exists() and (not force or not target.is_file()):
-            raise UsageError(f"{target} already exists; choose another --out or pass --force")
+        target = _calibrated_file(scenario, out_file, force)
         folder = default_folder(target.name.removesuffix(target.suffix))
         with io.reserve(folder, force):
             say(f"fitting {', '.join(paths)} with {reps} replications per candidate ...", err)
@@ -119,45 +139,66 @@ def calibrate(
                     executor=executor,
                 )
             write_calibration(result, target, folder, force)
-        out.print(
-            frame_table(
-                fit_table(result),
-                "Fitted parameters (95% profile likelihood intervals)",
-                {
-                    "path": "parameter",
-                    "start": "start",
-                    "estimate": "estimate",
-                    "lower_95": "lower",
-                    "upper_95": "upper",
-                },
-            )
-        )
-        say(
-            f"log-likelihood {result.loglik_start:.2f} -> {result.loglik_fit:.2f} "
-            f"({result.likelihood}; {result.evaluations} model evaluations)"
-        )
-        out.print(
-            frame_table(
-                result.windows,
-                "Documented counts against the model",
-                {
-                    "from": "from",
-                    "to": "to",
-                    "observed": "documented",
-                    "start_median": "median before",
-                    "fit_median": "median fitted",
-                    "fit_p05": "fitted 5%",
-                    "fit_p95": "fitted 95%",
-                },
-            )
-        )
+        _print_calibration(result)
         say(f"wrote {target} and {folder}/ (report.html, observed_vs_fitted.png, profiles.png)")
-        if not result.converged:
-            err.print(
-                "[bold red]calibration did not converge[/] (" + text(result.message) + "); the "
-                "best point found was kept. Try more --max-evals or --reps."
-            )
+        _warn_if_not_converged(result)
         return result.converged
 
     if not guarded(action):
         raise typer.Exit(1)
+
+
+def _fit_paths(fit: str) -> list[str]:
+    """The dotted paths in `--fit` (comma-separated, blanks ignored); checking
+    that each names a fittable number is `fit_parameters`' job.
+
+    Raises:
+        UsageError: `--fit` names no path at all.
+    """
+    paths = [p.strip() for p in fit.split(",") if p.strip()]
+    if not paths:
+        raise UsageError(f"--fit names no parameter ({fit!r}); give dotted paths")
+    return paths
+
+
+def _calibrated_file(scenario: Path, out_file: Path | None, force: bool) -> Path:
+    """Where the calibrated scenario goes: `--out`, or `<scenario>.calibrated.yaml`
+    beside the original (so its `extends` stays a short relative path).
+
+    Raises:
+        UsageError: the target is not a .yaml file, or exists (without `--force`,
+            or as something other than a file).
+    """
+    target = out_file or scenario.with_name(scenario.stem + ".calibrated.yaml")
+    if target.suffix not in (".yaml", ".yml"):
+        raise UsageError(f"--out {target}: the calibrated scenario must be a .yaml file")
+    if target.exists() and (not force or not target.is_file()):
+        raise UsageError(f"{target} already exists; choose another --out or pass --force")
+    return target
+
+
+def _print_calibration(result: CalibrationResult) -> None:
+    """The fitted parameters, the log-likelihood before and after, and the
+    documented counts against the model, on standard output."""
+    from sim.writers.calibrate import fit_table
+
+    out.print(
+        frame_table(
+            fit_table(result), "Fitted parameters (95% profile likelihood intervals)", FIT_COLUMNS
+        )
+    )
+    say(
+        f"log-likelihood {result.loglik_start:.2f} -> {result.loglik_fit:.2f} "
+        f"({result.likelihood}; {result.evaluations} model evaluations)"
+    )
+    out.print(frame_table(result.windows, "Documented counts against the model", WINDOW_COLUMNS))
+
+
+def _warn_if_not_converged(result: CalibrationResult) -> None:
+    """Say on standard error that the optimiser stopped early, why, and what to
+    try; the command then exits 1 (the best point found is still written)."""
+    if not result.converged:
+        err.print(
+            "[bold red]calibration did not converge[/] (" + text(result.message) + "); the "
+            "best point found was kept. Try more --max-evals or --reps."
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,30 +24,50 @@ from sim.cli.app import (
 )
 from sim.errors import UsageError
 
+if TYPE_CHECKING:
+    from sim.scenario.schema import Scenario
+
+
+ScenariosArg = Annotated[
+    list[Path],
+    typer.Argument(help="Scenario files; the first is the baseline.", show_default=False),
+]
+VariantOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Compare the first scenario with a variant of itself: "
+        "NAME:PATH=VALUE[,PATH=VALUE...] (repeatable).",
+        show_default=False,
+    ),
+]
+RepsOpt = Annotated[int, typer.Option("--reps", "-n", min=2)]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", "-o", help="Results folder [default: results/compare-<first>-vs-<others>]."
+    ),
+]
+DIFFERENCE_COLUMNS = {
+    "scenario": "scenario",
+    "outcome": "outcome",
+    "difference": "difference",
+    "paired_lower": "paired lo",
+    "paired_upper": "paired hi",
+    "unpaired_lower": "unpaired lo",
+    "unpaired_upper": "unpaired hi",
+    "narrowing": "narrowing x",
+}
+"""Columns of the differences table printed (frame column -> header)."""
+
 
 @app.command()
 def compare(
-    scenarios: Annotated[
-        list[Path],
-        typer.Argument(help="Scenario files; the first is the baseline.", show_default=False),
-    ],
-    variant: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Compare the first scenario with a variant of itself: "
-            "NAME:PATH=VALUE[,PATH=VALUE...] (repeatable).",
-            show_default=False,
-        ),
-    ] = None,
-    reps: Annotated[int, typer.Option("--reps", "-n", min=2)] = 2000,
+    scenarios: ScenariosArg,
+    variant: VariantOpt = None,
+    reps: RepsOpt = 2000,
     seed: SeedOpt = 0,
     workers: WorkersOpt = 2,
-    out_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", "-o", help="Results folder [default: results/compare-<first>-vs-<others>]."
-        ),
-    ] = None,
+    out_dir: OutOpt = None,
     force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
 ) -> None:
@@ -62,30 +82,18 @@ def compare(
         scenarios/policies/us_strikes_iraq_not_syria.yaml
       escsim compare scenarios/iraq_2024_israel_threat.yaml \\
         --variant cautious:rules.israel_strikes_factions.probability=0.015
-    """
+    """  # noqa: D301, RUF100 (\b: click's "keep these lines as written")
     from sim.experiments.compare import compare as run_comparison
-    from sim.experiments.compare import parse_variants
     from sim.scenario.workload import check_workload
     from sim.writers import folder as io
     from sim.writers.compare import write_comparison
 
     def action() -> None:
         check_replications(reps)
-        named = []
-        for path in scenarios:
-            s, _ = load(path, None)
-            named.append((path.stem, s))
-        if variant:
-            if not named:
-                raise UsageError("--variant needs a base scenario")
-            named += parse_variants(named[0][1], variant)
+        named = _named_scenarios(scenarios, variant or [])
         labels = [n for n, _ in named]
-        if len(set(labels)) != len(labels):
-            raise UsageError(
-                f"scenario names repeat ({', '.join(labels)}); name variants differently"
-            )
-        for _, s in named:
-            check_workload(s, reps, allow_large)
+        for _, each in named:
+            check_workload(each, reps, allow_large)
         folder = out_dir or default_folder(("compare-" + "-vs-".join(labels))[:120])
         with io.reserve(folder, force):
             result = run_comparison(named, seed, reps, workers)
@@ -104,18 +112,32 @@ def compare(
             frame_table(
                 result.differences(),
                 f"Differences from {labels[0]} (paired: common random numbers)",
-                {
-                    "scenario": "scenario",
-                    "outcome": "outcome",
-                    "difference": "difference",
-                    "paired_lower": "paired lo",
-                    "paired_upper": "paired hi",
-                    "unpaired_lower": "unpaired lo",
-                    "unpaired_upper": "unpaired hi",
-                    "narrowing": "narrowing x",
-                },
+                DIFFERENCE_COLUMNS,
             )
         )
         say(f"wrote {folder}/: report.html, differences.csv, " + ", ".join(p.name for p in written))
 
     guarded(action)
+
+
+def _named_scenarios(paths: list[Path], variants: list[str]) -> list[tuple[str, Scenario]]:
+    """Each scenario file loaded and named by its stem, then the `--variant`s of
+    the first; names must be distinct, since they label rows and charts.
+
+    Raises:
+        UsageError: a variant with no base scenario, or a repeated name.
+    """
+    from sim.experiments.compare import parse_variants
+
+    named = []
+    for path in paths:
+        s, _ = load(path, None)
+        named.append((path.stem, s))
+    if variants:
+        if not named:
+            raise UsageError("--variant needs a base scenario")
+        named += parse_variants(named[0][1], variants)
+    labels = [n for n, _ in named]
+    if len(set(labels)) != len(labels):
+        raise UsageError(f"scenario names repeat ({', '.join(labels)}); name variants differently")
+    return named

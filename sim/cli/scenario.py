@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -22,6 +22,9 @@ from sim.cli.app import (
 )
 from sim.errors import ScenarioError, UsageError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 @app.command()
 def validate(
@@ -38,7 +41,7 @@ def validate(
     \b
     Example:
       escsim validate scenarios/iraq_2024_israel_threat.yaml scenarios/policies/*.yaml
-    """
+    """  # noqa: D301, RUF100 (\b: click's "keep these lines as written")
     from sim.scenario.checks import scenario_warnings
 
     failed = False
@@ -72,7 +75,7 @@ def sources(
     \b
     Example:
       escsim sources scenarios/iraq_2024_israel_threat.yaml
-    """
+    """  # noqa: D301, RUF100 (\b: click's "keep these lines as written")
     from sim.scenario.sources import evidence_table
     from sim.writers import folder as io
 
@@ -83,34 +86,8 @@ def sources(
         table = evidence_table(s)
         evidence = table[table["kind"] == "evidence"]
         assumptions = table[table["kind"] == "assumption"]
-        shown = Table(
-            title=text(f"Evidence behind {s.name}"),
-            title_justify="left",
-            show_lines=True,
-            header_style="bold",
-        )
-        for column in ("path", "values", "fact (grade)", "quote", "document"):
-            shown.add_column(column, overflow="fold")
-        for row in evidence.to_dict(orient="records"):
-            shown.add_row(
-                text(row["path"]),
-                text(row["values"]),
-                text(f"{row['source'].split('#')[1]} ({row['grade']}): {row['fact']}"),
-                text(f"“{row['quote']}”"),
-                text(row["document"]),
-            )
-        out.print(shown)
-        listed = Table(
-            title="Assumptions (no document gives these numbers)",
-            title_justify="left",
-            show_lines=True,
-            header_style="bold",
-        )
-        for column in ("path", "values", "reasoning"):
-            listed.add_column(column, overflow="fold")
-        for row in assumptions.to_dict(orient="records"):
-            listed.add_row(text(row["path"]), text(row["values"]), text(row["fact"]))
-        out.print(listed)
+        out.print(_evidence_view(s.name, evidence))
+        out.print(_assumptions_view(assumptions))
         cited = set(evidence["path"])
         bare = sorted(set(table["path"]) - cited)
         say(
@@ -122,3 +99,40 @@ def sources(
             say(f"wrote {csv}")
 
     guarded(action)
+
+
+def _evidence_view(name: str, evidence: pd.DataFrame) -> Table:
+    """The evidence rows as a terminal table: path, values, the fact with its id
+    and grade, the quote and the document; every cell escaped, long cells folded."""
+    shown = Table(
+        title=text(f"Evidence behind {name}"),
+        title_justify="left",
+        show_lines=True,
+        header_style="bold",
+    )
+    for column in ("path", "values", "fact (grade)", "quote", "document"):
+        shown.add_column(column, overflow="fold")
+    for row in evidence.to_dict(orient="records"):
+        shown.add_row(
+            text(row["path"]),
+            text(row["values"]),
+            text(f"{row['source'].split('#')[1]} ({row['grade']}): {row['fact']}"),
+            text(f"“{row['quote']}”"),
+            text(row["document"]),
+        )
+    return shown
+
+
+def _assumptions_view(assumptions: pd.DataFrame) -> Table:
+    """The assumption rows (numbers no document gives) with their reasoning."""
+    listed = Table(
+        title="Assumptions (no document gives these numbers)",
+        title_justify="left",
+        show_lines=True,
+        header_style="bold",
+    )
+    for column in ("path", "values", "reasoning"):
+        listed.add_column(column, overflow="fold")
+    for row in assumptions.to_dict(orient="records"):
+        listed.add_row(text(row["path"]), text(row["values"]), text(row["fact"]))
+    return listed

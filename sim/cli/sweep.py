@@ -7,7 +7,7 @@ import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,36 +25,58 @@ from sim.cli.app import (
     say,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.sweep.spec import Sweep
+
+
+SweepArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Sweep YAML file (base scenario, parameters, design, replications, seed).",
+        show_default=False,
+    ),
+]
+ResumeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--resume", help="Finish an interrupted sweep: run only the points not yet written."
+    ),
+]
+DaskOpt = Annotated[
+    str | None,
+    typer.Option("--dask", help="'local': run on a local Dask cluster of --workers processes."),
+]
+SchedulerOpt = Annotated[
+    str | None, typer.Option(help="Run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.")
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="Sweep folder [default: results/<sweep name>]."),
+]
+ProgressOpt = Annotated[bool, typer.Option(help="Show a progress bar.")]
+SOBOL_COLUMNS = {
+    "outcome": "outcome",
+    "parameter": "parameter",
+    "S1": "S1",
+    "S1_conf": "+-",
+    "ST": "ST",
+    "ST_conf": "+-",
+}
+"""Columns of the Sobol table printed (frame column -> header)."""
+
 
 @app.command()
 def sweep(
-    sweep_file: Annotated[
-        Path,
-        typer.Argument(
-            help="Sweep YAML file (base scenario, parameters, design, replications, seed).",
-            show_default=False,
-        ),
-    ],
+    sweep_file: SweepArg,
     workers: WorkersOpt = 2,
-    resume: Annotated[
-        bool,
-        typer.Option(
-            "--resume", help="Finish an interrupted sweep: run only the points not yet written."
-        ),
-    ] = False,
+    resume: ResumeOpt = False,
     force: ForceOpt = False,
-    dask: Annotated[
-        str | None,
-        typer.Option("--dask", help="'local': run on a local Dask cluster of --workers processes."),
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.")
-    ] = None,
-    out_dir: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="Sweep folder [default: results/<sweep name>]."),
-    ] = None,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    dask: DaskOpt = None,
+    scheduler: SchedulerOpt = None,
+    out_dir: OutOpt = None,
+    progress: ProgressOpt = True,
     allow_large: AllowLargeOpt = False,
 ) -> None:
     """Run a parameter sweep (grid, Latin hypercube or Sobol design) with common
@@ -69,8 +91,7 @@ def sweep(
       escsim sweep sweeps/flagship_israel_threshold.yaml
       escsim sweep sweeps/flagship_israel_threshold.yaml --resume
       escsim sweep sweeps/flagship_israel_threshold.yaml --dask local --out results/on-dask
-    """
-
+    """  # noqa: D301, RUF100 (\b: click's "keep these lines as written")
     from sim.sweep.spec import load_sweep
     from sim.writers.sweep import run_sweep
 
@@ -93,53 +114,10 @@ def sweep(
                 return (lambda _index: tick(1)) if tick else None
 
             result = run_sweep(spec, folder, workers, resume, force, dask, scheduler, on_start)
-        table, analyses = result.table, result.analyses
-        headline = spec.outcomes[0]
-        ranked = table.sort_values(f"p_{headline}")
-        shown = {p: p for p in spec.paths} | {
-            f"p_{headline}": f"P({headline})",
-            f"lower_{headline}": "lower",
-            f"upper_{headline}": "upper",
-        }
-        out.print(frame_table(ranked.tail(5)[::-1], "Highest points", shown))
-        out.print(frame_table(ranked.head(5), "Lowest points", shown))
-        if "sensitivity" in analyses:
-            out.print(
-                frame_table(
-                    analyses["sensitivity"],
-                    "Sobol indices (95% intervals)",
-                    {
-                        "outcome": "outcome",
-                        "parameter": "parameter",
-                        "S1": "S1",
-                        "S1_conf": "+-",
-                        "ST": "ST",
-                        "ST_conf": "+-",
-                    },
-                )
-            )
-        boxes = analyses["discovery"]
-        if len(boxes):
-            out.print(
-                frame_table(
-                    boxes,
-                    f"Where P({headline}) >= {spec.spec.threshold:g}",
-                    {c: c for c in boxes.columns if c not in ("outcome", "threshold")},
-                )
-            )
-        else:
-            reached = int((table[f"p_{headline}"] >= spec.spec.threshold).sum())
-            why = (
-                "no point reaches it"
-                if reached == 0
-                else "every point reaches it"
-                if reached == len(table)
-                else f"{reached} of {len(table)} points reach it, too few to form a box"
-            )
-            say(f"No box for P({headline}) >= {spec.spec.threshold:g}: {why}.")
+        _print_sweep(spec, result.table, result.analyses)
         say(
             f"wrote {folder}/: report.html, sweep.parquet, sweep.png, discovery.csv"
-            + (", sensitivity.csv" if "sensitivity" in analyses else "")
+            + (", sensitivity.csv" if "sensitivity" in result.analyses else "")
         )
 
     guarded(
@@ -147,3 +125,40 @@ def sweep(
         interrupted="interrupted: the points already finished are kept; run the same command "
         "with --resume to continue",
     )
+
+
+def _print_sweep(spec: Sweep, table: pd.DataFrame, analyses: dict[str, pd.DataFrame]) -> None:
+    """The five highest and lowest points by the headline probability, the
+    Sobol indices (sobol designs), and the discovery boxes or why there are none."""
+    headline = spec.outcomes[0]
+    ranked = table.sort_values(f"p_{headline}")
+    shown = {p: p for p in spec.paths} | {
+        f"p_{headline}": f"P({headline})",
+        f"lower_{headline}": "lower",
+        f"upper_{headline}": "upper",
+    }
+    out.print(frame_table(ranked.tail(5)[::-1], "Highest points", shown))
+    out.print(frame_table(ranked.head(5), "Lowest points", shown))
+    if "sensitivity" in analyses:
+        out.print(
+            frame_table(analyses["sensitivity"], "Sobol indices (95% intervals)", SOBOL_COLUMNS)
+        )
+    boxes = analyses["discovery"]
+    if len(boxes):
+        out.print(
+            frame_table(
+                boxes,
+                f"Where P({headline}) >= {spec.spec.threshold:g}",
+                {c: c for c in boxes.columns if c not in ("outcome", "threshold")},
+            )
+        )
+        return
+    reached = int((table[f"p_{headline}"] >= spec.spec.threshold).sum())
+    why = (
+        "no point reaches it"
+        if reached == 0
+        else "every point reaches it"
+        if reached == len(table)
+        else f"{reached} of {len(table)} points reach it, too few to form a box"
+    )
+    say(f"No box for P({headline}) >= {spec.spec.threshold:g}: {why}.")

@@ -51,7 +51,7 @@ def trace(
     \b
     Example:
       escsim trace scenarios/iraq_2024_israel_threat.yaml --rep 7
-    """
+    """  # noqa: D301, RUF100 (\b: click's "keep these lines as written")
     from sim.experiments.trace import trace as make_trace
     from sim.scenario.workload import check_workload
     from sim.writers import folder as io

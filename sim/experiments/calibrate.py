@@ -48,11 +48,16 @@ class Parameter:
     transform: Literal["log", "logit"]
 
     def internal(self, value: float) -> float:
+        """The optimiser's coordinate for a natural value (log, or logit for
+        values in (0, 1)); `value` must be strictly inside the range."""
         if self.transform == "log":
             return math.log(value)
         return math.log(value / (1 - value))
 
     def natural(self, z: float) -> float:
+        """The natural value of an optimiser coordinate: always strictly inside the
+        parameter's range, so the simplex can roam without bounds. May raise
+        `OverflowError` for huge `z` (the objective treats that as impossible)."""
         if self.transform == "log":
             return math.exp(z)
         return 1 / (1 + math.exp(-z))
@@ -160,10 +165,20 @@ class Objective:
         )
 
     def scenario_at(self, values: Sequence[float], base: Scenario | None = None) -> Scenario:
+        """The scenario with the fitted parameters set to `values` (natural scale),
+        re-validated; `base` defaults to the full-horizon scenario.
+
+        Raises:
+            ScenarioError: the values break the contract (e.g. a branching of 1).
+        """
         changes = {p.path: float(v) for p, v in zip(self.params, values, strict=True)}
         return with_overrides(base or self.scenario, changes)
 
     def window_counts(self, values: Sequence[float]) -> np.ndarray:
+        """Simulated counts in each observed window (replications x windows) at
+        `values` (natural scale), simulated once per distinct point (keyed to 12
+        decimals) with the same seed and replications for every point, so two
+        candidates differ only by the parameters (common random numbers)."""
         key = tuple(round(float(v), 12) for v in values)
         if key not in self.cache:
             s = self.scenario_at(values, self.short)
@@ -175,13 +190,19 @@ class Objective:
         return self.cache[key][1]
 
     def loglik(self, values: Sequence[float]) -> float:
+        """The synthetic log-likelihood of the documented counts at `values`
+        (natural scale), simulating the point if it is not cached."""
         self.window_counts(values)
         return self.cache[tuple(round(float(v), 12) for v in values)][0]
 
     def natural(self, z: Sequence[float] | np.ndarray) -> list[float]:
+        """Natural values of a vector of optimiser coordinates (one per parameter)."""
         return [p.natural(float(x)) for p, x in zip(self.params, z, strict=True)]
 
     def negative(self, z: np.ndarray) -> float:
+        """What the optimiser minimises: minus the log-likelihood at coordinates `z`,
+        or `IMPOSSIBLE` (finite) where the point overflows or breaks the contract,
+        so Nelder-Mead steps back instead of failing."""
         try:
             values = self.natural(z)
         except OverflowError:
@@ -197,6 +218,15 @@ class Objective:
 
 @dataclass(frozen=True)
 class CalibrationResult:
+    """A finished calibration: the estimates with their 95% profile-likelihood
+    intervals, how well the start and the fit explain the documented counts, and
+    whether the optimiser converged (if not, `estimates` is the best point found
+    and `message` says why it stopped).
+
+    `params`, `estimates` and `intervals` are in the order of the `--fit` paths,
+    on the natural scale; `loglik_*` are synthetic log-likelihoods under
+    `likelihood` from `reps` replications with `seed` (common random numbers)."""
+
     scenario: Scenario
     params: list[Parameter]
     estimates: list[float]
@@ -217,10 +247,13 @@ class CalibrationResult:
 
     @property
     def fitted(self) -> Scenario:
+        """The original scenario with the estimates set (what the calibrated
+        scenario file describes)."""
         return with_overrides(self.scenario, dict(zip(self.paths, self.estimates, strict=True)))
 
     @property
     def paths(self) -> list[str]:
+        """The fitted dotted paths, in `--fit` order."""
         return [p.path for p in self.params]
 
 

@@ -32,6 +32,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Comparison:
+    """Scenarios run on the same replications (common random numbers), aligned
+    to a common start, horizon and set of outcomes.
+
+    `labels[i]` names `results[i]` (file stem or variant name; the first is the
+    baseline every difference is taken against); `outcomes` are the outcome ids
+    all scenarios share; `notes` say what alignment changed (a shortened horizon,
+    outcomes left out), for the user to read beside the numbers."""
+
     labels: list[str]
     results: list[RunResult]
     outcomes: list[str]
@@ -39,6 +47,7 @@ class Comparison:
 
     @property
     def baseline(self) -> RunResult:
+        """The first scenario's run: what every difference is measured from."""
         return self.results[0]
 
     def titles(self) -> list[str]:
@@ -113,6 +122,8 @@ class Comparison:
         return experiment_charts.difference_chart(self.differences(), ax=ax)
 
     def summary(self) -> pd.DataFrame:
+        """Each scenario's probability of each shared outcome by the common horizon,
+        with its 95% Wilson interval (unpaired: one scenario at a time)."""
         rows = []
         for label, result in zip(self.labels, self.results, strict=True):
             for outcome in self.outcomes:

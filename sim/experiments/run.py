@@ -26,6 +26,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class RunResult:
+    """A finished Monte Carlo run: the scenario as run, the seed, and one row per
+    replication (`table`); every number a user reads is computed from these on demand.
+
+    Frozen so a result can be shared between a notebook, the charts and the
+    writer without one changing what the others see. `wall_seconds` and `workers`
+    describe how it was computed and never change a number in it (replication i
+    always uses (seed, i)). `precision` is the `--precision` target (None for a
+    fixed count); `overrides` are the `--set` values, shown in the title."""
+
     scenario: Scenario
     seed: int
     table: RunTable
@@ -36,10 +45,13 @@ class RunResult:
 
     @cached_property
     def layout(self) -> Layout:
+        """The day, month and window grid the run's counts are binned on (computed
+        once per result)."""
         return make_layout(self.scenario)
 
     @property
     def replications(self) -> int:
+        """How many replications were run (with `--precision`, known only afterwards)."""
         return len(self.table)
 
     @property
@@ -68,6 +80,8 @@ class RunResult:
         return frames.outcome_summary(self.scenario, self.table)
 
     def headline(self) -> pd.Series:
+        """The summary row of the scenario's first outcome, the one its question
+        asks about (columns as in `summary`)."""
         return self.summary().iloc[0]
 
     def outcome_rows(self) -> pd.DataFrame:
@@ -89,12 +103,18 @@ class RunResult:
         )
 
     def levels(self) -> pd.DataFrame:
+        """Share of replications at each ladder rung, day by day (tidy: one row per
+        day and rung)."""
         return frames.level_distribution(self.scenario, self.layout, self.table)
 
     def monthly(self) -> pd.DataFrame:
+        """Simulated counts per event type and calendar month: median, 5-95% band
+        across replications and mean (months cut by the start or horizon are partial)."""
         return frames.monthly_counts(self.scenario, self.layout, self.table)
 
     def observed(self) -> pd.DataFrame:
+        """Each documented window beside the simulated count in the same window,
+        then the history's calendar months (observed only); `kind` says which."""
         return frames.observed_vs_simulated(self.scenario, self.layout, self.table)
 
     def rows(self) -> pd.DataFrame:
@@ -104,11 +124,19 @@ class RunResult:
     def plot_probability(
         self, outcomes: Sequence[str] | None = None, ax: Axes | None = None
     ) -> Axes:
+        """P(outcome by day) with its pointwise 95% Wilson band, one curve per outcome.
+
+        Args:
+            outcomes: Outcome ids to draw (default: all, in scenario order).
+            ax: Axes to draw on (default: a new figure's).
+        """
         from sim.charts import run as charts
 
         return charts.probability_chart(self.curves(), self.title, outcomes, ax=ax)
 
     def plot_levels(self, ax: Axes | None = None) -> Axes:
+        """Share of replications at each ladder rung over time, drawn on `ax` or a
+        new figure's axes."""
         from sim.charts import run as charts
 
         return charts.level_chart(
@@ -137,6 +165,13 @@ class RunResult:
     def plot_time_to_outcome(
         self, outcomes: Sequence[str] | None = None, ax: Axes | None = None
     ) -> Axes:
+        """When each outcome first happened, among the replications where it did
+        (conditional on the outcome happening, so read it beside the probability).
+
+        Args:
+            outcomes: Outcome ids to draw (default: all, in scenario order).
+            ax: Axes to draw on (default: a new figure's).
+        """
         from sim.charts import run as charts
 
         summary = self.summary()
@@ -171,6 +206,11 @@ def run(
         precision: if given, add replications until the headline probability's
             95% interval is within +-precision (`reps` is then the first batch),
             stopping at `max_reps`.
+        progress: called with the number of replications just finished (for a
+            progress bar); never changes a result.
+        overrides: the `--set` values the scenario was loaded with, kept for the
+            title and manifest only (they are already applied to `scenario`).
+        max_reps: with `precision`, the most replications to run.
     """
     indices = range(reps) if isinstance(reps, int) else reps
     started = time.perf_counter()

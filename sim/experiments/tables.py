@@ -17,6 +17,8 @@ from sim.stats import level_shares, probability_by_day, quantile_band, wilson_in
 
 
 def dates(s: Scenario, days: np.ndarray | list[float]) -> pd.DatetimeIndex:
+    """Calendar timestamps of day offsets from the scenario's start (day 0 is
+    `start_date` at midnight; fractional days give times of day)."""
     return pd.Timestamp(s.start_date) + pd.to_timedelta(np.asarray(days, dtype=float), unit="D")
 
 

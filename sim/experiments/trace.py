@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Trace:
+    """One replication with its full event log, for reading rather than counting:
+    replication `replication.rep` of `seed` is the same draw as in a Monte Carlo
+    run with that seed, so a surprising row of a run can be told as a story."""
+
     scenario: Scenario
     seed: int
     replication: Replication
@@ -53,6 +57,13 @@ class Trace:
         return [o.index for o in self.replication.chain_to(index)]
 
     def describe(self, index: int) -> str:
+        """One log line as a sentence: date, day offset, actor and event, what
+        caused it (spontaneous, provoked by occurrence #k, a rule's response to #k,
+        or history before the start) and the ladder level after it.
+
+        Args:
+            index: Position in the replication's log (its `#` number).
+        """
         s = self.scenario
         o = (self.replication.log or ())[index]
         date = s.date_of(o.time_days)
@@ -82,6 +93,8 @@ class Trace:
         return lines
 
     def plot(self, ax: Axes | None = None) -> Axes:
+        """The replication's events on a timeline, with the causal chain to the
+        headline outcome highlighted, drawn on `ax` or a new figure's axes."""
         s = self.scenario
         title = f"{s.title or s.name}: replication {self.replication.rep} (seed {self.seed})"
         from sim.charts.trace import timeline_chart

@@ -19,6 +19,11 @@ from sim.scenario.schema import Scenario
 
 @dataclass(frozen=True)
 class Layout:
+    """The grid every replication of one scenario is binned on: days, calendar
+    months and the scenario's observed windows, all as day offsets from the
+    start date (day 0). Fixed by the scenario alone, so tables from any number of
+    workers, or from batches added by `--precision`, stack row by row."""
+
     day_grid: np.ndarray
     """Days 0, 1, ..., floor(horizon) (and the horizon itself if fractional)."""
     month_edges: np.ndarray
@@ -30,10 +35,15 @@ class Layout:
 
 
 def first_of_next_month(day: dt.date) -> dt.date:
+    """The first day of the calendar month after `day`'s (December rolls over to
+    January of the next year)."""
     return dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
 
 
 def make_layout(s: Scenario) -> Layout:
+    """The grid for scenario `s`: whole days up to its horizon, its calendar
+    months (the first and last may be partial, labelled with '*'), and every
+    one of its observed windows (the scenario's loader checks they fit)."""
     horizon = s.horizon_days
     grid = np.arange(0, math.floor(horizon) + 1, dtype=float)
     if grid[-1] < horizon:

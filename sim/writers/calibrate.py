@@ -24,6 +24,9 @@ from sim.writers.report import Chart, Page, Table, write_report
 
 
 def fit_table(result: CalibrationResult) -> pd.DataFrame:
+    """One row per fitted parameter: its path, starting value, estimate and
+    95% profile-likelihood bounds (natural scale), as printed and written to
+    fit.csv."""
     return pd.DataFrame(
         {
             "path": result.paths,
@@ -36,6 +39,10 @@ def fit_table(result: CalibrationResult) -> pd.DataFrame:
 
 
 def fit_note(result: CalibrationResult) -> str:
+    """One paragraph recording how the values were fitted (method, windows,
+    replications, seed, log-likelihoods, convergence, today's date): written
+    into each fitted part's `assumption` and the file header, so the calibrated
+    scenario carries its own provenance."""
     parts = [
         f"{p}={v:.4g} [95% profile {lo:.3g}, {hi:.3g}]"
         for p, v, (lo, hi) in zip(result.paths, result.estimates, result.intervals, strict=True)
@@ -142,6 +149,15 @@ def write_calibration(
 
 
 def calibration_page(result: CalibrationResult, scenario_file: Path) -> Page:
+    """The report.html page of a calibration: the fitted values with their
+    intervals, whether the optimiser converged, the charts (profile chart only
+    when profiles were computed), the fit and window tables and the evidence.
+
+    Args:
+        result: The finished calibration.
+        scenario_file: Where the calibrated scenario was written, named in the
+            headline.
+    """
     fitted = "; ".join(
         f"{p} = {v:.4g} [{lo:.3g}, {hi:.3g}]"
         for p, v, (lo, hi) in zip(result.paths, result.estimates, result.intervals, strict=True)

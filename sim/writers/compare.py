@@ -13,6 +13,15 @@ from sim.writers.report import Chart, Page, Table, write_report
 
 
 def compare_page(result: Comparison, charts: list[Path]) -> Page:
+    """The report.html page of a comparison: the first difference (first
+    variant, headline outcome) with its paired interval as the headline, the
+    charts, the difference and probability tables and the alignment notes.
+
+    Args:
+        result: The finished comparison.
+        charts: The chart files written beside the page (only their names are
+            used: the page lives in the same folder).
+    """
     diff = result.differences()
     base = result.baseline
     first = diff.iloc[0] if len(diff) else None

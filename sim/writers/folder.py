@@ -239,6 +239,7 @@ def atomic_write(path: Path, writer: Callable[[Path], object]) -> Path:
 
 
 def write_text(path: Path, text: str) -> Path:
+    """Write `text` as UTF-8, atomically (see `atomic_write`); returns `path`."""
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
@@ -278,6 +279,9 @@ def write_table(frame: pd.DataFrame, path: Path) -> Path:
 
 
 def write_scenario(s: Scenario, path: Path) -> Path:
+    """Write the resolved scenario (every default filled in, extends and
+    overrides applied) as YAML, atomically: the exact model a result came from,
+    loadable on its own."""
     text = yaml.safe_dump(scenario_document(s), sort_keys=False, allow_unicode=True)
     return write_text(path, text)
 
@@ -298,6 +302,8 @@ def git_commit(folder: Path) -> dict[str, Any] | None:
 
 
 def versions() -> dict[str, str]:
+    """Python's version and those of escalation-sim and the libraries a result's
+    numbers depend on ("not installed" where one is absent), for the manifest."""
     out = {"python": platform.python_version()}
     for name in ("escalation-sim", "numpy", "simpy", "scipy", "pandas", "pydantic", "matplotlib"):
         try:

@@ -43,6 +43,10 @@ class Chart:
 
 @dataclass(frozen=True)
 class Table:
+    """A table shown in the report: `frame` as written (floats to 4 significant
+    figures, every cell escaped), under `title`, with an optional `note` saying
+    how to read it."""
+
     title: str
     frame: pd.DataFrame
     note: str = ""

@@ -17,6 +17,12 @@ from sim.writers.report import Chart, Page, Table, write_report
 
 
 def summary_document(result: RunResult, warnings: Sequence[str] = ()) -> dict[str, Any]:
+    """The content of summary.json: the run's facts (start, horizon, seed,
+    replications), every outcome's probability with its 95% Wilson interval
+    (the first is the headline), each event type's count distribution, the
+    share of replications reaching each ladder rung, the documented counts
+    against the simulated ones and the scenario's warnings. Dates stay dates
+    here; the JSON writer turns them into ISO text."""
     s = result.scenario
     outcomes = result.summary()
     counts = result.table.counts
@@ -109,6 +115,10 @@ def question(result: RunResult) -> str:
 def run_page(
     result: RunResult, evidence: pd.DataFrame, warnings: Sequence[str], charts: Sequence[Path]
 ) -> Page:
+    """The report.html page of a run: the question, the headline sentence, the
+    PNG charts among `charts` with what each shows, the outcome table, the
+    documented counts against the model (when there are any), the evidence table
+    and the scenario's warnings."""
     captions = {
         "probability": "Probability that each outcome has happened by each date.",
         "levels": "Share of replications on each rung of the escalation ladder, per day.",

@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SweepResult:
+    """A finished sweep as it stands in its folder: the sweep, where it lives,
+    the table of points and the analyses written beside it. Its methods
+    recompute analyses or draw charts for a notebook; they write nothing."""
+
     sweep: Sweep
     folder: Path
     table: pd.DataFrame
@@ -49,12 +53,20 @@ class SweepResult:
         return analysis.sobol_indices(self.sweep, self.table)
 
     def discovery(self, outcome: str | None = None, threshold: float | None = None) -> pd.DataFrame:
+        """Boxes of parameter space where `outcome` (default: the headline) reaches
+        `threshold` (default: the sweep file's), found by a shallow decision tree;
+        empty when no point, or every point, reaches it."""
         return analysis.discover(self.sweep, self.table, outcome, threshold)
 
     def plot(self, outcome: str | None = None) -> Figure:
+        """The sweep's headline chart for `outcome` (default: the first outcome),
+        parameters in words; a new figure, since its layout depends on how many
+        parameters were swept."""
         return sweep_figure(self.sweep, self.table, outcome)
 
     def plot_sensitivity(self, outcome: str | None = None, ax: Axes | None = None) -> Axes:
+        """The Sobol indices of `outcome` (default: the headline), parameters in
+        words; sobol designs only (see `sensitivity`)."""
         return sensitivity_chart(self.sweep, self.sensitivity(), outcome, ax)
 
 
@@ -143,6 +155,9 @@ def prepare_folder(sweep: Sweep, folder: Path, resume: bool, force: bool) -> set
 
 
 def describe_changes(began: dict[str, Any], now: dict[str, str]) -> list[str]:
+    """What differs between the fingerprint recorded when a sweep began and the
+    sweep file now, one line per changed setting (and one if the resolved base
+    scenario's hash changed); empty when resuming is safe."""
     changes = []
     before, after = json.loads(began["spec"]), json.loads(now["spec"])
     for key in sorted(set(before) | set(after)):
@@ -157,6 +172,8 @@ def describe_changes(began: dict[str, Any], now: dict[str, str]) -> list[str]:
 
 
 def done_points(folder: Path) -> set[int]:
+    """Indices of the points already written to `folder`/points (whole files
+    only: partial writes have hidden temporary names)."""
     return {int(p.stem) for p in (folder / "points").glob("*.json")}
 
 
@@ -219,6 +236,9 @@ def finalise(
 
 
 def sweep_page(sweep: Sweep, table: pd.DataFrame, analyses: dict[str, pd.DataFrame]) -> Page:
+    """The report.html page of a sweep: the range of the headline probability
+    across the points (with where its lowest and highest are), the charts that
+    were drawn, the 20 highest points and the non-empty analyses."""
     headline = sweep.outcomes[0]
     p = table[f"p_{headline}"]
     low, high = table.iloc[int(p.to_numpy().argmin())], table.iloc[int(p.to_numpy().argmax())]

@@ -13,6 +13,9 @@ from sim.writers.report import Chart, Page, Table, write_report
 
 
 def trace_page(t: Trace) -> Page:
+    """The report.html page of a traced replication: whether and when the
+    headline outcome happened in it, the timeline chart, the causal chains and
+    the full log; it says plainly that one replication is not a forecast."""
     s = t.scenario
     headline_day = t.replication.outcome_days[s.headline]
     happened = (

@@ -47,6 +47,8 @@ class Tally:
 
 
 def tally_chunk(scenario: Scenario, seed: int, reps: Sequence[int]) -> Tally:
+    """Simulate replications `reps` of `seed` for one sweep point and keep only
+    their sums; a top-level function so a process pool or Dask can pickle it."""
     table = run_chunk(compile_model(scenario), seed, reps)
     return Tally(
         len(table),
@@ -57,6 +59,9 @@ def tally_chunk(scenario: Scenario, seed: int, reps: Sequence[int]) -> Tally:
 
 
 def point_row(sweep: Sweep, index: int, tally: Tally) -> dict[str, Any]:
+    """The sweep table's row for point `index`: its parameter values, each
+    outcome's probability with its 95% Wilson interval and hit count, the
+    replications, the mean count of each event type and the mean highest level."""
     row: dict[str, Any] = {"point": index}
     row.update({p: float(v) for p, v in zip(sweep.paths, sweep.points[index], strict=True)})
     names = list(sweep.base.outcomes)
