@@ -61,7 +61,7 @@ def fit(
     events_file: Annotated[
         Path | None,
         typer.Argument(
-            metavar="[EVENTS.csv]",
+            metavar="EVENTS.csv",
             help="Event file (CSV with a header row: ACLED exports, or date,type,... files). "
             "Optional when the map names its data.",
             show_default=False,
