@@ -10,19 +10,25 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.engine import CompiledModel, compile_model, simulate
+from sim.fastpath.select import resolve_engine
 from sim.layout import Layout, make_layout
 from sim.records import Replication
 from sim.scenario.schema import Scenario
 from sim.stats import wilson_interval
 
 MIN_CHUNK = 100
+MAX_CHUNK = 500
+"""Caps a worker's chunk (and so the memory it holds) whatever the run's size."""
+FAST_CHUNK = (2_000, 20_000)
+"""The fast engine's (smallest, largest) chunk: a replication costs it ~0.1 ms,
+so chunks must be larger to amortise compiling the scenario to arrays."""
 Progress = Callable[[int], None]
 
 
@@ -55,17 +61,23 @@ class RunTable:
 
 
 def summarise(
-    replications: Sequence[Replication], model: CompiledModel, layout: Layout
+    replications: Iterable[Replication], model: CompiledModel, layout: Layout, n: int
 ) -> RunTable:
-    """Reduce replications to the layout's arrays."""
-    n, events = len(replications), model.events
-    {e: i for i, e in enumerate(events)}
+    """Reduce `n` replications to the layout's arrays, one at a time as they
+    come (a generator keeps only one replication's event lists alive)."""
+    events = model.events
+    reps = np.zeros(n, dtype=np.int64)
     outcome_days = np.full((n, len(model.outcomes)), np.nan)
     counts = np.zeros((n, len(events)), dtype=np.int64)
+    max_level = np.zeros(n, dtype=np.int16)
+    final_level = np.zeros(n, dtype=np.int16)
     level_by_day = np.zeros((n, layout.day_grid.size), dtype=np.int8)
     monthly = np.zeros((n, len(events), layout.month_edges.size - 1), dtype=np.int32)
     windows = np.zeros((n, len(layout.windows)), dtype=np.int32)
+    simpy_events = np.zeros(n, dtype=np.int64)
     for row, rep in enumerate(replications):
+        reps[row], max_level[row], final_level[row] = rep.rep, rep.max_level, rep.final_level
+        simpy_events[row] = rep.simpy_events
         for col, outcome in enumerate(model.outcomes):
             day = rep.outcome_days[outcome]
             if day is not None:
@@ -82,21 +94,29 @@ def summarise(
             times = rep.event_times_days[event]
             windows[row, col] = np.searchsorted(times, hi) - np.searchsorted(times, lo)
     return RunTable(
-        reps=np.array([r.rep for r in replications], dtype=np.int64),
+        reps=reps,
         outcome_days=outcome_days,
         counts=counts,
-        max_level=np.array([r.max_level for r in replications], dtype=np.int16),
-        final_level=np.array([r.final_level for r in replications], dtype=np.int16),
+        max_level=max_level,
+        final_level=final_level,
         level_by_day=level_by_day,
         monthly_counts=monthly,
         window_counts=windows,
-        simpy_events=np.array([r.simpy_events for r in replications], dtype=np.int64),
+        simpy_events=simpy_events,
     )
 
 
-def run_chunk(model: CompiledModel, seed: int, reps: Sequence[int]) -> RunTable:
+def run_chunk(
+    model: CompiledModel, seed: int, reps: Sequence[int], engine: str = "simpy"
+) -> RunTable:
+    """Replications `reps` on one engine ("fast" must be resolved already)."""
+    if engine == "fast":
+        from sim.fastpath.compile import fast_model
+        from sim.fastpath.run import run_fast_chunk
+
+        return run_fast_chunk(model.scenario, fast_model(model.scenario, model), seed, reps)
     layout = make_layout(model.scenario)
-    return summarise([simulate(model, seed, rep) for rep in reps], model, layout)
+    return summarise((simulate(model, seed, rep) for rep in reps), model, layout, len(reps))
 
 
 _worker_model: CompiledModel | None = None
@@ -109,24 +129,29 @@ def _init_worker(scenario: Scenario) -> None:
     _worker_model = compile_model(scenario)
 
 
-def _worker_chunk(seed: int, reps: Sequence[int]) -> RunTable:
+def _worker_chunk(seed: int, reps: Sequence[int], engine: str = "simpy") -> RunTable:
     assert _worker_model is not None
-    return run_chunk(_worker_model, seed, reps)
+    return run_chunk(_worker_model, seed, reps, engine)
 
 
-def scenario_chunk(scenario: Scenario, seed: int, reps: Sequence[int]) -> RunTable:
+def scenario_chunk(
+    scenario: Scenario, seed: int, reps: Sequence[int], engine: str = "simpy"
+) -> RunTable:
     """A chunk for an executor shared by many scenarios (sweeps, calibration,
     Dask): the scenario travels with the task and is compiled there."""
-    return run_chunk(compile_model(scenario), seed, reps)
+    return run_chunk(compile_model(scenario), seed, reps, engine)
 
 
-def chunked(reps: Sequence[int], workers: int, chunk: int | None = None) -> list[list[int]]:
+def chunked(
+    reps: Sequence[int], workers: int, chunk: int | None = None, engine: str = "simpy"
+) -> list[list[int]]:
     """Split replication indices into ordered chunks of at least MIN_CHUNK,
     about ten per worker: replications vary a lot in cost (a near-critical
     stream can produce a thousand events), and small chunks keep both workers
     busy to the end while still amortising the pool's overhead."""
     reps = list(reps)
-    size = chunk or max(MIN_CHUNK, math.ceil(len(reps) / (workers * 10)))
+    smallest, largest = FAST_CHUNK if engine == "fast" else (MIN_CHUNK, MAX_CHUNK)
+    size = chunk or min(largest, max(smallest, math.ceil(len(reps) / (workers * 10))))
     return [reps[i : i + size] for i in range(0, len(reps), size)]
 
 
@@ -145,22 +170,25 @@ def run_table(
     chunk: int | None = None,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    engine: str = "simpy",
 ) -> RunTable:
     """Simulate replications `reps` of `seed`; the same table for any `workers`,
     `chunk` or `executor` (a process pool or a Dask client's executor that the
-    caller keeps alive across many runs; `workers` then only sets chunk sizes)."""
+    caller keeps alive across many runs; `workers` then only sets chunk sizes),
+    and for either `engine` ("simpy" or "fast": sim.fastpath.select)."""
     reps = list(reps)
     if not reps:
         raise ValueError("no replications to run")
-    chunks = chunked(reps, workers, chunk)
+    engine = resolve_engine(engine, scenario)
+    chunks = chunked(reps, workers, chunk, engine)
     if executor is not None:
-        futures = [executor.submit(scenario_chunk, scenario, seed, part) for part in chunks]
+        futures = [executor.submit(scenario_chunk, scenario, seed, part, engine) for part in chunks]
         return RunTable.concat(_collect(futures, chunks, progress))
     if workers <= 1 or len(chunks) == 1:
         model = compile_model(scenario)
         parts = []
         for part in chunks:
-            parts.append(run_chunk(model, seed, part))
+            parts.append(run_chunk(model, seed, part, engine))
             if progress:
                 progress(len(part))
         return RunTable.concat(parts)
@@ -170,7 +198,7 @@ def run_table(
         initializer=_init_worker,
         initargs=(scenario,),
     ) as pool:
-        futures = [pool.submit(_worker_chunk, seed, part) for part in chunks]
+        futures = [pool.submit(_worker_chunk, seed, part, engine) for part in chunks]
         return RunTable.concat(_collect(futures, chunks, progress))
 
 
@@ -206,6 +234,7 @@ def run_adaptive(
     first: int = 500,
     max_reps: int = 200_000,
     progress: Progress | None = None,
+    engine: str = "simpy",
 ) -> RunTable:
     """Add replications in batches until the headline probability's 95%
     interval is no wider than +-precision (or max_reps is reached).
@@ -216,7 +245,7 @@ def run_adaptive(
     """
     if not 0 < precision < 0.5:
         raise ValueError("precision must be between 0 and 0.5")
-    table = run_table(scenario, seed, range(first), workers, progress=progress)
+    table = run_table(scenario, seed, range(first), workers, progress=progress, engine=engine)
     while headline_half_width(table, scenario) > precision and len(table) < max_reps:
         p = float(np.mean(~np.isnan(table.outcome_days[:, 0])))
         p = min(max(p, 1.0 / len(table)), 1 - 1.0 / len(table))
@@ -224,7 +253,12 @@ def run_adaptive(
         extra = max(needed - len(table), MIN_CHUNK * max(workers, 1))
         extra = min(math.ceil(extra / MIN_CHUNK) * MIN_CHUNK, max_reps - len(table))
         more = run_table(
-            scenario, seed, range(len(table), len(table) + extra), workers, progress=progress
+            scenario,
+            seed,
+            range(len(table), len(table) + extra),
+            workers,
+            progress=progress,
+            engine=engine,
         )
         table = RunTable.concat([table, more])
     return table
