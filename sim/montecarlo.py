@@ -20,6 +20,7 @@ from sim.engine import CompiledModel, compile_model, simulate
 from sim.fastpath.select import resolve_engine
 from sim.layout import Layout, make_layout
 from sim.records import Replication
+from sim.rng import uniform_filler
 from sim.scenario.schema import Scenario
 from sim.stats import wilson_interval
 
@@ -192,6 +193,7 @@ def run_table(
             if progress:
                 progress(len(part))
         return RunTable.concat(parts)
+    uniform_filler()  # load the compiled draws once, before the workers fork
     with ProcessPoolExecutor(
         max_workers=min(workers, len(chunks)),
         mp_context=pool_context(),

@@ -23,6 +23,16 @@ simulation. Capacities (queue, occurrence times, level changes, scale
 factors) are fixed per call; a replication that outgrows one
 stops with a flag and the runner repeats it with larger arrays, which cannot
 change a result (a replication depends only on its index).
+
+Every helper is inlined (`sim.fastpath.random.compiled`) into
+`run_replications`, the one entry point. Numba's disk cache checks only the
+file a function is defined in: after editing `random.py`, `compile.py` or
+`sim/rng.py` without touching this file, delete `sim/fastpath/__pycache__`
+(the differential test would catch a stale kernel).
+
+Measured cost on the flagship (benchmarks/fastpath.py): about 65 us per
+replication, 135 ns per dispatched event, of which Philox draws are ~17% and
+the C library's exp and log ~20%.
 """
 
 from __future__ import annotations
