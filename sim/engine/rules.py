@@ -1,7 +1,8 @@
 """Reactions: when an event occurs, a rule may respond after a delay.
 
 Order of evaluation at a trigger (docs/MODEL.md): conditions, cooldown,
-`max_pending`, probability, delay. A response is always scheduled as a SimPy
+`max_pending`, probability, delay. The probability draws from the rule's
+lane 0, the delay from its lane 1. A response is always scheduled as a SimPy
 timeout (zero for no delay), so events at one instant are handled in the
 order they were scheduled. Cooldown is checked again when a response comes
 due, so a rule never fires twice within `cooldown_days` even when several
@@ -30,6 +31,7 @@ class RuleRuntime:
         "check",
         "cooldown",
         "delay",
+        "delay_draws",
         "draws",
         "ident",
         "last_fired",
@@ -50,6 +52,7 @@ class RuleRuntime:
         max_pending: int | None,
         actions: list[Act],
         draws: Draws,
+        delay_draws: Draws,
     ):
         self.ident = ident
         self.check = check
@@ -60,6 +63,7 @@ class RuleRuntime:
         self.max_pending = max_pending
         self.actions = actions
         self.draws = draws
+        self.delay_draws = delay_draws
         self.last_fired = -float("inf")
         self.pending = 0
 
@@ -75,7 +79,7 @@ class RuleRuntime:
         if self.probability < 1.0 and self.draws.uniform() >= self.probability:
             return
         self.pending += 1
-        timeout = world.env.timeout(self.delay(self.draws))
+        timeout = world.env.timeout(self.delay(self.delay_draws))
         timeout.callbacks.append(lambda _e: self.fire(world, trigger))
 
     def fire(self, world: World, trigger: int | None) -> None:

@@ -27,8 +27,8 @@ class StreamRuntime:
     """The per-replication state of one stream."""
 
     __slots__ = (
+        "accept_draws",
         "cause_draws",
-        "draws",
         "end",
         "env",
         "event",
@@ -41,6 +41,7 @@ class StreamRuntime:
         "rate",
         "scale",
         "start",
+        "wait_draws",
     )
 
     def __init__(
@@ -52,7 +53,8 @@ class StreamRuntime:
         start: float,
         end: float,
         max_events: int | None,
-        draws: Draws,
+        wait_draws: Draws,
+        accept_draws: Draws,
         cause_draws: Draws,
     ):
         self.env = env
@@ -61,7 +63,8 @@ class StreamRuntime:
         self.kernels = kernels
         self.start, self.end = start, end
         self.max_events = max_events
-        self.draws = draws
+        self.wait_draws = wait_draws
+        self.accept_draws = accept_draws
         self.cause_draws = cause_draws
         self.factors: list[float] = []
         self.scale = 1.0
@@ -120,7 +123,9 @@ def stream_process(
 ) -> Generator[simpy.Event, None, None]:
     """Generate the stream's occurrences from its start to its end.
 
-    This is the engine's inner loop, so names are bound locally, the
+    Candidate waits come from the stream's lane 0, acceptance uniforms from
+    its lane 1; a stream whose intensity is zero draws nothing. This is the
+    engine's inner loop, so names are bound locally, the
     intensity sum is inlined and variates come from local block lists. After
     an accepted point nothing but this stream's own kernels can have jumped
     (rules only schedule responses), so the next bound is the intensity just
@@ -149,10 +154,13 @@ def stream_process(
                     if k.total:
                         bound += k.coef * k.total * exp((k.updated_at - now) * k.inv_decay)
                 bound *= s.scale
-            if i_exp == len(exps):
-                exps, i_exp = s.draws.exponential_block(), 0
-            wait = exps[i_exp] / bound if bound > 0.0 else math.inf
-            i_exp += 1
+            if bound > 0.0:
+                if i_exp == len(exps):
+                    exps, i_exp = s.wait_draws.exponential_block(), 0
+                wait = exps[i_exp] / bound
+                i_exp += 1
+            else:
+                wait = math.inf  # zero intensity: no candidate, and no draw
             if now + wait < end:
                 try:
                     yield timeout(wait)
@@ -167,7 +175,7 @@ def stream_process(
                         current += k.coef * k.total * exp((k.updated_at - now) * k.inv_decay)
                 current *= s.scale
                 if i_uni == len(unis):
-                    unis, i_uni = s.draws.uniform_block(), 0
+                    unis, i_uni = s.accept_draws.uniform_block(), 0
                 accept = unis[i_uni] * bound <= current
                 i_uni += 1
                 bound = current

@@ -62,7 +62,8 @@ class World:
                 spec.start,
                 spec.end,
                 spec.max_events,
-                Draws(seed, rep, f"stream:{spec.ident}"),
+                Draws(seed, rep, f"stream:{spec.ident}", 0),
+                Draws(seed, rep, f"stream:{spec.ident}", 1),
                 Draws(seed, rep, f"cause:{spec.ident}"),
             )
             self.streams.append(stream)
@@ -97,7 +98,8 @@ class World:
                 r.recheck,
                 r.max_pending,
                 actions,
-                Draws(seed, rep, f"rule:{r.ident}"),
+                Draws(seed, rep, f"rule:{r.ident}", 0),
+                Draws(seed, rep, f"rule:{r.ident}", 1),
             )
             if model.fired:
                 rule.last_fired = model.fired[len(self.rules)]

@@ -26,7 +26,7 @@ from sim.engine import CompiledModel, simulate
 from sim.engine.delays import delay_sampler
 from sim.engine.model import RuleSpec, StreamSpec
 from sim.montecarlo.grid import Layout, make_layout
-from sim.montecarlo.runner import RunTable, summarise
+from sim.montecarlo.table import RunTable, summarise
 from sim.rng import component_generator
 from sim.scenario.distributions import U_MIN, generator_key
 from sim.scenario.schema import Scenario
@@ -210,9 +210,10 @@ def run_uncertain_chunk(
     params = Parameters.of(model)
     values = params.draw(seed, [r // reps_per_draw for r in reps])
     table = summarise(
-        [simulate(params.apply(row), seed, rep) for row, rep in zip(values, reps, strict=True)],
+        (simulate(params.apply(row), seed, rep) for row, rep in zip(values, reps, strict=True)),
         model,
         layout,
+        len(reps),
     )
     return replace(table, parameters=values)
 
@@ -225,7 +226,7 @@ def run_fixed_chunk(
     params = Parameters.of(model)
     fixed = params.apply(np.asarray(values, dtype=float))
     table = summarise(
-        [simulate(fixed, seed, rep) for rep in reps], model, make_layout(model.scenario)
+        (simulate(fixed, seed, rep) for rep in reps), model, make_layout(model.scenario), len(reps)
     )
     return replace(table, parameters=np.tile(values, (len(reps), 1)))
 

@@ -14,99 +14,40 @@ import multiprocessing
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from sim.engine import CompiledModel, compile_model, simulate
-from sim.engine.records import Replication
-from sim.montecarlo.grid import Layout, make_layout
+from sim.fastpath.select import resolve_engine
+from sim.montecarlo.grid import make_layout
+from sim.montecarlo.parameters import run_uncertain_chunk
+from sim.montecarlo.table import RunTable, summarise
+from sim.rng import uniform_filler
 from sim.scenario.schema import Scenario
 from sim.stats import wilson_interval
 
 MIN_CHUNK = 100
+MAX_CHUNK = 500
+"""Caps a worker's chunk (and so the memory it holds) whatever the run's size."""
+FAST_CHUNK = (2_000, 20_000)
+"""The fast engine's (smallest, largest) chunk: a replication costs it ~0.1 ms,
+so chunks must be larger to amortise compiling the scenario to arrays."""
 Progress = Callable[[int], None]
 
 
-@dataclass(frozen=True)
-class RunTable:
-    """One row per replication, in replication order, as columnar arrays."""
-
-    reps: np.ndarray
-    outcome_days: np.ndarray
-    """(n, outcomes) first time of each outcome; NaN where it did not happen."""
-    counts: np.ndarray
-    """(n, events) occurrences per event type."""
-    max_level: np.ndarray
-    final_level: np.ndarray
-    level_by_day: np.ndarray
-    """(n, days) level in force at each day of the layout's grid."""
-    monthly_counts: np.ndarray
-    """(n, events, months) occurrences per calendar month."""
-    window_counts: np.ndarray
-    """(n, windows) occurrences in each observed window."""
-    simpy_events: np.ndarray
-    parameters: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
-    """(n, uncertain parameters) each replication's drawn values, columns in the
-    order of `scenario.uncertain`; no columns when every parameter is fixed (issue 10)."""
-
-    def __len__(self) -> int:
-        return int(self.reps.shape[0])
-
-    @staticmethod
-    def concat(parts: Sequence[RunTable]) -> RunTable:
-        fields = RunTable.__dataclass_fields__
-        return RunTable(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
-
-
-def summarise(
-    replications: Sequence[Replication], model: CompiledModel, layout: Layout
+def run_chunk(
+    model: CompiledModel, seed: int, reps: Sequence[int], engine: str = "simpy"
 ) -> RunTable:
-    """Reduce replications to the layout's arrays."""
-    n, events = len(replications), model.events
-    {e: i for i, e in enumerate(events)}
-    outcome_days = np.full((n, len(model.outcomes)), np.nan)
-    counts = np.zeros((n, len(events)), dtype=np.int64)
-    level_by_day = np.zeros((n, layout.day_grid.size), dtype=np.int8)
-    monthly = np.zeros((n, len(events), layout.month_edges.size - 1), dtype=np.int32)
-    windows = np.zeros((n, len(layout.windows)), dtype=np.int32)
-    for row, rep in enumerate(replications):
-        for col, outcome in enumerate(model.outcomes):
-            day = rep.outcome_days[outcome]
-            if day is not None:
-                outcome_days[row, col] = day
-        changes = np.array(rep.level_changes)
-        at = np.searchsorted(changes[:, 0], layout.day_grid, side="right") - 1
-        level_by_day[row] = changes[at, 1]
-        for col, event in enumerate(events):
-            times = rep.event_times_days[event]
-            counts[row, col] = len(times)
-            if times:
-                monthly[row, col] = np.diff(np.searchsorted(times, layout.month_edges))
-        for col, (event, lo, hi, _) in enumerate(layout.windows):
-            times = rep.event_times_days[event]
-            windows[row, col] = np.searchsorted(times, hi) - np.searchsorted(times, lo)
-    return RunTable(
-        reps=np.array([r.rep for r in replications], dtype=np.int64),
-        outcome_days=outcome_days,
-        counts=counts,
-        max_level=np.array([r.max_level for r in replications], dtype=np.int16),
-        final_level=np.array([r.final_level for r in replications], dtype=np.int16),
-        level_by_day=level_by_day,
-        monthly_counts=monthly,
-        window_counts=windows,
-        simpy_events=np.array([r.simpy_events for r in replications], dtype=np.int64),
-        parameters=np.empty((n, 0)),
-    )
+    """Replications `reps` on one engine ("fast" must be resolved already)."""
+    if engine == "fast":
+        from sim.fastpath.compile import fast_model
+        from sim.fastpath.run import run_fast_chunk
 
-
-def run_chunk(model: CompiledModel, seed: int, reps: Sequence[int]) -> RunTable:
+        return run_fast_chunk(model.scenario, fast_model(model.scenario, model), seed, reps)
     layout = make_layout(model.scenario)
     if model.scenario.uncertain:  # issue 10: parameters drawn per replication
-        from sim.montecarlo.parameters import run_uncertain_chunk
-
         return run_uncertain_chunk(model, seed, reps, layout)
-    return summarise([simulate(model, seed, rep) for rep in reps], model, layout)
+    return summarise((simulate(model, seed, rep) for rep in reps), model, layout, len(reps))
 
 
 _worker_model: CompiledModel | None = None
@@ -126,24 +67,29 @@ def _init_worker(scenario: Scenario) -> None:
     _worker_model = compile_model(scenario)
 
 
-def _worker_chunk(seed: int, reps: Sequence[int]) -> RunTable:
+def _worker_chunk(seed: int, reps: Sequence[int], engine: str = "simpy") -> RunTable:
     assert _worker_model is not None
-    return run_chunk(_worker_model, seed, reps)
+    return run_chunk(_worker_model, seed, reps, engine)
 
 
-def scenario_chunk(scenario: Scenario, seed: int, reps: Sequence[int]) -> RunTable:
+def scenario_chunk(
+    scenario: Scenario, seed: int, reps: Sequence[int], engine: str = "simpy"
+) -> RunTable:
     """A chunk for an executor shared by many scenarios (sweeps, calibration,
     Dask): the scenario travels with the task and is compiled there."""
-    return run_chunk(compile_model(scenario), seed, reps)
+    return run_chunk(compile_model(scenario), seed, reps, engine)
 
 
-def chunked(reps: Sequence[int], workers: int, chunk: int | None = None) -> list[list[int]]:
+def chunked(
+    reps: Sequence[int], workers: int, chunk: int | None = None, engine: str = "simpy"
+) -> list[list[int]]:
     """Split replication indices into ordered chunks of at least MIN_CHUNK,
     about ten per worker: replications vary a lot in cost (a near-critical
     stream can produce a thousand events), and small chunks keep both workers
     busy to the end while still amortising the pool's overhead."""
     reps = list(reps)
-    size = chunk or max(MIN_CHUNK, math.ceil(len(reps) / (workers * 10)))
+    smallest, largest = FAST_CHUNK if engine == "fast" else (MIN_CHUNK, MAX_CHUNK)
+    size = chunk or min(largest, max(smallest, math.ceil(len(reps) / (workers * 10))))
     return [reps[i : i + size] for i in range(0, len(reps), size)]
 
 
@@ -162,25 +108,29 @@ def run_table(
     chunk: int | None = None,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    engine: str = "simpy",
 ) -> RunTable:
     """Simulate replications `reps` of `seed`; the same table for any `workers`,
     `chunk` or `executor` (a process pool or a Dask client's executor that the
-    caller keeps alive across many runs; `workers` then only sets chunk sizes)."""
+    caller keeps alive across many runs; `workers` then only sets chunk sizes),
+    and for either `engine` ("simpy" or "fast": sim.fastpath.select)."""
     reps = list(reps)
     if not reps:
         raise ValueError("no replications to run")
-    chunks = chunked(reps, workers, chunk)
+    engine = resolve_engine(engine, scenario)
+    chunks = chunked(reps, workers, chunk, engine)
     if executor is not None:
-        futures = [executor.submit(scenario_chunk, scenario, seed, part) for part in chunks]
+        futures = [executor.submit(scenario_chunk, scenario, seed, part, engine) for part in chunks]
         return RunTable.concat(_collect(futures, chunks, progress))
     if workers <= 1 or len(chunks) == 1:
         model = compile_model(scenario)
         parts = []
         for part in chunks:
-            parts.append(run_chunk(model, seed, part))
+            parts.append(run_chunk(model, seed, part, engine))
             if progress:
                 progress(len(part))
         return RunTable.concat(parts)
+    uniform_filler()  # load the compiled draws once, before the workers fork
     pool = ProcessPoolExecutor(
         max_workers=min(workers, len(chunks)),
         mp_context=pool_context(),
@@ -188,7 +138,7 @@ def run_table(
         initargs=(scenario,),
     )
     with stopping_on_interrupt(pool):
-        futures = [pool.submit(_worker_chunk, seed, part) for part in chunks]
+        futures = [pool.submit(_worker_chunk, seed, part, engine) for part in chunks]
         return RunTable.concat(_collect(futures, chunks, progress))
 
 
@@ -246,6 +196,7 @@ def run_adaptive(
     first: int = 500,
     max_reps: int = 200_000,
     progress: Progress | None = None,
+    engine: str = "simpy",
 ) -> RunTable:
     """Add replications in batches until the headline probability's 95%
     interval is no wider than +-precision (or max_reps is reached).
@@ -256,7 +207,7 @@ def run_adaptive(
     """
     if not 0 < precision < 0.5:
         raise ValueError("precision must be between 0 and 0.5")
-    table = run_table(scenario, seed, range(first), workers, progress=progress)
+    table = run_table(scenario, seed, range(first), workers, progress=progress, engine=engine)
     while headline_half_width(table, scenario) > precision and len(table) < max_reps:
         p = float(np.mean(~np.isnan(table.outcome_days[:, 0])))
         p = min(max(p, 1.0 / len(table)), 1 - 1.0 / len(table))
@@ -264,7 +215,12 @@ def run_adaptive(
         extra = max(needed - len(table), MIN_CHUNK * max(workers, 1))
         extra = min(math.ceil(extra / MIN_CHUNK) * MIN_CHUNK, max_reps - len(table))
         more = run_table(
-            scenario, seed, range(len(table), len(table) + extra), workers, progress=progress
+            scenario,
+            seed,
+            range(len(table), len(table) + extra),
+            workers,
+            progress=progress,
+            engine=engine,
         )
         table = RunTable.concat([table, more])
     return table

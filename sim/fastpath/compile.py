@@ -1,0 +1,429 @@
+"""A scenario as flat numpy arrays, the form the compiled kernel reads.
+
+Built from the SimPy engine's own `CompiledModel` (the same kernels, the same
+precomputed coefficients, the same delay parameters), so both engines start
+from identical floating-point numbers. Variable-length parts (a stream's
+kernels, an event's triggered rules, a rule's conditions and actions) are
+flattened with `lo`/`hi` offset arrays.
+
+Room for what comes next (not implemented): every parameter the kernel
+reads sits at a known offset of the packed float array `mf` (`pack`), so
+parameters drawn per replication (keyed `(seed, i, "param:<path>")`) can be
+written into a per-replication copy of `mf` before each replication; and
+events before day 0 (`history:`) can be replayed into the state's counts,
+occurrence times and kernel sums where `_simulate` initialises them. A
+scenario part the kernel does not implement is refused by
+`sim.fastpath.select`, never ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from sim.engine.delays import delay_law
+from sim.engine.model import CompiledModel, compile_model
+from sim.montecarlo.grid import Layout, make_layout
+from sim.rng import lane_key
+from sim.scenario.schema import Scenario
+
+
+class FastModel(NamedTuple):
+    """Everything the kernel needs, as arrays (a numba-friendly named tuple)."""
+
+    horizon: float
+    initial_level: int
+    decay_days: float
+    """NaN when the ladder does not decay."""
+    event_rung: np.ndarray
+    """(events,) rung an occurrence raises the level to, -1 for none."""
+    # Streams, and their exponential kernels flattened.
+    stream_event: np.ndarray
+    stream_rate: np.ndarray
+    stream_start: np.ndarray
+    stream_end: np.ndarray
+    stream_cap: np.ndarray
+    """max_events, -1 for none."""
+    stream_own_jump: np.ndarray
+    """Sum of the coefficients of the stream's kernels on its own event."""
+    stream_kernel_lo: np.ndarray
+    stream_kernel_hi: np.ndarray
+    kernel_source: np.ndarray
+    kernel_coef: np.ndarray
+    kernel_inv_decay: np.ndarray
+    # Per event: the (stream, kernel) pairs it excites and the rules it triggers.
+    excite_lo: np.ndarray
+    excite_hi: np.ndarray
+    excite_stream: np.ndarray
+    excite_kernel: np.ndarray
+    trigger_lo: np.ndarray
+    trigger_hi: np.ndarray
+    trigger_rule: np.ndarray
+    # Rules.
+    rule_probability: np.ndarray
+    rule_delay_law: np.ndarray
+    rule_delay_a: np.ndarray
+    rule_delay_b: np.ndarray
+    rule_cooldown: np.ndarray
+    rule_recheck: np.ndarray
+    rule_max_pending: np.ndarray
+    """-1 for unlimited."""
+    rule_has_check: np.ndarray
+    rule_after: np.ndarray
+    """NaN for none (as rule_before)."""
+    rule_before: np.ndarray
+    rule_level_min: np.ndarray
+    """-1 for none (as rule_level_max)."""
+    rule_level_max: np.ndarray
+    rule_count_lo: np.ndarray
+    rule_count_hi: np.ndarray
+    count_event: np.ndarray
+    count_within: np.ndarray
+    count_at_least: np.ndarray
+    rule_total_lo: np.ndarray
+    rule_total_hi: np.ndarray
+    total_event: np.ndarray
+    total_at_least: np.ndarray
+    rule_action_lo: np.ndarray
+    rule_action_hi: np.ndarray
+    action_kind: np.ndarray
+    """0 emit (action_target: event), 1 scale (stream), 2 set_level (level)."""
+    action_target: np.ndarray
+    action_factor: np.ndarray
+    action_days: np.ndarray
+    # Outcomes.
+    n_outcomes: int
+    level_outcome_threshold: np.ndarray
+    """Ascending, with level_outcome_index beside it."""
+    level_outcome_index: np.ndarray
+    event_outcome_lo: np.ndarray
+    event_outcome_hi: np.ndarray
+    event_outcome_index: np.ndarray
+    event_outcome_count: np.ndarray
+    # The summary grids (sim.montecarlo.grid).
+    day_grid: np.ndarray
+    month_edges: np.ndarray
+    window_event: np.ndarray
+    window_lo: np.ndarray
+    window_hi: np.ndarray
+
+
+EMIT, SCALE, SET_LEVEL = 0, 1, 2
+
+
+def _flatten(
+    groups: list[list[tuple[Any, ...]]], width: int
+) -> tuple[np.ndarray, np.ndarray, list[list[Any]]]:
+    """Offsets (lo, hi) per group and the concatenated columns."""
+    lo: list[int] = []
+    hi: list[int] = []
+    columns: list[list[Any]] = [[] for _ in range(width)]
+    for group in groups:
+        lo.append(len(columns[0]))
+        for row in group:
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+        hi.append(len(columns[0]))
+    return np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64), columns
+
+
+def _i(values: list) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+def _f(values: list) -> np.ndarray:
+    return np.array(values, dtype=np.float64)
+
+
+def fast_model(scenario: Scenario, model: CompiledModel | None = None) -> FastModel:
+    """Compile a scenario (or reuse its SimPy `CompiledModel`) to kernel arrays."""
+    m = model or compile_model(scenario)
+    layout: Layout = make_layout(scenario)
+    n_events = len(m.events)
+    event_index = {name: i for i, name in enumerate(m.events)}
+
+    kernels: list[list[tuple[Any, ...]]] = []
+    excites: list[list[tuple[Any, ...]]] = [[] for _ in range(n_events)]
+    flat = 0
+    for s, stream in enumerate(m.streams):
+        group: list[tuple[Any, ...]] = []
+        for source, branching, decay in stream.kernels:
+            # The same expressions as sim.engine.hawkes.Kernel: the same bits.
+            group.append((source, branching / decay, 1.0 / decay))
+            excites[source].append((s, flat))
+            flat += 1
+        kernels.append(group)
+    kernel_lo, kernel_hi, (k_source, k_coef, k_inv) = _flatten(kernels, 3)
+    excite_lo, excite_hi, (x_stream, x_kernel) = _flatten(excites, 2)
+
+    triggers: list[list[tuple[Any, ...]]] = [[] for _ in range(n_events)]
+    for r, rule in enumerate(m.rules):
+        for event in rule.on:
+            triggers[event].append((r,))
+    trigger_lo, trigger_hi, (t_rule,) = _flatten(triggers, 1)
+
+    laws = [delay_law(r.delay) for r in scenario.rules.values()]
+    count_lo, count_hi, (c_event, c_within, c_at_least) = _flatten(
+        [list(r.counts) for r in m.rules], 3
+    )
+    total_lo, total_hi, (tot_event, tot_at_least) = _flatten([list(r.totals) for r in m.rules], 2)
+    actions: list[list[tuple[Any, ...]]] = []
+    for rule in m.rules:
+        group = []
+        for a in rule.actions:
+            if a.emit is not None:
+                group.append((EMIT, a.emit, 0.0, 0.0))
+            elif a.scale is not None:
+                group.append((SCALE, a.scale[0], float(a.scale[1]), float(a.scale[2])))
+            else:
+                group.append((SET_LEVEL, a.set_level, 0.0, 0.0))
+        actions.append(group)
+    action_lo, action_hi, (a_kind, a_target, a_factor, a_days) = _flatten(actions, 4)
+
+    outcome_lo, outcome_hi, (o_index, o_count) = _flatten([list(x) for x in m.event_outcomes], 2)
+
+    def has_check(r) -> bool:  # as sim.engine.rules.condition_check returning None
+        return not (
+            r.level_at_least is None
+            and r.level_at_most is None
+            and not r.counts
+            and not r.totals
+            and r.after_day is None
+            and r.before_day is None
+        )
+
+    return FastModel(
+        horizon=float(m.horizon),
+        initial_level=int(m.initial_level),
+        decay_days=float(m.decay_days) if m.decay_days is not None else math.nan,
+        event_rung=_i([-1 if r is None else r for r in m.rungs]),
+        stream_event=_i([s.event for s in m.streams]),
+        stream_rate=_f([s.rate for s in m.streams]),
+        stream_start=_f([s.start for s in m.streams]),
+        stream_end=_f([s.end for s in m.streams]),
+        stream_cap=_i([-1 if s.max_events is None else s.max_events for s in m.streams]),
+        stream_own_jump=_f(
+            [sum(b / d for src, b, d in s.kernels if src == s.event) for s in m.streams]
+        ),
+        stream_kernel_lo=kernel_lo,
+        stream_kernel_hi=kernel_hi,
+        kernel_source=_i(k_source),
+        kernel_coef=_f(k_coef),
+        kernel_inv_decay=_f(k_inv),
+        excite_lo=excite_lo,
+        excite_hi=excite_hi,
+        excite_stream=_i(x_stream),
+        excite_kernel=_i(x_kernel),
+        trigger_lo=trigger_lo,
+        trigger_hi=trigger_hi,
+        trigger_rule=_i(t_rule),
+        rule_probability=_f([r.probability for r in m.rules]),
+        rule_delay_law=_i([law for law, _, _ in laws]),
+        rule_delay_a=_f([a for _, a, _ in laws]),
+        rule_delay_b=_f([b for _, _, b in laws]),
+        rule_cooldown=_f([r.cooldown for r in m.rules]),
+        rule_recheck=np.array([r.recheck for r in m.rules], dtype=np.bool_),
+        rule_max_pending=_i([-1 if r.max_pending is None else r.max_pending for r in m.rules]),
+        rule_has_check=np.array([has_check(r) for r in m.rules], dtype=np.bool_),
+        rule_after=_f([math.nan if r.after_day is None else r.after_day for r in m.rules]),
+        rule_before=_f([math.nan if r.before_day is None else r.before_day for r in m.rules]),
+        rule_level_min=_i([-1 if r.level_at_least is None else r.level_at_least for r in m.rules]),
+        rule_level_max=_i([-1 if r.level_at_most is None else r.level_at_most for r in m.rules]),
+        rule_count_lo=count_lo,
+        rule_count_hi=count_hi,
+        count_event=_i(c_event),
+        count_within=_f(c_within),
+        count_at_least=_i(c_at_least),
+        rule_total_lo=total_lo,
+        rule_total_hi=total_hi,
+        total_event=_i(tot_event),
+        total_at_least=_i(tot_at_least),
+        rule_action_lo=action_lo,
+        rule_action_hi=action_hi,
+        action_kind=_i(a_kind),
+        action_target=_i(a_target),
+        action_factor=_f(a_factor),
+        action_days=_f(a_days),
+        n_outcomes=len(m.outcomes),
+        level_outcome_threshold=_i([t for t, _ in m.level_outcomes]),
+        level_outcome_index=_i([o for _, o in m.level_outcomes]),
+        event_outcome_lo=outcome_lo,
+        event_outcome_hi=outcome_hi,
+        event_outcome_index=_i(o_index),
+        event_outcome_count=_i(o_count),
+        day_grid=np.asarray(layout.day_grid, dtype=np.float64),
+        month_edges=np.asarray(layout.month_edges, dtype=np.float64),
+        window_event=_i([event_index[e] for e, _, _, _ in layout.windows]),
+        window_lo=_f([lo for _, lo, _, _ in layout.windows]),
+        window_hi=_f([hi for _, _, hi, _ in layout.windows]),
+    )
+
+
+def lane_keys(scenario: Scenario, seed: int) -> np.ndarray:
+    """(lanes, 2) Philox keys: stream s has lanes 2s (candidate waits) and
+    2s + 1 (acceptance); rule r, after the streams, lanes 2S + 2r (probability)
+    and 2S + 2r + 1 (delay): the lanes `sim.engine.world` gives them."""
+    rows = []
+    for ident in scenario.streams:
+        rows += [lane_key(seed, f"stream:{ident}", 0), lane_key(seed, f"stream:{ident}", 1)]
+    for ident in scenario.rules:
+        rows += [lane_key(seed, f"rule:{ident}", 0), lane_key(seed, f"rule:{ident}", 1)]
+    return np.array(rows, dtype=np.uint64).reshape(-1, 2)
+
+
+# The kernel reads the model from two flat arrays (numba passes every array as
+# a struct of 7+ words per call, so dozens of small arrays would cost more than
+# the simulation itself). `mi` starts with a header: for each field below, the
+# offset where it starts (for a scalar: its value), then the fields' data.
+INT_ARRAYS = (
+    "event_rung",
+    "stream_event",
+    "stream_cap",
+    "stream_kernel_lo",
+    "stream_kernel_hi",
+    "kernel_source",
+    "excite_lo",
+    "excite_hi",
+    "excite_stream",
+    "excite_kernel",
+    "trigger_lo",
+    "trigger_hi",
+    "trigger_rule",
+    "rule_delay_law",
+    "rule_recheck",
+    "rule_max_pending",
+    "rule_has_check",
+    "rule_level_min",
+    "rule_level_max",
+    "rule_count_lo",
+    "rule_count_hi",
+    "count_event",
+    "count_at_least",
+    "rule_total_lo",
+    "rule_total_hi",
+    "total_event",
+    "total_at_least",
+    "rule_action_lo",
+    "rule_action_hi",
+    "action_kind",
+    "action_target",
+    "level_outcome_threshold",
+    "level_outcome_index",
+    "event_outcome_lo",
+    "event_outcome_hi",
+    "event_outcome_index",
+    "event_outcome_count",
+    "window_event",
+)
+FLOAT_ARRAYS = (
+    "stream_rate",
+    "stream_start",
+    "stream_end",
+    "stream_own_jump",
+    "kernel_coef",
+    "kernel_inv_decay",
+    "rule_probability",
+    "rule_delay_a",
+    "rule_delay_b",
+    "rule_cooldown",
+    "rule_after",
+    "rule_before",
+    "count_within",
+    "action_factor",
+    "action_days",
+    "day_grid",
+    "month_edges",
+    "window_lo",
+    "window_hi",
+)
+INT_SCALARS = (
+    "n_events",
+    "n_streams",
+    "n_rules",
+    "n_outcomes",
+    "n_lanes",
+    "initial_level",
+    "n_level_outcomes",
+    "n_windows",
+    # State layout: offsets into the kernel's integer state `si` and float state `sf`.
+    "si_scalars",
+    "si_streams",
+    "si_pending",
+    "si_counts",
+    "si_outcome_done",
+    "si_window_start",
+    "si_size",
+    "sf_scalars",
+    "sf_streams",
+    "sf_kernel_total",
+    "sf_kernel_updated",
+    "sf_last_fired",
+    "sf_outcome_days",
+    "sf_size",
+    "f_horizon",
+    "f_decay_days",
+)
+HEADER = {name: i for i, name in enumerate(INT_ARRAYS + FLOAT_ARRAYS + INT_SCALARS)}
+SI_SCALARS = 9  # SEQ, QUEUED, LEVEL, MAX_LEVEL, LADDER_PENDING, N_CHANGES, ACTIVE, OVERFLOW, POPPED
+SI_PER_STREAM = 6  # GENERATED, INTERRUPTED, ALIVE, TOKEN, PAUSED, N_FACTORS
+SF_SCALARS = 2  # NOW, LAST_SUPPORT
+SF_PER_STREAM = 2  # BOUND, SCALE
+
+
+def pack(model: FastModel) -> tuple[np.ndarray, np.ndarray]:
+    """(mi, mf): the model as one int64 and one float64 array, with the state
+    layout. Lane counters and spare doubles come first in the state arrays, so
+    `sim.fastpath.random` indexes them by lane directly."""
+    n_streams, n_rules = model.stream_event.size, model.rule_probability.size
+    n_events, n_outcomes = model.event_rung.size, model.n_outcomes
+    n_lanes = 2 * (n_streams + n_rules)
+    si, sf = {}, {}
+    si["si_scalars"] = n_lanes
+    si["si_streams"] = si["si_scalars"] + SI_SCALARS
+    si["si_pending"] = si["si_streams"] + SI_PER_STREAM * n_streams
+    si["si_counts"] = si["si_pending"] + n_rules
+    si["si_outcome_done"] = si["si_counts"] + n_events
+    si["si_window_start"] = si["si_outcome_done"] + model.event_outcome_index.size
+    si["si_size"] = si["si_window_start"] + model.count_event.size
+    sf["sf_scalars"] = n_lanes
+    sf["sf_streams"] = sf["sf_scalars"] + SF_SCALARS
+    sf["sf_kernel_total"] = sf["sf_streams"] + SF_PER_STREAM * n_streams
+    sf["sf_kernel_updated"] = sf["sf_kernel_total"] + model.kernel_source.size
+    sf["sf_last_fired"] = sf["sf_kernel_updated"] + model.kernel_source.size
+    sf["sf_outcome_days"] = sf["sf_last_fired"] + n_rules
+    sf["sf_size"] = sf["sf_outcome_days"] + n_outcomes
+    scalars = {
+        "n_events": n_events,
+        "n_streams": n_streams,
+        "n_rules": n_rules,
+        "n_outcomes": n_outcomes,
+        "n_lanes": n_lanes,
+        "initial_level": model.initial_level,
+        "n_level_outcomes": model.level_outcome_threshold.size,
+        "n_windows": model.window_event.size,
+        **si,
+        **sf,
+    }
+    header = np.zeros(len(HEADER), dtype=np.int64)
+    ints: list[np.ndarray] = []
+    offset = len(HEADER)
+    for name in INT_ARRAYS:
+        values = np.asarray(getattr(model, name), dtype=np.int64)
+        header[HEADER[name]] = offset
+        ints.append(values)
+        offset += values.size
+    floats: list[np.ndarray] = [np.array([model.horizon, model.decay_days])]
+    scalars["f_horizon"], scalars["f_decay_days"] = 0, 1
+    offset = 2
+    for name in FLOAT_ARRAYS:
+        values = np.asarray(getattr(model, name), dtype=np.float64)
+        header[HEADER[name]] = offset
+        floats.append(values)
+        offset += values.size
+    for name in INT_SCALARS:
+        header[HEADER[name]] = scalars[name]
+    mi = np.concatenate([header, *ints]).astype(np.int64)
+    mf = np.concatenate(floats).astype(np.float64)
+    return mi, mf

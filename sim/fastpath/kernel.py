@@ -1,0 +1,773 @@
+"""The model of docs/MODEL.md as one numba kernel, event for event the SimPy engine.
+
+Bit-identity with the SimPy engine comes from replaying SimPy's own
+scheduling, not from approximating it:
+
+- one event queue ordered like SimPy's heap: by (time, priority, sequence
+  number), URGENT (0) before NORMAL (1) at one instant, then scheduling order;
+- the same events: each stream process's Initialize (URGENT at 0), its
+  timeouts (NORMAL), its Interruption when the intensity jumps from outside
+  (URGENT, now; the timeout it abandons stays queued and is skipped when it
+  comes due), its termination (NORMAL, now); rule responses, scale endings and
+  the ladder's decay timer (NORMAL timeouts); the stop event at the horizon
+  (URGENT, scheduled after the processes' initialisation);
+- each stream's generator body (sim/engine/streams.py) as a resumable state
+  machine, with the same floating-point operations in the same order;
+- the same draws: `sim.fastpath.random` computes the lanes `sim.rng` defines.
+
+The dispatched-event count therefore equals SimPy's (`simpy_events`), which
+the differential test checks too. The model and the state live in a few flat
+arrays (`sim.fastpath.compile.pack`): numba passes each array argument as a
+struct, so dozens of small arrays per call would cost more than the
+simulation. Capacities (queue, occurrence times, level changes, scale
+factors) are fixed per call; a replication that outgrows one
+stops with a flag and the runner repeats it with larger arrays, which cannot
+change a result (a replication depends only on its index).
+
+Every helper is inlined (`sim.fastpath.random.compiled`) into
+`run_replications`, the one entry point. Numba's disk cache checks only the
+file a function is defined in: after editing `random.py`, `compile.py` or
+`sim/rng.py` without touching this file, delete `sim/fastpath/__pycache__`
+(the differential test would catch a stale kernel).
+
+Measured cost on the flagship (benchmarks/fastpath.py): about 65 us per
+replication, 135 ns per dispatched event, of which Philox draws are ~17% and
+the C library's exp and log ~20%.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.engine.delays import EXPONENTIAL, FIXED, GAMMA, NONE, UNIFORM
+from sim.fastpath.compile import EMIT, HEADER, SF_PER_STREAM, SI_PER_STREAM
+from sim.fastpath.compile import SCALE as SCALE_ACTION
+from sim.fastpath.random import (
+    compiled,
+    entry,
+    next_exponential,
+    next_gamma,
+    next_normal,
+    next_uniform,
+)
+
+H_EVENT_RUNG = HEADER["event_rung"]
+H_STREAM_EVENT = HEADER["stream_event"]
+H_STREAM_CAP = HEADER["stream_cap"]
+H_STREAM_KERNEL_LO = HEADER["stream_kernel_lo"]
+H_STREAM_KERNEL_HI = HEADER["stream_kernel_hi"]
+H_KERNEL_SOURCE = HEADER["kernel_source"]
+H_EXCITE_LO = HEADER["excite_lo"]
+H_EXCITE_HI = HEADER["excite_hi"]
+H_EXCITE_STREAM = HEADER["excite_stream"]
+H_EXCITE_KERNEL = HEADER["excite_kernel"]
+H_TRIGGER_LO = HEADER["trigger_lo"]
+H_TRIGGER_HI = HEADER["trigger_hi"]
+H_TRIGGER_RULE = HEADER["trigger_rule"]
+H_RULE_DELAY_LAW = HEADER["rule_delay_law"]
+H_RULE_RECHECK = HEADER["rule_recheck"]
+H_RULE_MAX_PENDING = HEADER["rule_max_pending"]
+H_RULE_HAS_CHECK = HEADER["rule_has_check"]
+H_RULE_LEVEL_MIN = HEADER["rule_level_min"]
+H_RULE_LEVEL_MAX = HEADER["rule_level_max"]
+H_RULE_COUNT_LO = HEADER["rule_count_lo"]
+H_RULE_COUNT_HI = HEADER["rule_count_hi"]
+H_COUNT_EVENT = HEADER["count_event"]
+H_COUNT_AT_LEAST = HEADER["count_at_least"]
+H_RULE_TOTAL_LO = HEADER["rule_total_lo"]
+H_RULE_TOTAL_HI = HEADER["rule_total_hi"]
+H_TOTAL_EVENT = HEADER["total_event"]
+H_TOTAL_AT_LEAST = HEADER["total_at_least"]
+H_RULE_ACTION_LO = HEADER["rule_action_lo"]
+H_RULE_ACTION_HI = HEADER["rule_action_hi"]
+H_ACTION_KIND = HEADER["action_kind"]
+H_ACTION_TARGET = HEADER["action_target"]
+H_LEVEL_OUTCOME_THRESHOLD = HEADER["level_outcome_threshold"]
+H_LEVEL_OUTCOME_INDEX = HEADER["level_outcome_index"]
+H_EVENT_OUTCOME_LO = HEADER["event_outcome_lo"]
+H_EVENT_OUTCOME_HI = HEADER["event_outcome_hi"]
+H_EVENT_OUTCOME_INDEX = HEADER["event_outcome_index"]
+H_EVENT_OUTCOME_COUNT = HEADER["event_outcome_count"]
+H_WINDOW_EVENT = HEADER["window_event"]
+H_STREAM_RATE = HEADER["stream_rate"]
+H_STREAM_START = HEADER["stream_start"]
+H_STREAM_END = HEADER["stream_end"]
+H_STREAM_OWN_JUMP = HEADER["stream_own_jump"]
+H_KERNEL_COEF = HEADER["kernel_coef"]
+H_KERNEL_INV_DECAY = HEADER["kernel_inv_decay"]
+H_RULE_PROBABILITY = HEADER["rule_probability"]
+H_RULE_DELAY_A = HEADER["rule_delay_a"]
+H_RULE_DELAY_B = HEADER["rule_delay_b"]
+H_RULE_COOLDOWN = HEADER["rule_cooldown"]
+H_RULE_AFTER = HEADER["rule_after"]
+H_RULE_BEFORE = HEADER["rule_before"]
+H_COUNT_WITHIN = HEADER["count_within"]
+H_ACTION_FACTOR = HEADER["action_factor"]
+H_ACTION_DAYS = HEADER["action_days"]
+H_DAY_GRID = HEADER["day_grid"]
+H_MONTH_EDGES = HEADER["month_edges"]
+H_WINDOW_LO = HEADER["window_lo"]
+H_WINDOW_HI = HEADER["window_hi"]
+H_N_EVENTS = HEADER["n_events"]
+H_N_STREAMS = HEADER["n_streams"]
+H_N_RULES = HEADER["n_rules"]
+H_N_OUTCOMES = HEADER["n_outcomes"]
+H_N_LANES = HEADER["n_lanes"]
+H_INITIAL_LEVEL = HEADER["initial_level"]
+H_N_LEVEL_OUTCOMES = HEADER["n_level_outcomes"]
+H_N_WINDOWS = HEADER["n_windows"]
+H_SI_SCALARS = HEADER["si_scalars"]
+H_SI_STREAMS = HEADER["si_streams"]
+H_SI_PENDING = HEADER["si_pending"]
+H_SI_COUNTS = HEADER["si_counts"]
+H_SI_OUTCOME_DONE = HEADER["si_outcome_done"]
+H_SI_WINDOW_START = HEADER["si_window_start"]
+H_SI_SIZE = HEADER["si_size"]
+H_SF_SCALARS = HEADER["sf_scalars"]
+H_SF_STREAMS = HEADER["sf_streams"]
+H_SF_KERNEL_TOTAL = HEADER["sf_kernel_total"]
+H_SF_KERNEL_UPDATED = HEADER["sf_kernel_updated"]
+H_SF_LAST_FIRED = HEADER["sf_last_fired"]
+H_SF_OUTCOME_DAYS = HEADER["sf_outcome_days"]
+H_SF_SIZE = HEADER["sf_size"]
+H_F_HORIZON = HEADER["f_horizon"]
+H_F_DECAY_DAYS = HEADER["f_decay_days"]
+
+URGENT, NORMAL = 0, 1
+INIT, RESUME, INTERRUPT, FIRE, UNSCALE, LADDER, END, STOP = range(8)
+CANDIDATE, WAITING = 0, 1
+LADDER_EPS = 1e-9  # sim.engine.ladder.EPS
+# The event queue q: a binary heap of rows (time, order, payload, factor), where
+# order = priority * 2^50 + sequence number and payload = kind * 2^32 + index,
+# all exact in a double; rows compare by (time, order), SimPy's heap key.
+QT, QO, QP, QF = range(4)
+ORDER = float(2**50)
+PAYLOAD = float(2**32)
+# Integer scalars at si[mi[H_SI_SCALARS] + ...], float scalars at sf[mi[H_SF_SCALARS] + ...].
+SEQ, QUEUED, LEVEL, MAX_LEVEL, LADDER_PENDING, N_CHANGES, ACTIVE, OVERFLOW, POPPED = range(9)
+NOW, LAST_SUPPORT = range(2)
+# Per stream at si[mi[H_SI_STREAMS] + 6 s + ...] and sf[mi[H_SF_STREAMS] + 2 s + ...].
+GENERATED, INTERRUPTED, ALIVE, TOKEN, PAUSED, N_FACTORS = range(6)
+BOUND, SCALE = range(2)
+
+
+def new_state(
+    mi: np.ndarray, queue: int, occurrences: int, changes: int, factors: int
+) -> tuple[np.ndarray, ...]:
+    """(si, sf, q, times, changes, factors): a replication's working arrays."""
+    return (
+        np.zeros(mi[H_SI_SIZE], dtype=np.int64),
+        np.zeros(mi[H_SF_SIZE]),
+        np.zeros((queue, 4)),
+        np.zeros((max(mi[H_N_EVENTS], 1), occurrences)),
+        np.zeros((changes, 2)),
+        np.zeros((max(mi[H_N_STREAMS], 1), factors)),
+    )
+
+
+# --- the event queue: a binary heap on (time, priority, sequence) -------------
+
+
+@compiled
+def schedule(
+    mi: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    q: np.ndarray,
+    delay: float,
+    priority: int,
+    kind: int,
+    a: int,
+    f: float,
+) -> int:
+    """Queue an event at now + delay (SimPy's `now + delay`); its sequence number."""
+    sc = mi[H_SI_SCALARS]
+    seq = si[sc + SEQ]
+    si[sc + SEQ] = seq + 1
+    n = si[sc + QUEUED]
+    if n == q.shape[0]:
+        si[sc + OVERFLOW] = 1
+        return seq
+    si[sc + QUEUED] = n + 1
+    t = sf[mi[H_SF_SCALARS] + NOW] + delay
+    order = priority * ORDER + seq
+    i = n
+    while i > 0:  # sift the hole up, then fill it
+        parent = (i - 1) // 2
+        if q[parent, QT] < t or (q[parent, QT] == t and q[parent, QO] < order):
+            break
+        for c in range(4):
+            q[i, c] = q[parent, c]
+        i = parent
+    q[i, QT] = t
+    q[i, QO] = order
+    q[i, QP] = kind * PAYLOAD + a
+    q[i, QF] = f
+    return seq
+
+
+@compiled
+def _pop(mi: np.ndarray, si: np.ndarray, q: np.ndarray) -> int:
+    """Take the earliest event off the heap into the row just past it; that row."""
+    sc = mi[H_SI_SCALARS]
+    n = si[sc + QUEUED] - 1
+    si[sc + QUEUED] = n
+    r0, r1, r2, r3 = q[0, QT], q[0, QO], q[0, QP], q[0, QF]
+    x0, x1, x2, x3 = q[n, QT], q[n, QO], q[n, QP], q[n, QF]
+    i = 0
+    while True:  # sift the hole down from the root, then fill it with the last row
+        child = 2 * i + 1
+        if child >= n:
+            break
+        right = child + 1
+        if right < n and (
+            q[right, QT] < q[child, QT]
+            or (q[right, QT] == q[child, QT] and q[right, QO] < q[child, QO])
+        ):
+            child = right
+        if x0 < q[child, QT] or (x0 == q[child, QT] and x1 < q[child, QO]):
+            break
+        for c in range(4):
+            q[i, c] = q[child, c]
+        i = child
+    q[i, QT], q[i, QO], q[i, QP], q[i, QF] = x0, x1, x2, x3
+    q[n, QT], q[n, QO], q[n, QP], q[n, QF] = r0, r1, r2, r3
+    return n
+
+
+# --- the ladder (sim/engine/ladder.py) ---------------------------------------
+
+
+@compiled
+def _level_raised(mi: np.ndarray, sf: np.ndarray, level: int, t: float) -> None:
+    thresholds, indices = mi[H_LEVEL_OUTCOME_THRESHOLD], mi[H_LEVEL_OUTCOME_INDEX]
+    days = mi[H_SF_OUTCOME_DAYS]
+    for j in range(mi[H_N_LEVEL_OUTCOMES]):
+        if mi[thresholds + j] > level:
+            break
+        o = days + mi[indices + j]
+        if math.isnan(sf[o]):
+            sf[o] = t
+
+
+@compiled
+def _ladder_arm(
+    mi: np.ndarray, mf: np.ndarray, si: np.ndarray, sf: np.ndarray, q: np.ndarray
+) -> None:
+    sc, fc = mi[H_SI_SCALARS], mi[H_SF_SCALARS]
+    decay = mf[mi[H_F_DECAY_DAYS]]
+    if math.isnan(decay) or si[sc + LEVEL] == 0 or si[sc + LADDER_PENDING]:
+        return
+    si[sc + LADDER_PENDING] = 1
+    wait = max(sf[fc + LAST_SUPPORT] + decay - sf[fc + NOW], 0.0)
+    schedule(mi, si, sf, q, wait, NORMAL, LADDER, 0, 0.0)
+
+
+@compiled
+def _ladder_set(
+    mi: np.ndarray,
+    mf: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    q: np.ndarray,
+    ch: np.ndarray,
+    level: int,
+    t: float,
+) -> None:
+    sc, fc = mi[H_SI_SCALARS], mi[H_SF_SCALARS]
+    raised = level > si[sc + LEVEL]
+    if level != si[sc + LEVEL]:
+        si[sc + LEVEL] = level
+        n = si[sc + N_CHANGES]
+        if n == ch.shape[0]:
+            si[sc + OVERFLOW] = 1
+        else:
+            ch[n, 0] = t
+            ch[n, 1] = level
+            si[sc + N_CHANGES] = n + 1
+        si[sc + MAX_LEVEL] = max(si[sc + MAX_LEVEL], level)
+    sf[fc + LAST_SUPPORT] = t
+    if raised:
+        _level_raised(mi, sf, level, t)
+    _ladder_arm(mi, mf, si, sf, q)
+
+
+@compiled
+def _ladder_wake(
+    mi: np.ndarray, mf: np.ndarray, si: np.ndarray, sf: np.ndarray, q: np.ndarray, ch: np.ndarray
+) -> None:
+    sc, fc = mi[H_SI_SCALARS], mi[H_SF_SCALARS]
+    si[sc + LADDER_PENDING] = 0
+    now = sf[fc + NOW]
+    if now + LADDER_EPS >= sf[fc + LAST_SUPPORT] + mf[mi[H_F_DECAY_DAYS]]:
+        _ladder_set(mi, mf, si, sf, q, ch, si[sc + LEVEL] - 1, now)
+    else:
+        _ladder_arm(mi, mf, si, sf, q)
+
+
+# --- streams (sim/engine/streams.py) ------------------------------------------
+
+
+@compiled
+def _wake(mi: np.ndarray, si: np.ndarray, sf: np.ndarray, q: np.ndarray, s: int) -> None:
+    """The stream's intensity changed from outside: interrupt its process."""
+    b = mi[H_SI_STREAMS] + SI_PER_STREAM * s
+    if not si[b + INTERRUPTED] and si[b + ALIVE] and si[mi[H_SI_SCALARS] + ACTIVE] != s:
+        si[b + INTERRUPTED] = 1
+        schedule(mi, si, sf, q, 0.0, URGENT, INTERRUPT, s, 0.0)
+
+
+@compiled
+def _change_factor(
+    mi: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    q: np.ndarray,
+    fa: np.ndarray,
+    s: int,
+    factor: float,
+    add: bool,
+) -> None:
+    """A scale starting (add) or ending: the product of the factors in force,
+    multiplied in the order they started (as math.prod over the list)."""
+    b = mi[H_SI_STREAMS] + SI_PER_STREAM * s
+    n = si[b + N_FACTORS]
+    if add:
+        if n == fa.shape[1]:
+            si[mi[H_SI_SCALARS] + OVERFLOW] = 1
+            return
+        fa[s, n] = factor
+        n += 1
+    else:
+        for j in range(n):
+            if fa[s, j] == factor:  # list.remove: the first equal value
+                for k in range(j, n - 1):
+                    fa[s, k] = fa[s, k + 1]
+                n -= 1
+                break
+    si[b + N_FACTORS] = n
+    product = 1.0
+    for j in range(n):
+        product *= fa[s, j]
+    sf[mi[H_SF_STREAMS] + SF_PER_STREAM * s + SCALE] = product
+    _wake(mi, si, sf, q, s)
+
+
+@compiled
+def _intensity(mi: np.ndarray, mf: np.ndarray, sf: np.ndarray, s: int, now: float) -> float:
+    value = mf[mi[H_STREAM_RATE] + s]
+    total, updated = mi[H_SF_KERNEL_TOTAL], mi[H_SF_KERNEL_UPDATED]
+    coef, inv = mi[H_KERNEL_COEF], mi[H_KERNEL_INV_DECAY]
+    for k in range(mi[mi[H_STREAM_KERNEL_LO] + s], mi[mi[H_STREAM_KERNEL_HI] + s]):
+        if sf[total + k]:
+            value += mf[coef + k] * sf[total + k] * math.exp((sf[updated + k] - now) * mf[inv + k])
+    return value * sf[mi[H_SF_STREAMS] + SF_PER_STREAM * s + SCALE]
+
+
+@compiled
+def _resume_stream(
+    mi: np.ndarray,
+    mf: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    q: np.ndarray,
+    tm: np.ndarray,
+    ch: np.ndarray,
+    keys: np.ndarray,
+    rep: int,
+    s: int,
+    kind: int,
+) -> None:
+    """Run stream s's process from where it waits to its next yield."""
+    sc = mi[H_SI_SCALARS]
+    b = mi[H_SI_STREAMS] + SI_PER_STREAM * s
+    fb = mi[H_SF_STREAMS] + SF_PER_STREAM * s
+    si[sc + ACTIVE] = s
+    now = sf[mi[H_SF_SCALARS] + NOW]
+    bound = -1.0
+    if kind == INTERRUPT:
+        si[b + INTERRUPTED] = 0
+    elif kind == RESUME and si[b + PAUSED] == CANDIDATE:
+        bound = sf[fb + BOUND]
+        current = _intensity(mi, mf, sf, s, now)
+        accept = next_uniform(keys, si, sf, 2 * s + 1, rep) * bound <= current
+        bound = current
+        if accept:
+            cap = mi[mi[H_STREAM_CAP] + s]
+            if cap >= 0:
+                si[b + GENERATED] += 1
+            _occur(mi, mf, si, sf, q, tm, ch, keys, rep, mi[mi[H_STREAM_EVENT] + s], now)
+            bound += sf[fb + SCALE] * mf[mi[H_STREAM_OWN_JUMP] + s]
+    start, end = mf[mi[H_STREAM_START] + s], mf[mi[H_STREAM_END] + s]
+    cap = mi[mi[H_STREAM_CAP] + s]
+    if now >= end or (cap >= 0 and si[b + GENERATED] >= cap):
+        si[b + ALIVE] = 0
+        schedule(mi, si, sf, q, 0.0, NORMAL, END, s, 0.0)
+    elif now < start:
+        si[b + PAUSED] = WAITING
+        si[b + TOKEN] = schedule(mi, si, sf, q, start - now, NORMAL, RESUME, s, 0.0)
+    else:
+        if bound < 0.0:
+            bound = _intensity(mi, mf, sf, s, now)
+        # Zero intensity: no candidate, and no draw.
+        wait = next_exponential(keys, si, sf, 2 * s, rep) / bound if bound > 0.0 else math.inf
+        if now + wait < end:
+            si[b + PAUSED] = CANDIDATE
+            sf[fb + BOUND] = bound
+            si[b + TOKEN] = schedule(mi, si, sf, q, wait, NORMAL, RESUME, s, 0.0)
+        else:
+            si[b + PAUSED] = WAITING
+            si[b + TOKEN] = schedule(mi, si, sf, q, end - now, NORMAL, RESUME, s, 0.0)
+    si[sc + ACTIVE] = -1
+
+
+# --- occurrences and rules (sim/engine/world.py, sim/engine/rules.py) --------
+
+
+@compiled
+def _occur(
+    mi: np.ndarray,
+    mf: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    q: np.ndarray,
+    tm: np.ndarray,
+    ch: np.ndarray,
+    keys: np.ndarray,
+    rep: int,
+    event: int,
+    t: float,
+) -> None:
+    sc, counts = mi[H_SI_SCALARS], mi[H_SI_COUNTS]
+    count = si[counts + event]
+    if count == tm.shape[1]:
+        si[sc + OVERFLOW] = 1
+        return
+    tm[event, count] = t
+    count += 1
+    si[counts + event] = count
+    rung = mi[mi[H_EVENT_RUNG] + event]
+    if rung >= 0:
+        if rung > si[sc + LEVEL]:
+            _ladder_set(mi, mf, si, sf, q, ch, rung, t)
+        elif rung == si[sc + LEVEL]:
+            sf[mi[H_SF_SCALARS] + LAST_SUPPORT] = t
+    done, days = mi[H_SI_OUTCOME_DONE], mi[H_SF_OUTCOME_DAYS]
+    for j in range(mi[mi[H_EVENT_OUTCOME_LO] + event], mi[mi[H_EVENT_OUTCOME_HI] + event]):
+        if not si[done + j] and count >= mi[mi[H_EVENT_OUTCOME_COUNT] + j]:
+            si[done + j] = 1
+            sf[days + mi[mi[H_EVENT_OUTCOME_INDEX] + j]] = t
+    total, updated, inv = mi[H_SF_KERNEL_TOTAL], mi[H_SF_KERNEL_UPDATED], mi[H_KERNEL_INV_DECAY]
+    for j in range(mi[mi[H_EXCITE_LO] + event], mi[mi[H_EXCITE_HI] + event]):
+        k = mi[mi[H_EXCITE_KERNEL] + j]
+        sf[total + k] = sf[total + k] * math.exp((sf[updated + k] - t) * mf[inv + k]) + 1.0
+        sf[updated + k] = t
+        s = mi[mi[H_EXCITE_STREAM] + j]
+        if s != si[sc + ACTIVE]:
+            _wake(mi, si, sf, q, s)
+    for j in range(mi[mi[H_TRIGGER_LO] + event], mi[mi[H_TRIGGER_HI] + event]):
+        _trigger(mi, mf, si, sf, q, tm, keys, rep, mi[mi[H_TRIGGER_RULE] + j], t)
+
+
+@compiled
+def _left_of(tm: np.ndarray, event: int, n: int, x: float) -> int:
+    """bisect_left over tm[event, :n]: how many are < x."""
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if tm[event, mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@compiled
+def _holds(
+    mi: np.ndarray, mf: np.ndarray, si: np.ndarray, tm: np.ndarray, r: int, t: float
+) -> bool:
+    """The rule's `if` (sim.engine.rules.condition_check), cheapest tests first."""
+    after, before = mf[mi[H_RULE_AFTER] + r], mf[mi[H_RULE_BEFORE] + r]
+    if not math.isnan(after) and t < after:
+        return False
+    if not math.isnan(before) and t >= before:
+        return False
+    level = si[mi[H_SI_SCALARS] + LEVEL]
+    low, high = mi[mi[H_RULE_LEVEL_MIN] + r], mi[mi[H_RULE_LEVEL_MAX] + r]
+    if low >= 0 and level < low:
+        return False
+    if high >= 0 and level > high:
+        return False
+    counts, starts = mi[H_SI_COUNTS], mi[H_SI_WINDOW_START]
+    for j in range(mi[mi[H_RULE_TOTAL_LO] + r], mi[mi[H_RULE_TOTAL_HI] + r]):
+        if si[counts + mi[mi[H_TOTAL_EVENT] + j]] < mi[mi[H_TOTAL_AT_LEAST] + j]:
+            return False
+    for j in range(mi[mi[H_RULE_COUNT_LO] + r], mi[mi[H_RULE_COUNT_HI] + r]):
+        event, at_least = mi[mi[H_COUNT_EVENT] + j], mi[mi[H_COUNT_AT_LEAST] + j]
+        n = si[counts + event]
+        if n < at_least:
+            return False
+        # bisect_right(times, t - within), found by moving the condition's own
+        # pointer forward: t never decreases, so neither does t - within.
+        edge, start = t - mf[mi[H_COUNT_WITHIN] + j], si[starts + j]
+        while start < n and tm[event, start] <= edge:
+            start += 1
+        si[starts + j] = start
+        if n - start < at_least:
+            return False
+    return True
+
+
+@compiled
+def _delay(
+    mi: np.ndarray,
+    mf: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    keys: np.ndarray,
+    rep: int,
+    r: int,
+    lane: int,
+) -> float:
+    """As sim.engine.delays.delay_sampler (codes of sim.engine.delays.delay_law)."""
+    law = mi[mi[H_RULE_DELAY_LAW] + r]
+    a, b = mf[mi[H_RULE_DELAY_A] + r], mf[mi[H_RULE_DELAY_B] + r]
+    if law == NONE:
+        return 0.0
+    if law == FIXED:
+        return a
+    if law == EXPONENTIAL:
+        return a * next_exponential(keys, si, sf, lane, rep)
+    if law == UNIFORM:
+        return a + b * next_uniform(keys, si, sf, lane, rep)
+    if law == GAMMA:
+        return b * next_gamma(keys, si, sf, lane, rep, a)
+    return a * math.exp(b * next_normal(keys, si, sf, lane, rep))
+
+
+@compiled
+def _trigger(
+    mi: np.ndarray,
+    mf: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    q: np.ndarray,
+    tm: np.ndarray,
+    keys: np.ndarray,
+    rep: int,
+    r: int,
+    t: float,
+) -> None:
+    if t - sf[mi[H_SF_LAST_FIRED] + r] < mf[mi[H_RULE_COOLDOWN] + r]:
+        return
+    cap = mi[mi[H_RULE_MAX_PENDING] + r]
+    if cap >= 0 and si[mi[H_SI_PENDING] + r] >= cap:
+        return
+    if mi[mi[H_RULE_HAS_CHECK] + r] and not _holds(mi, mf, si, tm, r, t):
+        return
+    lane = 2 * mi[H_N_STREAMS] + 2 * r
+    p = mf[mi[H_RULE_PROBABILITY] + r]
+    if p < 1.0 and next_uniform(keys, si, sf, lane, rep) >= p:
+        return
+    si[mi[H_SI_PENDING] + r] += 1
+    delay = _delay(mi, mf, si, sf, keys, rep, r, lane + 1)
+    schedule(mi, si, sf, q, delay, NORMAL, FIRE, r, 0.0)
+
+
+@compiled
+def _fire(
+    mi: np.ndarray,
+    mf: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    q: np.ndarray,
+    tm: np.ndarray,
+    ch: np.ndarray,
+    fa: np.ndarray,
+    keys: np.ndarray,
+    rep: int,
+    r: int,
+) -> None:
+    si[mi[H_SI_PENDING] + r] -= 1
+    t = sf[mi[H_SF_SCALARS] + NOW]
+    last = mi[H_SF_LAST_FIRED] + r
+    if t - sf[last] < mf[mi[H_RULE_COOLDOWN] + r]:
+        return
+    if (
+        mi[mi[H_RULE_RECHECK] + r]
+        and mi[mi[H_RULE_HAS_CHECK] + r]
+        and not _holds(mi, mf, si, tm, r, t)
+    ):
+        return
+    sf[last] = t
+    for j in range(mi[mi[H_RULE_ACTION_LO] + r], mi[mi[H_RULE_ACTION_HI] + r]):
+        kind, target = mi[mi[H_ACTION_KIND] + j], mi[mi[H_ACTION_TARGET] + j]
+        if kind == EMIT:
+            _occur(mi, mf, si, sf, q, tm, ch, keys, rep, target, t)
+        elif kind == SCALE_ACTION:
+            factor = mf[mi[H_ACTION_FACTOR] + j]
+            _change_factor(mi, si, sf, q, fa, target, factor, True)
+            schedule(mi, si, sf, q, mf[mi[H_ACTION_DAYS] + j], NORMAL, UNSCALE, target, factor)
+        else:
+            _ladder_set(mi, mf, si, sf, q, ch, target, t)
+
+
+# --- one replication, and a chunk of them -------------------------------------
+
+
+@compiled
+def _simulate(
+    mi: np.ndarray,
+    mf: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    q: np.ndarray,
+    tm: np.ndarray,
+    ch: np.ndarray,
+    fa: np.ndarray,
+    keys: np.ndarray,
+    rep: int,
+) -> bool:
+    """Replication `rep` from day 0 to the horizon; False if a capacity ran out."""
+    sc, n_streams = mi[H_SI_SCALARS], mi[H_N_STREAMS]
+    for i in range(si.size):
+        si[i] = 0
+    for i in range(sf.size):
+        sf[i] = 0.0
+    si[sc + ACTIVE] = -1
+    for s in range(n_streams):
+        si[mi[H_SI_STREAMS] + SI_PER_STREAM * s + ALIVE] = 1
+        si[mi[H_SI_STREAMS] + SI_PER_STREAM * s + TOKEN] = -1
+        sf[mi[H_SF_STREAMS] + SF_PER_STREAM * s + SCALE] = 1.0
+    for r in range(mi[H_N_RULES]):
+        sf[mi[H_SF_LAST_FIRED] + r] = -math.inf
+    for o in range(mi[H_N_OUTCOMES]):
+        sf[mi[H_SF_OUTCOME_DAYS] + o] = math.nan
+    # World.__init__: the ladder (which arms its timer), then the initial level.
+    level = mi[H_INITIAL_LEVEL]
+    si[sc + LEVEL] = level
+    si[sc + MAX_LEVEL] = level
+    ch[0, 0] = 0.0
+    ch[0, 1] = level
+    si[sc + N_CHANGES] = 1
+    _ladder_arm(mi, mf, si, sf, q)
+    _level_raised(mi, sf, level, 0.0)
+    # simulate(): one process per stream, then env.run(until=horizon).
+    for s in range(n_streams):
+        schedule(mi, si, sf, q, 0.0, URGENT, INIT, s, 0.0)
+    schedule(mi, si, sf, q, mf[mi[H_F_HORIZON]], URGENT, STOP, 0, 0.0)
+    now = mi[H_SF_SCALARS] + NOW
+    streams = mi[H_SI_STREAMS]
+    while not si[sc + OVERFLOW]:
+        i = _pop(mi, si, q)
+        si[sc + POPPED] += 1
+        sf[now] = q[i, QT]
+        payload = int(q[i, QP])
+        kind, a = payload >> 32, payload & 0xFFFFFFFF
+        if kind == STOP:
+            break
+        if kind == INIT:
+            _resume_stream(mi, mf, si, sf, q, tm, ch, keys, rep, a, INIT)
+        elif kind == RESUME:
+            seq = int(q[i, QO]) & (2**50 - 1)
+            if seq == si[streams + SI_PER_STREAM * a + TOKEN]:  # else abandoned
+                _resume_stream(mi, mf, si, sf, q, tm, ch, keys, rep, a, RESUME)
+        elif kind == INTERRUPT:
+            if si[streams + SI_PER_STREAM * a + ALIVE]:
+                si[streams + SI_PER_STREAM * a + TOKEN] = -1
+                _resume_stream(mi, mf, si, sf, q, tm, ch, keys, rep, a, INTERRUPT)
+        elif kind == FIRE:
+            _fire(mi, mf, si, sf, q, tm, ch, fa, keys, rep, a)
+        elif kind == UNSCALE:
+            _change_factor(mi, si, sf, q, fa, a, q[i, QF], False)
+        elif kind == LADDER:
+            _ladder_wake(mi, mf, si, sf, q, ch)
+    return not si[sc + OVERFLOW]
+
+
+@entry
+def run_replications(
+    mi: np.ndarray,
+    mf: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    q: np.ndarray,
+    tm: np.ndarray,
+    ch: np.ndarray,
+    fa: np.ndarray,
+    keys: np.ndarray,
+    reps: np.ndarray,
+    outcome_days: np.ndarray,
+    counts: np.ndarray,
+    max_level: np.ndarray,
+    final_level: np.ndarray,
+    level_by_day: np.ndarray,
+    monthly: np.ndarray,
+    windows: np.ndarray,
+    events: np.ndarray,
+) -> int:
+    """Simulate `reps` in order, writing row i of each output (the RunTable's
+    columns, as sim.montecarlo.summarise computes them). Returns how many rows
+    were completed: fewer than len(reps) when a capacity ran out."""
+    sc, n_events = mi[H_SI_SCALARS], mi[H_N_EVENTS]
+    grid, edges = mi[H_DAY_GRID], mi[H_MONTH_EDGES]
+    n_days, n_months = level_by_day.shape[1], monthly.shape[2]
+    for row in range(reps.size):
+        if not _simulate(mi, mf, si, sf, q, tm, ch, fa, keys, reps[row]):
+            return row
+        for o in range(mi[H_N_OUTCOMES]):
+            outcome_days[row, o] = sf[mi[H_SF_OUTCOME_DAYS] + o]
+        for e in range(n_events):
+            counts[row, e] = si[mi[H_SI_COUNTS] + e]
+        max_level[row] = si[sc + MAX_LEVEL]
+        final_level[row] = si[sc + LEVEL]
+        events[row] = si[sc + POPPED]
+        n_changes = si[sc + N_CHANGES]
+        at = 0
+        for d in range(n_days):
+            while at + 1 < n_changes and ch[at + 1, 0] <= mf[grid + d]:
+                at += 1
+            level_by_day[row, d] = int(ch[at, 1])
+        for e in range(n_events):
+            n = si[mi[H_SI_COUNTS] + e]
+            if n == 0:
+                continue
+            # np.diff(np.searchsorted(times, edges)) by one merge of two sorted lists.
+            k = 0
+            while k < n and tm[e, k] < mf[edges]:
+                k += 1
+            for month in range(n_months):
+                start = k
+                while k < n and tm[e, k] < mf[edges + month + 1]:
+                    k += 1
+                monthly[row, e, month] = k - start
+        for w in range(mi[H_N_WINDOWS]):
+            e = mi[mi[H_WINDOW_EVENT] + w]
+            n = si[mi[H_SI_COUNTS] + e]
+            lo = _left_of(tm, e, n, mf[mi[H_WINDOW_LO] + w])
+            windows[row, w] = _left_of(tm, e, n, mf[mi[H_WINDOW_HI] + w]) - lo
+    return reps.size
+
+
+def warm_up() -> None:
+    """Compile the kernel (or load it from numba's disk cache) on a one-stream
+    scenario: every scenario uses the same compiled code (one type signature)."""
+    from sim.fastpath.compile import fast_model
+    from sim.fastpath.run import run_fast_chunk
+    from sim.scenario.loader import validate_document
+    from sim.scenario.yamlmap import Located
+
+    document = {
+        "name": "warm-up",
+        "start_date": "2024-01-01",
+        "horizon_days": 10,
+        "actors": {"a": {"name": "A", "kind": "other"}},
+        "ladder": ["calm", "event"],
+        "events": {"e": {"actor": "a", "rung": 1}},
+        "streams": {"e": {"rate": 1.0, "assumption": "warm-up"}},
+        "outcomes": {"any": {"level_at_least": 1}},
+    }
+    scenario = validate_document(Located(document), "<warm-up>", None)
+    run_fast_chunk(scenario, fast_model(scenario), 0, [0])

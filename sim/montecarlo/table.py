@@ -1,0 +1,93 @@
+"""The per-replication table of a run, as columnar arrays, and how a chunk of
+replications is reduced to it. Both engines (SimPy and the compiled fast
+path) return this table; every experiment reads it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.engine import CompiledModel
+from sim.engine.records import Replication
+from sim.montecarlo.grid import Layout
+
+
+@dataclass(frozen=True)
+class RunTable:
+    """One row per replication, in replication order, as columnar arrays."""
+
+    reps: np.ndarray
+    outcome_days: np.ndarray
+    """(n, outcomes) first time of each outcome; NaN where it did not happen."""
+    counts: np.ndarray
+    """(n, events) occurrences per event type."""
+    max_level: np.ndarray
+    final_level: np.ndarray
+    level_by_day: np.ndarray
+    """(n, days) level in force at each day of the layout's grid."""
+    monthly_counts: np.ndarray
+    """(n, events, months) occurrences per calendar month."""
+    window_counts: np.ndarray
+    """(n, windows) occurrences in each observed window."""
+    simpy_events: np.ndarray
+    parameters: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    """(n, uncertain parameters) each replication's drawn values, columns in the
+    order of `scenario.uncertain`; no columns when every parameter is fixed (issue 10)."""
+
+    def __len__(self) -> int:
+        return int(self.reps.shape[0])
+
+    @staticmethod
+    def concat(parts: Sequence[RunTable]) -> RunTable:
+        """Chunks' tables stacked in the order given (replication order)."""
+        fields = RunTable.__dataclass_fields__
+        return RunTable(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in fields})
+
+
+def summarise(
+    replications: Iterable[Replication], model: CompiledModel, layout: Layout, n: int
+) -> RunTable:
+    """Reduce `n` replications to the layout's arrays, one at a time as they
+    come (a generator keeps only one replication's event lists alive)."""
+    events = model.events
+    reps = np.zeros(n, dtype=np.int64)
+    outcome_days = np.full((n, len(model.outcomes)), np.nan)
+    counts = np.zeros((n, len(events)), dtype=np.int64)
+    max_level = np.zeros(n, dtype=np.int16)
+    final_level = np.zeros(n, dtype=np.int16)
+    level_by_day = np.zeros((n, layout.day_grid.size), dtype=np.int8)
+    monthly = np.zeros((n, len(events), layout.month_edges.size - 1), dtype=np.int32)
+    windows = np.zeros((n, len(layout.windows)), dtype=np.int32)
+    simpy_events = np.zeros(n, dtype=np.int64)
+    for row, rep in enumerate(replications):
+        reps[row], max_level[row], final_level[row] = rep.rep, rep.max_level, rep.final_level
+        simpy_events[row] = rep.simpy_events
+        for col, outcome in enumerate(model.outcomes):
+            day = rep.outcome_days[outcome]
+            if day is not None:
+                outcome_days[row, col] = day
+        changes = np.array(rep.level_changes)
+        at = np.searchsorted(changes[:, 0], layout.day_grid, side="right") - 1
+        level_by_day[row] = changes[at, 1]
+        for col, event in enumerate(events):
+            times = rep.event_times_days[event]
+            counts[row, col] = len(times)
+            if times:
+                monthly[row, col] = np.diff(np.searchsorted(times, layout.month_edges))
+        for col, (event, lo, hi, _) in enumerate(layout.windows):
+            times = rep.event_times_days[event]
+            windows[row, col] = np.searchsorted(times, hi) - np.searchsorted(times, lo)
+    return RunTable(
+        reps=reps,
+        outcome_days=outcome_days,
+        counts=counts,
+        max_level=max_level,
+        final_level=final_level,
+        level_by_day=level_by_day,
+        monthly_counts=monthly,
+        window_counts=windows,
+        simpy_events=simpy_events,
+        parameters=np.empty((n, 0)),
+    )
