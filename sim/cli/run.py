@@ -10,6 +10,7 @@ import typer
 
 from sim.cli.app import (
     AllowLargeOpt,
+    EngineOpt,
     ForceOpt,
     ScenarioArg,
     SeedOpt,
@@ -90,6 +91,7 @@ def run(
     map_file: MapOpt = None,
     progress: ProgressOpt = True,
     allow_large: AllowLargeOpt = False,
+    engine: EngineOpt = "simpy",
 ) -> None:
     """Run a Monte Carlo experiment and write a results folder.
 
@@ -123,7 +125,7 @@ def run(
             print_warnings([f"{scenario}: {w}" for w in warnings])
             with progress_bar(reps, s.name, progress and sys.stderr.isatty()) as tick:
                 result = run_experiment(
-                    s, seed, reps, workers, precision, tick, overrides, max_reps
+                    s, seed, reps, workers, precision, tick, overrides, max_reps, engine
                 )
             charts_written = write_run(
                 result, folder, force, ("png", "svg") if svg else ("png",), warnings

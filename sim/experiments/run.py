@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from sim.experiments import tables as frames
+from sim.fastpath.select import resolve_engine
 from sim.montecarlo.grid import Layout, make_layout
 from sim.montecarlo.runner import Progress, RunTable, run_adaptive, run_table
 from sim.scenario.schema import Scenario
@@ -42,6 +43,8 @@ class RunResult:
     wall_seconds: float = float("nan")
     precision: float | None = None
     overrides: dict[str, str] = field(default_factory=dict)
+    engine: str = "simpy"
+    """The engine that ran it ("simpy" or "fast"); the manifest records it."""
 
     @cached_property
     def layout(self) -> Layout:
@@ -100,6 +103,7 @@ class RunResult:
             f"{head['probability']:.3f} (95% CI {head['lower']:.3f}-{head['upper']:.3f}, "
             f"Wilson) from {self.replications:,} replications, seed {self.seed}, "
             f"{self.wall_seconds:.1f} s on {self.workers} worker(s)"
+            + (" (fast engine)" if self.engine == "fast" else "")
         )
 
     def levels(self) -> pd.DataFrame:
@@ -195,6 +199,7 @@ def run(
     progress: Progress | None = None,
     overrides: dict[str, str] | None = None,
     max_reps: int = 200_000,
+    engine: str = "simpy",
 ) -> RunResult:
     """Run a Monte Carlo experiment.
 
@@ -211,16 +216,26 @@ def run(
         overrides: the `--set` values the scenario was loaded with, kept for the
             title and manifest only (they are already applied to `scenario`).
         max_reps: with `precision`, the most replications to run.
+        engine: "simpy" (the model's definition) or "fast" (compiled, bit-identical
+            tables; refuses scenario parts it does not implement).
     """
     indices = range(reps) if isinstance(reps, int) else reps
+    engine = resolve_engine(engine, scenario)
     started = time.perf_counter()
     if precision is not None:
         first = len(indices)
         table = run_adaptive(
-            scenario, seed, precision, workers, first=first, max_reps=max_reps, progress=progress
+            scenario,
+            seed,
+            precision,
+            workers,
+            first=first,
+            max_reps=max_reps,
+            progress=progress,
+            engine=engine,
         )
     else:
-        table = run_table(scenario, seed, indices, workers, progress=progress)
+        table = run_table(scenario, seed, indices, workers, progress=progress, engine=engine)
     return RunResult(
         scenario,
         seed,
@@ -229,4 +244,5 @@ def run(
         time.perf_counter() - started,
         precision,
         dict(overrides or {}),
+        engine,
     )

@@ -72,6 +72,7 @@ def write_run(
                 workers=result.workers,
                 wall_seconds=round(result.wall_seconds, 3),
                 precision=result.precision,
+                engine=result.engine,
                 overrides=result.overrides,
                 simpy_events=int(result.table.simpy_events.sum()),
             ),

@@ -1,0 +1,53 @@
+"""`--engine fast` gives the SimPy engine's results, says so in the manifest,
+and refuses what it cannot run (issue 12, item 4)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+
+REPO = Path(__file__).resolve().parents[2]
+POISSON = REPO / "scenarios" / "reference" / "poisson_count.yaml"
+RUN = ["-n", "300", "-w", "1", "--no-progress", "--seed", "4"]
+runner = CliRunner()
+
+
+@pytest.mark.slow  # the first use compiles the kernel (about 30 s, then cached on disk)
+def test_fast_engine_run_equals_simpy_and_is_recorded(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text(POISSON.read_text())
+    tables = {}
+    for engine in ("simpy", "fast"):
+        result = runner.invoke(app, ["run", "s.yaml", *RUN, "--engine", engine, "--out", engine])
+        assert result.exit_code == 0, result.output
+        manifest = json.loads((tmp_path / engine / "manifest.json").read_text())
+        assert manifest["engine"] == engine
+        tables[engine] = pd.read_parquet(tmp_path / engine / "replications.parquet")
+    pd.testing.assert_frame_equal(tables["simpy"], tables["fast"])
+
+
+def test_fast_engine_refuses_history_naming_it(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = POISSON.read_text() + (
+        "history:\n  events:\n    attack: [2023-12-30]\n  assumption: planted for the test\n"
+    )
+    (tmp_path / "s.yaml").write_text(text)
+    result = runner.invoke(app, ["run", "s.yaml", *RUN, "--engine", "fast", "--out", "r"])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.stderr.split())
+    assert "history" in message and "--engine simpy" in message
+    assert not (tmp_path / "r").exists()
+
+
+def test_an_unknown_engine_is_refused(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text(POISSON.read_text())
+    result = runner.invoke(app, ["run", "s.yaml", *RUN, "--engine", "warp"])
+    assert result.exit_code == 2, result.output
+    assert "expected one of" in " ".join(result.stderr.split())
