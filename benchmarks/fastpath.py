@@ -51,7 +51,7 @@ print(json.dumps({"reps": len(table), "cpu": cpu, "wall": wall}))
 JIT = """
 import json, time
 wall = time.perf_counter()
-from sim.fastpath import fast_engine_available
+from sim.montecarlo.fast import fast_engine_available
 ok, reason = fast_engine_available()
 print(json.dumps({"ok": ok, "reason": reason, "seconds": time.perf_counter() - wall}))
 """

@@ -42,13 +42,13 @@ P_MIN = 1e-4
 def test_philox_matches_random123_known_answers(counter, key, expected):
     words = [np.uint64(x) for x in (*counter, *key)]
     assert tuple(int(w) for w in philox4x32_10(*words)) == expected
-    from sim.fastpath.random import philox
+    from sim.rng.compiled import philox
 
     assert tuple(int(w) for w in philox(*words)) == expected
 
 
 def test_compiled_filler_gives_the_numpy_bits():
-    from sim.fastpath.random import fill_uniforms
+    from sim.rng.compiled import fill_uniforms
 
     for seed, rep, first in [(0, 0, 0), (1, 7, 256), (2**64 - 1, 2**40 + 3, 2**33)]:
         k0, k1 = lane_key(seed, "stream:x", 1)
@@ -58,7 +58,7 @@ def test_compiled_filler_gives_the_numpy_bits():
 
 
 def test_compiled_variates_equal_the_python_ones():
-    from sim.fastpath.random import next_exponential, next_gamma, next_normal, next_uniform
+    from sim.rng.compiled import next_exponential, next_gamma, next_normal, next_uniform
 
     draws = Draws(9, 4, "rule:r", 1)
     keys = np.array([lane_key(9, "rule:r", 1)], dtype=np.uint64)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from sim.experiments import tables as frames
-from sim.fastpath.select import resolve_engine
+from sim.montecarlo.fast.select import resolve_engine
 from sim.montecarlo.grid import Layout, make_layout
 from sim.montecarlo.runner import Progress, RunTable, run_adaptive, run_table
 from sim.scenario.schema import Scenario

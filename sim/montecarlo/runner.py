@@ -18,7 +18,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 import numpy as np
 
 from sim.engine import CompiledModel, compile_model, simulate
-from sim.fastpath.select import resolve_engine
+from sim.montecarlo.fast.select import resolve_engine
 from sim.montecarlo.grid import make_layout
 from sim.montecarlo.parameters import run_uncertain_chunk
 from sim.montecarlo.table import RunTable, summarise
@@ -40,8 +40,8 @@ def run_chunk(
 ) -> RunTable:
     """Replications `reps` on one engine ("fast" must be resolved already)."""
     if engine == "fast":
-        from sim.fastpath.compile import fast_model
-        from sim.fastpath.run import run_fast_chunk
+        from sim.montecarlo.fast.compile import fast_model
+        from sim.montecarlo.fast.run import run_fast_chunk
 
         return run_fast_chunk(model.scenario, fast_model(model.scenario, model), seed, reps)
     layout = make_layout(model.scenario)
@@ -113,7 +113,7 @@ def run_table(
     """Simulate replications `reps` of `seed`; the same table for any `workers`,
     `chunk` or `executor` (a process pool or a Dask client's executor that the
     caller keeps alive across many runs; `workers` then only sets chunk sizes),
-    and for either `engine` ("simpy" or "fast": sim.fastpath.select)."""
+    and for either `engine` ("simpy" or "fast": sim.montecarlo.fast.select)."""
     reps = list(reps)
     if not reps:
         raise ValueError("no replications to run")

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from sim.errors import UsageError
-from sim.fastpath import select
-from sim.fastpath.select import EngineFallbackWarning, fast_engine_available, resolve_engine
+from sim.montecarlo.fast import select
+from sim.montecarlo.fast.select import EngineFallbackWarning, fast_engine_available, resolve_engine
 from sim.montecarlo.runner import MAX_CHUNK, chunked, run_adaptive, run_table
 from tests.engine.helpers import scenario
-from tests.fastpath.test_differential import assert_identical
+from tests.montecarlo.fast.test_differential import assert_identical
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,7 @@ def fast_engine_available() -> tuple[bool, str]:
     """(True, "") when numba imports and the kernel compiles (or loads from its
     disk cache); else (False, the reason in one line)."""
     try:
-        from sim.fastpath.kernel import warm_up
+        from sim.montecarlo.fast.run import warm_up
 
         warm_up()
     except Exception as error:  # any failure means: not available

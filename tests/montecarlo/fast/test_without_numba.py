@@ -14,7 +14,7 @@ SCRIPT = """
 import sys, warnings
 sys.modules["numba"] = None  # `import numba` now raises ImportError
 import numpy as np
-from sim.fastpath import fast_engine_available
+from sim.montecarlo.fast import fast_engine_available
 from sim.montecarlo.runner import run_table
 from sim.rng import uniform_filler, uniforms_numpy
 from sim.scenario import load_scenario

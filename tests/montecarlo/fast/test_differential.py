@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.engine import compile_model
-from sim.fastpath.compile import fast_model
-from sim.fastpath.run import run_fast_chunk
+from sim.montecarlo.fast.compile import fast_model
+from sim.montecarlo.fast.run import run_fast_chunk
 from sim.montecarlo.runner import RunTable, run_chunk
 from sim.scenario import load_scenario
 from sim.scenario.schema import Scenario

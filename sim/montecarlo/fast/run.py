@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.fastpath.compile import FastModel, lane_keys, pack
-from sim.fastpath.kernel import new_state, run_replications
+from sim.montecarlo.fast.compile import FastModel, lane_keys, pack
+from sim.montecarlo.fast.kernel import new_state, run_replications
 from sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -73,4 +73,26 @@ def run_fast_chunk(
         monthly_counts=monthly,
         window_counts=windows,
         simpy_events=events,
+        parameters=np.empty((indices.size, 0)),
     )
+
+
+def warm_up() -> None:
+    """Compile the kernel (or load it from numba's disk cache) on a one-stream
+    scenario: every scenario uses the same compiled code (one type signature)."""
+    from sim.montecarlo.fast.compile import fast_model
+    from sim.scenario.loader import validate_document
+    from sim.scenario.yamlmap import Located
+
+    document = {
+        "name": "warm-up",
+        "start_date": "2024-01-01",
+        "horizon_days": 10,
+        "actors": {"a": {"name": "A", "kind": "other"}},
+        "ladder": ["calm", "event"],
+        "events": {"e": {"actor": "a", "rung": 1}},
+        "streams": {"e": {"rate": 1.0, "assumption": "warm-up"}},
+        "outcomes": {"any": {"level_at_least": 1}},
+    }
+    scenario = validate_document(Located(document), "<warm-up>", None)
+    run_fast_chunk(scenario, fast_model(scenario), 0, [0])

@@ -13,7 +13,7 @@ written into a per-replication copy of `mf` before each replication; and
 events before day 0 (`history:`) can be replayed into the state's counts,
 occurrence times and kernel sums where `_simulate` initialises them. A
 scenario part the kernel does not implement is refused by
-`sim.fastpath.select`, never ignored.
+`sim.montecarlo.fast.select`, never ignored.
 """
 
 from __future__ import annotations
@@ -375,7 +375,7 @@ SF_PER_STREAM = 2  # BOUND, SCALE
 def pack(model: FastModel) -> tuple[np.ndarray, np.ndarray]:
     """(mi, mf): the model as one int64 and one float64 array, with the state
     layout. Lane counters and spare doubles come first in the state arrays, so
-    `sim.fastpath.random` indexes them by lane directly."""
+    `sim.rng.compiled` indexes them by lane directly."""
     n_streams, n_rules = model.stream_event.size, model.rule_probability.size
     n_events, n_outcomes = model.event_rung.size, model.n_outcomes
     n_lanes = 2 * (n_streams + n_rules)

@@ -15,7 +15,7 @@ library's known-answer vectors are in the tests):
   first double of block n // 2 when n is even, the second when odd.
 
 Variates are fixed transforms of a lane's uniforms, defined once here and
-mirrored by the compiled engine (`sim/fastpath/random.py`):
+mirrored by the compiled engine (`sim/rng/compiled.py`):
 exponential = -log(1 - u); normal = Box-Muller's cosine branch from two
 uniforms; gamma = Marsaglia and Tsang (2000) with that normal.
 
@@ -31,52 +31,25 @@ import functools
 import hashlib
 import math
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
-MASK32 = 0xFFFFFFFF
-MASK64 = 0xFFFFFFFFFFFFFFFF
-PHILOX_M0 = np.uint64(0xD2511F53)
-PHILOX_M1 = np.uint64(0xCD9E8D57)
-PHILOX_W0 = np.uint64(0x9E3779B9)
-PHILOX_W1 = np.uint64(0xBB67AE85)
-U32 = np.uint64(MASK32)
-SHIFT32 = np.uint64(32)
-SHIFT11 = np.uint64(11)
-TWO_POW_MINUS_53 = 1.0 / 9007199254740992.0
-TWO_PI = 2.0 * math.pi
-ONE_THIRD = 1.0 / 3.0
+from sim.rng.philox import (  # the one definition both engines use
+    MASK32,
+    MASK64,
+    ONE_THIRD,
+    SHIFT11,
+    SHIFT32,
+    TWO_PI,
+    TWO_POW_MINUS_53,
+    U32,
+    philox4x32_10,
+)
 
 FIRST_BLOCK = 16
 """Draws fetched on a lane's first use: most rule lanes need one or two."""
 BLOCK = 256
 """Draws fetched per later refill."""
-
-
-def philox4x32_10(
-    c0: Any, c1: Any, c2: Any, c3: Any, k0: Any, k1: Any
-) -> tuple[Any, Any, Any, Any]:
-    """Philox4x32 with 10 rounds on uint64 values holding 32-bit words.
-
-    Works element-wise on numpy uint64 arrays and, compiled by numba, on
-    uint64 scalars: the one definition both engines use. Each round
-    multiplies words 0 and 2 by the Philox constants (32x32 -> 64 bits, exact
-    in uint64) and permutes; the key is bumped by the Weyl constants between
-    rounds (Random123's philox4x32_R).
-    """
-    for _ in range(10):
-        p0 = PHILOX_M0 * c0
-        p1 = PHILOX_M1 * c2
-        c0, c1, c2, c3 = (
-            (p1 >> SHIFT32) ^ c1 ^ k0,
-            p1 & U32,
-            (p0 >> SHIFT32) ^ c3 ^ k1,
-            p0 & U32,
-        )
-        k0 = (k0 + PHILOX_W0) & U32
-        k1 = (k1 + PHILOX_W1) & U32
-    return c0, c1, c2, c3
 
 
 def splitmix64(x: int) -> int:
@@ -142,7 +115,7 @@ def uniform_filler() -> UniformFiller:
     Both give the same bits (tested); chosen once per process, on first use."""
     if not _filler:
         try:
-            from sim.fastpath.random import fill_uniforms
+            from sim.rng.compiled import fill_uniforms
 
             fill_uniforms(1, 2, 3, 0, 2)  # compile (or load from the disk cache) now
             _filler.append(fill_uniforms)

@@ -13,21 +13,21 @@ scheduling, not from approximating it:
   (URGENT, scheduled after the processes' initialisation);
 - each stream's generator body (sim/engine/streams.py) as a resumable state
   machine, with the same floating-point operations in the same order;
-- the same draws: `sim.fastpath.random` computes the lanes `sim.rng` defines.
+- the same draws: `sim.rng.compiled` computes the lanes `sim.rng` defines.
 
 The dispatched-event count therefore equals SimPy's (`simpy_events`), which
 the differential test checks too. The model and the state live in a few flat
-arrays (`sim.fastpath.compile.pack`): numba passes each array argument as a
+arrays (`sim.montecarlo.fast.compile.pack`): numba passes each array argument as a
 struct, so dozens of small arrays per call would cost more than the
 simulation. Capacities (queue, occurrence times, level changes, scale
 factors) are fixed per call; a replication that outgrows one
 stops with a flag and the runner repeats it with larger arrays, which cannot
 change a result (a replication depends only on its index).
 
-Every helper is inlined (`sim.fastpath.random.compiled`) into
+Every helper is inlined (`sim.rng.compiled.compiled`) into
 `run_replications`, the one entry point. Numba's disk cache checks only the
 file a function is defined in: after editing `random.py`, `compile.py` or
-`sim/rng.py` without touching this file, delete `sim/fastpath/__pycache__`
+`sim/rng.py` without touching this file, delete `sim/montecarlo/fast/__pycache__`
 (the differential test would catch a stale kernel).
 
 Measured cost on the flagship (benchmarks/fastpath.py): about 65 us per
@@ -42,9 +42,9 @@ import math
 import numpy as np
 
 from sim.engine.delays import EXPONENTIAL, FIXED, GAMMA, NONE, UNIFORM
-from sim.fastpath.compile import EMIT, HEADER, SF_PER_STREAM, SI_PER_STREAM
-from sim.fastpath.compile import SCALE as SCALE_ACTION
-from sim.fastpath.random import (
+from sim.montecarlo.fast.compile import EMIT, HEADER, SF_PER_STREAM, SI_PER_STREAM
+from sim.montecarlo.fast.compile import SCALE as SCALE_ACTION
+from sim.rng.compiled import (
     compiled,
     entry,
     next_exponential,
@@ -749,25 +749,3 @@ def run_replications(
             lo = _left_of(tm, e, n, mf[mi[H_WINDOW_LO] + w])
             windows[row, w] = _left_of(tm, e, n, mf[mi[H_WINDOW_HI] + w]) - lo
     return reps.size
-
-
-def warm_up() -> None:
-    """Compile the kernel (or load it from numba's disk cache) on a one-stream
-    scenario: every scenario uses the same compiled code (one type signature)."""
-    from sim.fastpath.compile import fast_model
-    from sim.fastpath.run import run_fast_chunk
-    from sim.scenario.loader import validate_document
-    from sim.scenario.yamlmap import Located
-
-    document = {
-        "name": "warm-up",
-        "start_date": "2024-01-01",
-        "horizon_days": 10,
-        "actors": {"a": {"name": "A", "kind": "other"}},
-        "ladder": ["calm", "event"],
-        "events": {"e": {"actor": "a", "rung": 1}},
-        "streams": {"e": {"rate": 1.0, "assumption": "warm-up"}},
-        "outcomes": {"any": {"level_at_least": 1}},
-    }
-    scenario = validate_document(Located(document), "<warm-up>", None)
-    run_fast_chunk(scenario, fast_model(scenario), 0, [0])

@@ -13,7 +13,7 @@ import math
 import numba
 import numpy as np
 
-from sim.rng import SHIFT11, SHIFT32, TWO_PI, TWO_POW_MINUS_53, U32, philox4x32_10
+from sim.rng.philox import SHIFT11, SHIFT32, TWO_PI, TWO_POW_MINUS_53, U32, philox4x32_10
 
 compiled = numba.njit(cache=True, _nrt=False, forceinline=True)  # type: ignore[call-overload]
 entry = numba.njit(cache=True, _nrt=False)  # type: ignore[call-overload]
