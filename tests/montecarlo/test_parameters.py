@@ -97,7 +97,7 @@ def test_fixed_parameters_run_exactly_as_before(write_scenario):
     s = load_scenario(write_scenario())
     model = compile_model(s)
     reps = range(40)
-    expected = summarise([simulate(model, 3, r) for r in reps], model, make_layout(s))
+    expected = summarise((simulate(model, 3, r) for r in reps), model, make_layout(s), len(reps))
     table = run_table(s, 3, reps, workers=2, chunk=15)
     assert table.parameters.shape == (40, 0)
     assert_same_tables(table, expected)

@@ -28,7 +28,7 @@ from sim.scenario import load_scenario
 from sim.scenario.schema import Scenario
 from tests.engine.helpers import one_off, scenario
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
 
 
