@@ -1,8 +1,8 @@
 """Parameter uncertainty: the nested design and which unknowns matter (issue 10).
 
 Nested design: K parameter draws x M replications each. Replication r takes
-parameter draw r // M (drawn from generators keyed by (seed, draw,
-"param:<path>"), so M = 1 is the ordinary run) and its own engine
+parameter draw r // M (uniforms keyed by (seed, draw, "param:<path>"), so
+M = 1 is the ordinary run) and its own engine
 generators. Over all K M replications the share of replications in which an
 outcome happened estimates the predictive (marginal) probability, with its
 Wilson band; per draw, the share among its M replications estimates the
@@ -197,7 +197,7 @@ def design_inputs(scenario: Scenario) -> tuple[list[str], list[int]]:
     """The design's inputs (one per generator key: a `samples:` file is one
     input, its row) with a name each, and the input of each parameter."""
     params = Parameters.of(compile_model(scenario))
-    keys = list(dict.fromkeys(params.keys))
+    keys = params.inputs
     names = []
     for key in keys:
         paths = [p for p, k in zip(params.names, params.keys, strict=True) if k == key]

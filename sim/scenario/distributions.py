@@ -304,7 +304,8 @@ Distribution = Annotated[
 def generator_key(path: str, dist: Law) -> str:
     """The component key of a parameter's generator: `param:<path>`, or for a
     `samples:` column `param:samples:<sha256>`, one per file, so its columns
-    share the row (sim.rng keys each replication's generator by it)."""
+    share the row (each replication's uniform for it depends on the seed, the
+    replication and this key alone; sim/montecarlo/parameters.py)."""
     if isinstance(dist, Samples):
         return f"param:samples:{dist.digest}"
     return f"param:{path}"
