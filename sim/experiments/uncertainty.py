@@ -26,17 +26,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from sim.engine import compile_model
+from sim.engine import compile_model, simulate
 from sim.experiments import tables as frames
 from sim.montecarlo.grid import Layout, make_layout
-from sim.montecarlo.parameters import Parameters, run_fixed_chunk, run_uncertain_chunk
+from sim.montecarlo.parameters import Parameters, simulate_drawn
 from sim.montecarlo.runner import (
     Progress,
     RunTable,
@@ -44,6 +44,7 @@ from sim.montecarlo.runner import (
     process_pool,
     run_table,
     stopping_on_interrupt,
+    summarise,
 )
 from sim.scenario.distributions import U_MIN
 from sim.scenario.schema import Scenario
@@ -58,9 +59,20 @@ FIXED_NOTE = "every parameter is fixed: no parameter band (ran as a usual Monte 
 def nested_chunk(
     scenario: Scenario, seed: int, reps: Sequence[int], reps_per_draw: int
 ) -> RunTable:
-    """A chunk of the nested design, for a process pool (compiled where it runs)."""
+    """A chunk of the nested design (compiled where it runs, so a process pool can take it)."""
     model = compile_model(scenario)
-    return run_uncertain_chunk(model, seed, reps, make_layout(scenario), reps_per_draw)
+    replications, values = simulate_drawn(model, seed, reps, reps_per_draw)
+    return replace(summarise(replications, model, make_layout(scenario)), parameters=values)
+
+
+def parameter_frame(scenario: Scenario, table: RunTable) -> pd.DataFrame:
+    """One row per replication: `rep` and each drawn parameter by its dotted
+    path (only `rep` when every parameter is fixed), to join with the
+    replication rows in `replications.parquet`."""
+    frame = pd.DataFrame({"rep": table.reps})
+    for col, path in enumerate(scenario.uncertain):
+        frame[path] = table.parameters[:, col]
+    return frame
 
 
 @dataclass(frozen=True)
@@ -211,10 +223,15 @@ def point_block(
     """(points, outcomes) share of `reps_per_point` replications in which each
     outcome happened by the horizon, one row per row of parameter values."""
     model = compile_model(scenario)
+    params = Parameters.of(model)
     out = np.empty((values.shape[0], len(model.outcomes)))
     for row, point in enumerate(values):
-        table = run_fixed_chunk(model, seed, range(reps_per_point), point)
-        out[row] = np.mean(~np.isnan(table.outcome_days), axis=0)
+        fixed = params.apply(point)
+        happened = [
+            [day is not None for day in simulate(fixed, seed, rep).outcome_days.values()]
+            for rep in range(reps_per_point)
+        ]
+        out[row] = np.mean(happened, axis=0)
     return out
 
 

@@ -28,15 +28,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sim.engine import CompiledModel, simulate
 from sim.engine.delays import delay_sampler
-from sim.montecarlo.grid import Layout, make_layout
-from sim.montecarlo.runner import RunTable, summarise
+from sim.engine.records import Replication
 from sim.rng import component_generator, component_key
 from sim.scenario.distributions import U_MIN, generator_key
-from sim.scenario.schema import Scenario
 
 ROOT_COMPONENT = "param"
 """The component key of a replication's parameter generator."""
@@ -222,43 +219,16 @@ class Parameters:
         return _replace(model, streams=tuple(streams), rules=tuple(rules), decay_days=decay)
 
 
-def run_uncertain_chunk(
-    model: CompiledModel,
-    seed: int,
-    reps: Sequence[int],
-    layout: Layout | None = None,
-    reps_per_draw: int = 1,
-) -> RunTable:
-    """Replications `reps` with their drawn parameters; replication r takes
-    parameter draw r // reps_per_draw (1: a fresh draw per replication; more:
-    the nested design, each draw shared by a block of replications)."""
-    layout = layout or make_layout(model.scenario)
+def simulate_drawn(
+    model: CompiledModel, seed: int, reps: Sequence[int], reps_per_draw: int = 1
+) -> tuple[list[Replication], np.ndarray]:
+    """Replications `reps` with their drawn parameters, and the (n, parameters)
+    values drawn. Replication r takes parameter draw r // reps_per_draw (1: a
+    fresh draw per replication; more: the nested design, each draw shared by a
+    block of replications)."""
     params = Parameters.of(model)
     values = params.draw(seed, [r // reps_per_draw for r in reps])
-    table = summarise(
-        [simulate(params.apply(row), seed, rep) for row, rep in zip(values, reps, strict=True)],
-        model,
-        layout,
-    )
-    return replace(table, parameters=values)
-
-
-def run_fixed_chunk(
-    model: CompiledModel, seed: int, reps: Sequence[int], values: np.ndarray
-) -> RunTable:
-    """Replications `reps` with the uncertain parameters set to `values`
-    (one row for all): a point of a Saltelli design."""
-    fixed = Parameters.of(model).apply(np.asarray(values, dtype=float))
-    layout = make_layout(model.scenario)
-    table = summarise([simulate(fixed, seed, rep) for rep in reps], model, layout)
-    return replace(table, parameters=np.tile(values, (len(reps), 1)))
-
-
-def parameter_frame(scenario: Scenario, table: RunTable) -> pd.DataFrame:
-    """One row per replication: `rep` and each drawn parameter by its dotted
-    path (only `rep` when every parameter is fixed), to join with the
-    replication rows in `replications.parquet`."""
-    frame = pd.DataFrame({"rep": table.reps})
-    for col, path in enumerate(scenario.uncertain):
-        frame[path] = table.parameters[:, col]
-    return frame
+    replications = [
+        simulate(params.apply(row), seed, rep) for row, rep in zip(values, reps, strict=True)
+    ]
+    return replications, values

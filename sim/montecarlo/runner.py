@@ -14,7 +14,7 @@ import multiprocessing
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -103,9 +103,10 @@ def summarise(
 def run_chunk(model: CompiledModel, seed: int, reps: Sequence[int]) -> RunTable:
     layout = make_layout(model.scenario)
     if model.scenario.uncertain:  # issue 10: parameters drawn per replication
-        from sim.montecarlo.parameters import run_uncertain_chunk
+        from sim.montecarlo.parameters import simulate_drawn
 
-        return run_uncertain_chunk(model, seed, reps, layout)
+        replications, values = simulate_drawn(model, seed, reps)
+        return replace(summarise(replications, model, layout), parameters=values)
     return summarise([simulate(model, seed, rep) for rep in reps], model, layout)
 
 

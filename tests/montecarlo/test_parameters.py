@@ -12,8 +12,9 @@ import numpy as np
 from scipy import integrate, stats
 
 from sim.engine import compile_model, simulate
+from sim.experiments.uncertainty import parameter_frame
 from sim.montecarlo.grid import make_layout
-from sim.montecarlo.parameters import Parameters, parameter_frame
+from sim.montecarlo.parameters import Parameters
 from sim.montecarlo.runner import RunTable, run_table, summarise
 from sim.scenario import load_scenario
 from sim.scenario.distributions import Beta
