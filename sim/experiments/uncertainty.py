@@ -1,8 +1,8 @@
 """Parameter uncertainty: the nested design and which unknowns matter (issue 10).
 
 Nested design: K parameter draws x M replications each. Replication r takes
-parameter draw r // M (drawn from generators keyed by (seed, draw,
-"param:<path>"), so M = 1 is the ordinary run) and its own engine
+parameter draw r // M (uniforms keyed by (seed, draw, "param:<path>"), so
+M = 1 is the ordinary run) and its own engine
 generators. Over all K M replications the share of replications in which an
 outcome happened estimates the predictive (marginal) probability, with its
 Wilson band; per draw, the share among its M replications estimates the
@@ -26,17 +26,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from sim.engine import compile_model
+from sim.engine import compile_model, simulate
 from sim.experiments import tables as frames
 from sim.montecarlo.grid import Layout, make_layout
-from sim.montecarlo.parameters import Parameters, run_fixed_chunk, run_uncertain_chunk
+from sim.montecarlo.parameters import Parameters, simulate_drawn
 from sim.montecarlo.runner import (
     Progress,
     RunTable,
@@ -44,6 +44,7 @@ from sim.montecarlo.runner import (
     process_pool,
     run_table,
     stopping_on_interrupt,
+    summarise,
 )
 from sim.scenario.distributions import U_MIN
 from sim.scenario.schema import Scenario
@@ -58,9 +59,21 @@ FIXED_NOTE = "every parameter is fixed: no parameter band (ran as a usual Monte 
 def nested_chunk(
     scenario: Scenario, seed: int, reps: Sequence[int], reps_per_draw: int
 ) -> RunTable:
-    """A chunk of the nested design, for a process pool (compiled where it runs)."""
+    """A chunk of the nested design (compiled where it runs, so a process pool can take it)."""
     model = compile_model(scenario)
-    return run_uncertain_chunk(model, seed, reps, make_layout(scenario), reps_per_draw)
+    replications, values = simulate_drawn(model, seed, reps, reps_per_draw)
+    table = summarise(replications, model, make_layout(scenario), len(reps))
+    return replace(table, parameters=values)
+
+
+def parameter_frame(scenario: Scenario, table: RunTable) -> pd.DataFrame:
+    """One row per replication: `rep` and each drawn parameter by its dotted
+    path (only `rep` when every parameter is fixed), to join with the
+    replication rows in `replications.parquet`."""
+    frame = pd.DataFrame({"rep": table.reps})
+    for col, path in enumerate(scenario.uncertain):
+        frame[path] = table.parameters[:, col]
+    return frame
 
 
 @dataclass(frozen=True)
@@ -197,7 +210,7 @@ def design_inputs(scenario: Scenario) -> tuple[list[str], list[int]]:
     """The design's inputs (one per generator key: a `samples:` file is one
     input, its row) with a name each, and the input of each parameter."""
     params = Parameters.of(compile_model(scenario))
-    keys = list(dict.fromkeys(params.keys))
+    keys = params.inputs
     names = []
     for key in keys:
         paths = [p for p, k in zip(params.names, params.keys, strict=True) if k == key]
@@ -211,10 +224,15 @@ def point_block(
     """(points, outcomes) share of `reps_per_point` replications in which each
     outcome happened by the horizon, one row per row of parameter values."""
     model = compile_model(scenario)
+    params = Parameters.of(model)
     out = np.empty((values.shape[0], len(model.outcomes)))
     for row, point in enumerate(values):
-        table = run_fixed_chunk(model, seed, range(reps_per_point), point)
-        out[row] = np.mean(~np.isnan(table.outcome_days), axis=0)
+        fixed = params.apply(point)
+        happened = [
+            [day is not None for day in simulate(fixed, seed, rep).outcome_days.values()]
+            for rep in range(reps_per_point)
+        ]
+        out[row] = np.mean(happened, axis=0)
     return out
 
 

@@ -1,169 +1,164 @@
 """Uncertain parameters, drawn per replication and injected into the compiled model.
 
-Replication `i` of seed `s` draws each uncertain parameter from its own
-generator keyed by `(s, i, "param:<path>")` (one key per `samples:` file, so
-a file's columns share their row): the draws depend on nothing else, so
-results are identical for any worker count or chunking, and two scenarios
-sharing an uncertain parameter share its draws (common random numbers). The
+Replication `i` of seed `s` draws each uncertain parameter from a uniform
+keyed by `(s, i, "param:<path>")` (one key per `samples:` file, so a file's
+columns share their row): the draws depend on nothing else, so results are
+identical for any worker count or chunking, and two scenarios sharing an
+uncertain parameter share its draws (common random numbers). The
 simulation's own generators are untouched, so replication `i` with drawn
 values theta is exactly replication `i` of the scenario with theta fixed.
 
-The values go into the compiled model by `dataclasses.replace` on the few
-specs they touch, never by validating a scenario per replication (which
-would cost more than the replication).
+Making a numpy generator per parameter and replication costs ~20-50 us (its
+SeedSequence), as much as a tenth of a flagship replication for a few
+dozen parameters; so each replication makes one, keyed `(s, i, "param")`,
+and each key's uniform is its 128 bits mixed with the key by the SplitMix64
+finaliser (Steele, Lea and Flood 2014), vectorised over replications: still
+a function of (seed, replication, key) alone.
+
+The values go into the compiled model by one copy-with-changes per touched
+spec, never by validating a scenario per replication (which would
+cost more than the replication).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sim.engine import CompiledModel, simulate
 from sim.engine.delays import delay_sampler
-from sim.engine.model import RuleSpec, StreamSpec
-from sim.montecarlo.grid import Layout, make_layout
-from sim.montecarlo.table import RunTable, summarise
-from sim.rng import component_generator
+from sim.engine.records import Replication
+from sim.rng import component_generator, component_key
 from sim.scenario.distributions import U_MIN, generator_key
-from sim.scenario.schema import Scenario
 
-Setter = Callable[[list[StreamSpec], list[RuleSpec], dict[str, float | None], float], None]
+ROOT_COMPONENT = "param"
+"""The component key of a replication's parameter generator."""
 
 
-def _stream_setter(model: CompiledModel, path: str) -> Setter:
+def _mix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on uint64 arrays (wrapping arithmetic)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _keyed(roots: np.ndarray, key: str) -> np.ndarray:
+    """Per replication's 128 root bits, the uniform in (0, 1) of component `key`."""
+    k = np.full(roots.shape[0], component_key(key), dtype=np.uint64)
+    z = _mix(_mix(roots[:, 0] ^ k) ^ roots[:, 1])
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53 + U_MIN
+
+
+def _replace(spec: Any, **changes: Any) -> Any:
+    """`dataclasses.replace` without re-running `__init__` (a third of its cost)
+    for the engine's plain frozen specs; the ordinary one for any other kind."""
+    if not hasattr(spec, "__dict__") or getattr(spec, "__post_init__", None) is not None:
+        return replace(spec, **changes)
+    new = object.__new__(type(spec))
+    new.__dict__.update(spec.__dict__)
+    new.__dict__.update(changes)
+    return new
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where one parameter sits in the compiled model."""
+
+    kind: str
+    """rate, kernel, probability, cooldown, delay, scale or decay."""
+    index: int = 0
+    """The stream or rule index."""
+    key: int | str = 0
+    """A kernel's source event, an action's index, or a delay parameter's name."""
+    position: int = 0
+    """Within a kernel (1 branching, 2 decay) or a scale (1 factor, 2 days) tuple."""
+    nominal: tuple[int, float, float] | None = None
+    """A kernel's (source, branching, decay) as written, to add it when its
+    nominal branching was 0 and it was not compiled."""
+
+
+def _target(model: CompiledModel, path: str) -> _Target:
     s = model.scenario
-    names = [spec.ident for spec in model.streams]
+    if path == "ladder_decay_days":
+        return _Target("decay")
+    streams = [spec.ident for spec in model.streams]
+    rules = [spec.ident for spec in model.rules]
     events = {e: i for i, e in enumerate(model.events)}
-    m = re.fullmatch(r"streams\.([^.]+)\.rate", path)
-    if m:
-        i = names.index(m.group(1))
-
-        def rate(streams: list[StreamSpec], _r: object, _m: object, v: float) -> None:
-            streams[i] = replace(streams[i], rate=v)
-
-        return rate
-    m = re.fullmatch(r"streams\.([^.]+)\.(self_excitation|excited_by\.([^.]+))\.(\w+)", path)
-    if m is None:
-        raise ValueError(f"not an uncertain stream parameter: {path}")
-    ident, source_name, field = m.group(1), m.group(3) or m.group(1), m.group(4)
-    i, source = names.index(ident), events[source_name]
-    stream = s.streams[ident]
-    kernel = stream.self_excitation if m.group(3) is None else stream.excited_by[source_name]
-    assert kernel is not None
-    nominal = (source, kernel.branching, kernel.decay_days)
-    position = 1 if field == "branching" else 2
-
-    def kernel_value(streams: list[StreamSpec], _r: object, _m: object, v: float) -> None:
-        kernels = list(streams[i].kernels)
-        at = next((k for k, kern in enumerate(kernels) if kern[0] == source), None)
-        if at is None:  # a zero nominal branching is not compiled: add the kernel
-            kernels.append(nominal)
-            at = len(kernels) - 1
-        entry = list(kernels[at])
-        entry[position] = v
-        kernels[at] = (int(entry[0]), float(entry[1]), float(entry[2]))
-        streams[i] = replace(streams[i], kernels=tuple(kernels))
-
-    return kernel_value
-
-
-def _rule_setter(model: CompiledModel, path: str) -> Setter:
-    names = [spec.ident for spec in model.rules]
+    if m := re.fullmatch(r"streams\.([^.]+)\.rate", path):
+        return _Target("rate", streams.index(m.group(1)))
+    if m := re.fullmatch(r"streams\.([^.]+)\.(self_excitation|excited_by\.([^.]+))\.(\w+)", path):
+        ident, source = m.group(1), m.group(3) or m.group(1)
+        stream = s.streams[ident]
+        kernel = stream.self_excitation if m.group(3) is None else stream.excited_by[source]
+        assert kernel is not None
+        nominal = (events[source], kernel.branching, kernel.decay_days)
+        position = 1 if m.group(4) == "branching" else 2
+        return _Target("kernel", streams.index(ident), events[source], position, nominal)
     m = re.fullmatch(r"rules\.([^.\[]+)\.(.+)", path)
     if m is None:
-        raise ValueError(f"not an uncertain rule parameter: {path}")
-    j, rest = names.index(m.group(1)), m.group(2)
+        raise ValueError(f"not a parameter that can be uncertain: {path}")
+    j, rest = rules.index(m.group(1)), m.group(2)
     if rest == "probability":
-
-        def probability(_s: object, rules: list[RuleSpec], _m: object, v: float) -> None:
-            rules[j] = replace(rules[j], probability=v)
-
-        return probability
+        return _Target("probability", j)
     if rest == "cooldown_days":
-
-        def cooldown(_s: object, rules: list[RuleSpec], _m: object, v: float) -> None:
-            rules[j] = replace(rules[j], cooldown=v)
-
-        return cooldown
-    delay = re.fullmatch(r"delay\.(\w+)", rest)
-    if delay:
-        key = f"delay:{j}"
-        param = delay.group(1)
-
-        def delay_value(
-            _s: object, rules: list[RuleSpec], pending: dict[str, float | None], v: float
-        ) -> None:
-            pending[f"{key}:{param}"] = v
-
-        return delay_value
-    scale = re.fullmatch(r"then\[(\d+)\]\.scale\.(factor|days)", rest)
-    if scale is None:
-        raise ValueError(f"not an uncertain rule parameter: {path}")
-    a, position = int(scale.group(1)), 1 if scale.group(2) == "factor" else 2
-
-    def scale_value(_s: object, rules: list[RuleSpec], _m: object, v: float) -> None:
-        actions = list(rules[j].actions)
-        old = actions[a].scale
-        assert old is not None
-        entry = list(old)
-        entry[position] = v
-        actions[a] = replace(actions[a], scale=(int(entry[0]), float(entry[1]), float(entry[2])))
-        rules[j] = replace(rules[j], actions=tuple(actions))
-
-    return scale_value
+        return _Target("cooldown", j)
+    if d := re.fullmatch(r"delay\.(\w+)", rest):
+        return _Target("delay", j, d.group(1))
+    if a := re.fullmatch(r"then\[(\d+)\]\.scale\.(factor|days)", rest):
+        return _Target("scale", j, int(a.group(1)), 1 if a.group(2) == "factor" else 2)
+    raise ValueError(f"not a parameter that can be uncertain: {path}")
 
 
 @dataclass(frozen=True)
 class Parameters:
-    """A scenario's uncertain parameters, compiled once per process: their
-    names (dotted paths, the order of `RunTable.parameters` columns), the
-    generator key of each and how each reaches the compiled model."""
+    """A scenario's uncertain parameters, compiled once per chunk: their names
+    (dotted paths, the order of `RunTable.parameters` columns), the generator
+    key of each and where each sits in the compiled model."""
 
     model: CompiledModel
     names: tuple[str, ...]
     keys: tuple[str, ...]
-    setters: tuple[Setter | None, ...]
-    """None for `ladder_decay_days`, which sits on the model itself."""
+    targets: tuple[_Target, ...]
 
     @staticmethod
     def of(model: CompiledModel) -> Parameters:
         uncertain = model.scenario.uncertain
-        setters: list[Setter | None] = []
-        for path in uncertain:
-            if path == "ladder_decay_days":
-                setters.append(None)
-            elif path.startswith("streams."):
-                setters.append(_stream_setter(model, path))
-            else:
-                setters.append(_rule_setter(model, path))
         return Parameters(
             model,
             tuple(uncertain),
             tuple(generator_key(p, d) for p, d in uncertain.items()),
-            tuple(setters),
+            tuple(_target(model, p) for p in uncertain),
         )
 
+    @property
+    def inputs(self) -> list[str]:
+        """The distinct generator keys: one uniform each per draw."""
+        return list(dict.fromkeys(self.keys))
+
     def uniforms(self, seed: int, draws: Sequence[int]) -> np.ndarray:
-        """(n, unique keys) uniforms in (0, 1): draw `i` of each key from the
-        generator keyed by (seed, i, key)."""
-        unique = list(dict.fromkeys(self.keys))
-        u = np.empty((len(draws), len(unique)))
-        for row, i in enumerate(draws):
-            for col, key in enumerate(unique):
-                u[row, col] = component_generator(seed, int(i), key).random() + U_MIN
-        return u
+        """(n, inputs) uniforms in (0, 1) of parameter draws `draws` of `seed`."""
+        roots = np.array(
+            [
+                component_generator(seed, int(i), ROOT_COMPONENT).bit_generator.random_raw(2)
+                for i in draws
+            ],
+            dtype=np.uint64,
+        ).reshape(-1, 2)
+        return np.column_stack([_keyed(roots, key) for key in self.inputs]).reshape(
+            len(draws), len(self.inputs)
+        )
 
     def values(self, u: np.ndarray) -> np.ndarray:
-        """(n, parameters) values for uniforms (n, unique keys): inverse CDFs."""
-        unique = list(dict.fromkeys(self.keys))
+        """(n, parameters) values for uniforms (n, inputs): inverse CDFs."""
+        inputs = self.inputs
         dists = list(self.model.scenario.uncertain.values())
         out = np.empty((u.shape[0], len(self.names)))
         for col, (key, dist) in enumerate(zip(self.keys, dists, strict=True)):
-            out[:, col] = dist.ppf(u[:, unique.index(key)])
+            out[:, col] = dist.ppf(u[:, inputs.index(key)])
         return out
 
     def draw(self, seed: int, draws: Sequence[int]) -> np.ndarray:
@@ -171,71 +166,69 @@ class Parameters:
         return self.values(self.uniforms(seed, draws))
 
     def apply(self, row: np.ndarray) -> CompiledModel:
-        """The compiled model with these parameter values."""
-        streams, rules = list(self.model.streams), list(self.model.rules)
-        pending: dict[str, float | None] = {}
-        decay = self.model.decay_days
-        for setter, value in zip(self.setters, row.tolist(), strict=True):
-            if setter is None:
-                decay = value
+        """The compiled model with these parameter values (one replace per
+        touched stream or rule)."""
+        model = self.model
+        stream_changes: dict[int, dict[str, object]] = {}
+        kernels: dict[int, dict[int, list[float]]] = {}
+        rule_changes: dict[int, dict[str, object]] = {}
+        scales: dict[int, dict[int, list[float]]] = {}
+        delays: dict[int, dict[str, float]] = {}
+        decay = model.decay_days
+        for t, value in zip(self.targets, row.tolist(), strict=True):
+            if t.kind == "rate":
+                stream_changes.setdefault(t.index, {})["rate"] = value
+            elif t.kind == "kernel":
+                entries = kernels.setdefault(t.index, {})
+                if t.key not in entries:
+                    current = {k[0]: k for k in model.streams[t.index].kernels}
+                    entries[int(t.key)] = list(current.get(int(t.key), t.nominal) or ())
+                entries[int(t.key)][t.position] = value
+            elif t.kind == "probability":
+                rule_changes.setdefault(t.index, {})["probability"] = value
+            elif t.kind == "cooldown":
+                rule_changes.setdefault(t.index, {})["cooldown"] = value
+            elif t.kind == "delay":
+                delays.setdefault(t.index, {})[str(t.key)] = value
+            elif t.kind == "scale":
+                actions = scales.setdefault(t.index, {})
+                if t.key not in actions:
+                    actions[int(t.key)] = list(model.rules[t.index].actions[int(t.key)].scale or ())
+                actions[int(t.key)][t.position] = value
             else:
-                setter(streams, rules, pending, value)
-        if pending:
-            self._apply_delays(rules, pending)
-        return replace(self.model, streams=tuple(streams), rules=tuple(rules), decay_days=decay)
-
-    def _apply_delays(self, rules: list[RuleSpec], pending: dict[str, float | None]) -> None:
-        by_rule: dict[int, dict[str, float | None]] = {}
-        for name, value in pending.items():
-            _, index, param = name.split(":")
-            by_rule.setdefault(int(index), {})[param] = value
-        scenario_rules = list(self.model.scenario.rules.values())
-        for j, update in by_rule.items():
-            law = scenario_rules[j].delay
+                decay = value
+        for i, entries in kernels.items():
+            merged = {k[0]: k for k in model.streams[i].kernels}
+            merged.update({s: (int(e[0]), float(e[1]), float(e[2])) for s, e in entries.items()})
+            stream_changes.setdefault(i, {})["kernels"] = tuple(merged.values())
+        for j, actions in scales.items():
+            new = list(model.rules[j].actions)
+            for a, e in actions.items():
+                new[a] = _replace(new[a], scale=(int(e[0]), float(e[1]), float(e[2])))
+            rule_changes.setdefault(j, {})["actions"] = tuple(new)
+        for j, update in delays.items():
+            law = list(model.scenario.rules.values())[j].delay
             assert law is not None
-            rules[j] = replace(rules[j], delay=delay_sampler(law.model_copy(update=update)))
+            rule_changes.setdefault(j, {})["delay"] = delay_sampler(law.model_copy(update=update))
+        streams = list(model.streams)
+        for i, changes in stream_changes.items():
+            streams[i] = _replace(streams[i], **changes)
+        rules = list(model.rules)
+        for j, changes in rule_changes.items():
+            rules[j] = _replace(rules[j], **changes)
+        return _replace(model, streams=tuple(streams), rules=tuple(rules), decay_days=decay)
 
 
-def run_uncertain_chunk(
-    model: CompiledModel,
-    seed: int,
-    reps: Sequence[int],
-    layout: Layout | None = None,
-    reps_per_draw: int = 1,
-) -> RunTable:
-    """Replications `reps` with their drawn parameters; replication r takes
-    parameter draw r // reps_per_draw (1: a fresh draw per replication; more:
-    the nested design, each draw shared by a block of replications)."""
-    layout = layout or make_layout(model.scenario)
+def simulate_drawn(
+    model: CompiledModel, seed: int, reps: Sequence[int], reps_per_draw: int = 1
+) -> tuple[list[Replication], np.ndarray]:
+    """Replications `reps` with their drawn parameters, and the (n, parameters)
+    values drawn. Replication r takes parameter draw r // reps_per_draw (1: a
+    fresh draw per replication; more: the nested design, each draw shared by a
+    block of replications)."""
     params = Parameters.of(model)
     values = params.draw(seed, [r // reps_per_draw for r in reps])
-    table = summarise(
-        (simulate(params.apply(row), seed, rep) for row, rep in zip(values, reps, strict=True)),
-        model,
-        layout,
-        len(reps),
-    )
-    return replace(table, parameters=values)
-
-
-def run_fixed_chunk(
-    model: CompiledModel, seed: int, reps: Sequence[int], values: np.ndarray
-) -> RunTable:
-    """Replications `reps` with the uncertain parameters set to `values`
-    (one row for all): a point of a Saltelli design."""
-    params = Parameters.of(model)
-    fixed = params.apply(np.asarray(values, dtype=float))
-    table = summarise(
-        (simulate(fixed, seed, rep) for rep in reps), model, make_layout(model.scenario), len(reps)
-    )
-    return replace(table, parameters=np.tile(values, (len(reps), 1)))
-
-
-def parameter_frame(scenario: Scenario, table: RunTable) -> pd.DataFrame:
-    """One row per replication: `rep` and each drawn parameter by its dotted
-    path (none but `rep` when every parameter is fixed), to join with the
-    replication rows in `replications.parquet`."""
-    frame = pd.DataFrame({"rep": table.reps})
-    for col, path in enumerate(scenario.uncertain):
-        frame[path] = table.parameters[:, col]
-    return frame
+    replications = [
+        simulate(params.apply(row), seed, rep) for row, rep in zip(values, reps, strict=True)
+    ]
+    return replications, values

@@ -14,13 +14,14 @@ import multiprocessing
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 
 from sim.engine import CompiledModel, compile_model, simulate
 from sim.montecarlo.fast.select import resolve_engine
 from sim.montecarlo.grid import make_layout
-from sim.montecarlo.parameters import run_uncertain_chunk
+from sim.montecarlo.parameters import simulate_drawn
 from sim.montecarlo.table import RunTable, summarise
 from sim.rng import uniform_filler
 from sim.scenario.schema import Scenario
@@ -46,7 +47,8 @@ def run_chunk(
         return run_fast_chunk(model.scenario, fast_model(model.scenario, model), seed, reps)
     layout = make_layout(model.scenario)
     if model.scenario.uncertain:  # issue 10: parameters drawn per replication
-        return run_uncertain_chunk(model, seed, reps, layout)
+        replications, values = simulate_drawn(model, seed, reps)
+        return replace(summarise(replications, model, layout, len(reps)), parameters=values)
     return summarise((simulate(model, seed, rep) for rep in reps), model, layout, len(reps))
 
 

@@ -77,7 +77,7 @@ class LogNormal(Law):
     median_: PositiveNumber = Field(alias="median")
     sigma: PositiveNumber
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     def spec(self) -> dict[str, Any]:
         return {"dist": "lognormal", "median": self.median_, "sigma": self.sigma}
@@ -104,7 +104,7 @@ class Gamma(Law):
     mean_: PositiveNumber = Field(alias="mean")
     cv: PositiveNumber
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     def spec(self) -> dict[str, Any]:
         return {"dist": "gamma", "mean": self.mean_, "cv": self.cv}
@@ -130,7 +130,7 @@ class Beta(Law):
     mean_: Annotated[float, Field(gt=0, lt=1)] = Field(alias="mean")
     sd: PositiveNumber
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     @model_validator(mode="after")
     def _sd_fits_mean(self) -> Beta:
@@ -304,7 +304,8 @@ Distribution = Annotated[
 def generator_key(path: str, dist: Law) -> str:
     """The component key of a parameter's generator: `param:<path>`, or for a
     `samples:` column `param:samples:<sha256>`, one per file, so its columns
-    share the row (sim.rng keys each replication's generator by it)."""
+    share the row (each replication's uniform for it depends on the seed, the
+    replication and this key alone; sim/montecarlo/parameters.py)."""
     if isinstance(dist, Samples):
         return f"param:samples:{dist.digest}"
     return f"param:{path}"

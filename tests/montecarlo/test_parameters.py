@@ -12,8 +12,9 @@ import numpy as np
 from scipy import integrate, stats
 
 from sim.engine import compile_model, simulate
+from sim.experiments.uncertainty import parameter_frame
 from sim.montecarlo.grid import make_layout
-from sim.montecarlo.parameters import Parameters, parameter_frame
+from sim.montecarlo.parameters import Parameters
 from sim.montecarlo.runner import RunTable, run_table, summarise
 from sim.scenario import load_scenario
 from sim.scenario.distributions import Beta
@@ -181,3 +182,17 @@ def test_columns_of_a_samples_file_are_drawn_from_the_same_row(write_scenario, p
     values = Parameters.of(compile_model(s)).draw(1, range(100))
     assert np.allclose(values[:, 0] * 400, values[:, 1] * 1000)
     assert len(np.unique(values[:, 0])) > 50
+
+
+def test_precision_works_on_the_predictive_probability(write_scenario):
+    """`--precision` adds replications until the marginal (predictive)
+    probability's interval is narrow enough; every replication keeps its draw."""
+    from sim.montecarlo.runner import headline_half_width, run_adaptive
+
+    s = load_scenario(
+        write_scenario({"rules.respond.probability": {"dist": "beta", "mean": 0.3, "sd": 0.1}})
+    )
+    table = run_adaptive(s, seed=1, precision=0.03, first=200)
+    assert headline_half_width(table, s) <= 0.03
+    assert table.parameters.shape == (len(table), 1)
+    assert np.array_equal(table.parameters, run_table(s, 1, range(len(table))).parameters)
