@@ -43,6 +43,7 @@ def validate(
       escsim validate scenarios/iraq_2024_israel_threat.yaml scenarios/policies/*.yaml
     """  # noqa: D301, RUF100 (\b: click's "keep these lines as written")
     from sim.scenario.checks import scenario_warnings
+    from sim.scenario.uncertain import uncertain_lines
 
     failed = False
     for path in scenarios:
@@ -59,6 +60,9 @@ def validate(
             f"{path}: ok ({len(s.events)} event types, {len(s.streams)} streams, "
             f"{len(s.rules)} rules, {len(s.outcomes)} outcomes)"
         )
+        if s.uncertain:
+            for line in uncertain_lines(s):
+                say(f"{path}: {line}")
     if failed:
         raise typer.Exit(2)
 

@@ -204,7 +204,8 @@ def history_months(s: Scenario) -> list[dict[str, object]]:
 
 
 def replication_rows(s: Scenario, table: RunTable) -> pd.DataFrame:
-    """One row per replication: outcome first days, counts, levels."""
+    """One row per replication: outcome first days, counts, levels, and the
+    parameters it drew (a column per uncertain parameter, by dotted path)."""
     data: dict[str, np.ndarray] = {"rep": table.reps}
     for col, outcome in enumerate(s.outcomes):
         data[f"day_{outcome}"] = table.outcome_days[:, col]
@@ -213,4 +214,6 @@ def replication_rows(s: Scenario, table: RunTable) -> pd.DataFrame:
     data["max_level"] = table.max_level
     data["final_level"] = table.final_level
     data["simpy_events"] = table.simpy_events
+    for col, path in enumerate(s.uncertain):  # each replication's drawn parameters
+        data[path] = table.parameters[:, col]
     return pd.DataFrame(data)

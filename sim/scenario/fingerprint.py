@@ -12,8 +12,12 @@ from sim.scenario.schema import Scenario
 
 
 def scenario_document(s: Scenario) -> dict[str, Any]:
-    """The resolved scenario (after extends and overrides) with every default."""
-    return s.model_dump(mode="json", by_alias=True)
+    """The resolved scenario (after extends and overrides) with every default,
+    and each uncertain parameter written as its distribution, so it reloads as it
+    ran and its hash tells a scenario from its uncertain version."""
+    from sim.scenario.uncertain import document_with_uncertain
+
+    return document_with_uncertain(s) if s.uncertain else s.model_dump(mode="json", by_alias=True)
 
 
 def scenario_sha256(s: Scenario) -> str:

@@ -12,6 +12,7 @@ import pandas as pd
 from sim.charts.style import figure
 from sim.experiments.run import RunResult
 from sim.scenario.sources import evidence_table
+from sim.scenario.uncertain import uncertain_manifest
 from sim.writers import folder as io
 from sim.writers.report import Chart, Page, Table, write_report
 
@@ -73,6 +74,7 @@ def write_run(
                 wall_seconds=round(result.wall_seconds, 3),
                 precision=result.precision,
                 engine=result.engine,
+                uncertain=uncertain_manifest(s),
                 overrides=result.overrides,
                 simpy_events=int(result.table.simpy_events.sum()),
             ),
