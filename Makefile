@@ -22,7 +22,7 @@ demo: $(STAMP)
 
 ## test: lint, type-check and run the whole test suite (notebooks included)
 test: $(STAMP) lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 ## test-fast: lint and the quick tests (no slow, notebook or browser tests); about a minute
 test-fast: $(STAMP) lint

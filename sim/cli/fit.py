@@ -47,98 +47,125 @@ def _command(
     return shlex.join(words + flags)
 
 
+MapFileOpt = Annotated[
+    Path,
+    typer.Option(
+        "--map",
+        "-m",
+        help="Map file: which rows are which event id, over which period (docs/eventdata.md).",
+        show_default=False,
+    ),
+]
+
+EventsFileOpt = Annotated[
+    Path | None,
+    typer.Argument(
+        metavar="EVENTS.csv",
+        help="Event file (CSV with a header row: ACLED exports, or date,type,... files). "
+        "Optional when the map names its data.",
+        show_default=False,
+    ),
+]
+
+ScenarioOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Scenario the fitted one extends (its event ids are checked against the map). "
+        "Without it, a new 30-day scenario from the data's end is written.",
+        show_default=False,
+    ),
+]
+
+EventsOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Comma-separated event ids of the map to fit [default: all of them].",
+        show_default=False,
+    ),
+]
+
+ExcitationOpt = Annotated[
+    str,
+    typer.Option(
+        help="poisson (no excitation), self (each type excites itself) or cross (every "
+        "type excites every type)."
+    ),
+]
+
+BaselineOpt = Annotated[
+    str,
+    typer.Option(
+        help="constant, or monthly (one level per calendar month: a background drifting "
+        "over months fitted as constant pushes the branching falsely towards 1)."
+    ),
+]
+
+IntervalsOpt = Annotated[
+    str,
+    typer.Option(
+        help="profile (branchings and decays by profile likelihood, right at 0) or wald "
+        "(observed information throughout; faster)."
+    ),
+]
+
+MinDecayDaysOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="Smallest decay allowed [default: 1 day for day-resolution dates, else 0.01].",
+        min=0.001,
+        show_default=False,
+    ),
+]
+
+SeedOpt = Annotated[
+    int,
+    typer.Option(help="Seed of the within-day placement of day-resolution dates.", min=0),
+]
+
+RatePiecesOpt = Annotated[
+    int,
+    typer.Option(
+        help="With a monthly baseline: the fitted scenario's rate is the mean over this many "
+        "final months.",
+        min=1,
+    ),
+]
+
+MaxIterationsOpt = Annotated[
+    int,
+    typer.Option(help="Optimiser iterations before it stops unconverged.", min=1),
+]
+
+OutDirOpt = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="Results folder [default: results/<map name>-fit]."),
+]
+
+ScenarioOutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Also write the fitted scenario here (a .yaml file; always written to the "
+        "results folder as fitted.yaml).",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
 def fit(
-    map_file: Annotated[
-        Path,
-        typer.Option(
-            "--map",
-            "-m",
-            help="Map file: which rows are which event id, over which period (docs/eventdata.md).",
-            show_default=False,
-        ),
-    ],
-    events_file: Annotated[
-        Path | None,
-        typer.Argument(
-            metavar="EVENTS.csv",
-            help="Event file (CSV with a header row: ACLED exports, or date,type,... files). "
-            "Optional when the map names its data.",
-            show_default=False,
-        ),
-    ] = None,
-    scenario: Annotated[
-        Path | None,
-        typer.Option(
-            help="Scenario the fitted one extends (its event ids are checked against the map). "
-            "Without it, a new 30-day scenario from the data's end is written.",
-            show_default=False,
-        ),
-    ] = None,
-    events: Annotated[
-        str | None,
-        typer.Option(
-            help="Comma-separated event ids of the map to fit [default: all of them].",
-            show_default=False,
-        ),
-    ] = None,
-    excitation: Annotated[
-        str,
-        typer.Option(
-            help="poisson (no excitation), self (each type excites itself) or cross (every "
-            "type excites every type)."
-        ),
-    ] = "self",
-    baseline: Annotated[
-        str,
-        typer.Option(
-            help="constant, or monthly (one level per calendar month: a background drifting "
-            "over months fitted as constant pushes the branching falsely towards 1)."
-        ),
-    ] = "monthly",
-    intervals: Annotated[
-        str,
-        typer.Option(
-            help="profile (branchings and decays by profile likelihood, right at 0) or wald "
-            "(observed information throughout; faster)."
-        ),
-    ] = "profile",
-    min_decay_days: Annotated[
-        float | None,
-        typer.Option(
-            help="Smallest decay allowed [default: 1 day for day-resolution dates, else 0.01].",
-            min=0.001,
-            show_default=False,
-        ),
-    ] = None,
-    seed: Annotated[
-        int,
-        typer.Option(help="Seed of the within-day placement of day-resolution dates.", min=0),
-    ] = 0,
-    rate_pieces: Annotated[
-        int,
-        typer.Option(
-            help="With a monthly baseline: the fitted scenario's rate is the mean over this many "
-            "final months.",
-            min=1,
-        ),
-    ] = 1,
-    max_iterations: Annotated[
-        int,
-        typer.Option(help="Optimiser iterations before it stops unconverged.", min=1),
-    ] = 3000,
-    out_dir: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="Results folder [default: results/<map name>-fit]."),
-    ] = None,
-    scenario_out: Annotated[
-        Path | None,
-        typer.Option(
-            help="Also write the fitted scenario here (a .yaml file; always written to the "
-            "results folder as fitted.yaml).",
-            show_default=False,
-        ),
-    ] = None,
+    map_file: MapFileOpt,
+    events_file: EventsFileOpt = None,
+    scenario: ScenarioOpt = None,
+    events: EventsOpt = None,
+    excitation: ExcitationOpt = "self",
+    baseline: BaselineOpt = "monthly",
+    intervals: IntervalsOpt = "profile",
+    min_decay_days: MinDecayDaysOpt = None,
+    seed: SeedOpt = 0,
+    rate_pieces: RatePiecesOpt = 1,
+    max_iterations: MaxIterationsOpt = 3000,
+    out_dir: OutDirOpt = None,
+    scenario_out: ScenarioOutOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Fit self- and cross-exciting streams to dated event records by maximum
