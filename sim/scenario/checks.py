@@ -105,7 +105,10 @@ class Draft:
 def _annotated(name: str) -> Any:
     """A scenario field's type with its constraints (`Field(gt=0)`...)."""
     info = Scenario.model_fields[name]
-    return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    if not info.metadata:
+        return info.annotation
+    args = (info.annotation, *info.metadata)
+    return Annotated[args]
 
 
 def _int(value: Any) -> int | None:
