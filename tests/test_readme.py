@@ -30,7 +30,7 @@ LIGHTER = {"calibrate": " --reps 40"}
 def workdir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("readme")
     # Copies, not links: commands such as calibrate write beside the scenario.
-    for name in ("scenarios", "seeds", "sweeps"):
+    for name in ("scenarios", "seeds", "sweeps", "backtests"):
         shutil.copytree(ROOT / name, folder / name)
     return folder
 

@@ -4,7 +4,7 @@ Each module here registers its commands on the one typer app (`sim.cli.app`),
 which also documents the exit codes.
 """
 
-from sim.cli import calibrate, compare, run, scenario, sweep, trace  # noqa: F401  (registers commands)
+from sim.cli import backtest, calibrate, compare, run, scenario, sweep, trace  # noqa: F401  (registers commands)
 from sim.cli.app import app
 
 
