@@ -259,6 +259,33 @@ def test_a_killed_backtest_resumes_to_the_uninterrupted_table(data: Path) -> Non
     )
 
 
+@pytest.mark.slow
+def test_ctrl_c_exits_130_and_keeps_the_finished_origins(data: Path) -> None:
+    args = [*ROLLING, "--reps", "400", "--no-progress", "--every", "3d", "--out", "cut"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim", *args, "--workers", "2"],
+        cwd=data,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal job
+    )
+    cut = data / "cut"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if (cut / "origins").is_dir() and len(origin_files(cut)) >= 2:
+            break
+        time.sleep(0.005)
+    assert process.poll() is None, "the backtest ended before it could be interrupted"
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "--resume" in stderr and "Traceback" not in stderr
+    assert origin_files(cut) and not list((cut / "origins").glob(".*partial*"))
+    assert not (cut / "scores.parquet").exists()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
