@@ -120,7 +120,7 @@ def backtest(
         str | None,
         typer.Option(
             "--from",
-            help="Rolling: first origin [default: 8 lead windows after the data start].",
+            help="Rolling: first origin [default: --trailing lead windows after the data start].",
             show_default=False,
         ),
     ] = None,
