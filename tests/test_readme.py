@@ -35,7 +35,7 @@ HAVE_DATA = (SHARED / "data").is_dir()
 def workdir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("readme") / "repository"
     # Copies, not links: commands such as calibrate write beside the scenario.
-    for name in ("scenarios", "seeds", "sweeps", "data_maps"):
+    for name in ("scenarios", "seeds", "sweeps", "data_maps", "backtests"):
         shutil.copytree(ROOT / name, folder / name)
     if HAVE_DATA:
         (folder.parent / "shared").symlink_to(SHARED)

@@ -4,7 +4,16 @@ Each module here registers its commands on the one typer app (`sim.cli.app`),
 which also documents the exit codes.
 """
 
-from sim.cli import calibrate, compare, fit, run, scenario, sweep, trace  # noqa: F401  (registers commands)
+from sim.cli import (  # noqa: F401  (registers commands)
+    backtest,
+    calibrate,
+    compare,
+    fit,
+    run,
+    scenario,
+    sweep,
+    trace,
+)
 from sim.cli.app import app
 
 

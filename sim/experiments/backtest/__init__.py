@@ -7,5 +7,8 @@
 - `questions`, `questions_run`: resolved-questions files and their scoring;
 - `hindsight`: when the evidence a scenario cites was first known;
 - `reliability`: reliability and sharpness tables;
-- `rolling`: rolling-origin scoring of count forecasts against event data.
+- `rolling`: rolling-origin scoring of count forecasts against event data;
+- `forecaster`: the model as a rolling forecaster (the scenario restarted
+  from the events before each origin, optionally refitted), origins on a
+  process pool.
 """

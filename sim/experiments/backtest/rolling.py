@@ -313,10 +313,14 @@ class RollingScores:
             )
         return pd.DataFrame(rows)
 
-    def summary(self, seed: int = 0, reps: int = BOOTSTRAP_REPS) -> dict[str, Any]:
+    def summary(
+        self, seed: int = 0, reps: int = BOOTSTRAP_REPS, differences: pd.DataFrame | None = None
+    ) -> dict[str, Any]:
         """The headline for summary.json: per baseline and metric, the model's
-        skill over all event types with its interval, and the PIT tests."""
-        pooled = self.differences(seed, reps)
+        skill over all event types with its interval, and the PIT tests.
+        `differences`: this object's `differences(seed, reps)` if already
+        computed (the bootstrap is the slow part)."""
+        pooled = self.differences(seed, reps) if differences is None else differences
         pooled = pooled[pooled["event"] == "all"]
         return {
             "origins": len(self.origins()),
