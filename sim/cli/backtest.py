@@ -74,100 +74,127 @@ def _skill_columns(by: str) -> dict[str, str]:
     }
 
 
+QuestionsOpt = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Questions YAML file (docs/questions.md); omit for a rolling backtest.",
+        show_default=False,
+    ),
+]
+
+EventsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--events",
+        help="Rolling: the event file (CSV) [default: the map's data: files].",
+        show_default=False,
+    ),
+]
+
+MapFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--map",
+        help="Rolling: map of the event data to the scenario's event ids.",
+        show_default=False,
+    ),
+]
+
+ScenarioOpt = Annotated[
+    Path | None,
+    typer.Option("--scenario", help="Rolling: the scenario to forecast with.", show_default=False),
+]
+
+EveryOpt = Annotated[str, typer.Option(help="Rolling: days between origins, e.g. 7d.")]
+
+LeadOpt = Annotated[str, typer.Option(help="Rolling: days forecast from each origin, e.g. 7d.")]
+
+RefitWindowOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--refit-window",
+        help="Rolling: refit the streams on this many days before each origin, e.g. 90d.",
+        show_default=False,
+    ),
+]
+
+FirstOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        help="Rolling: first origin [default: --trailing lead windows after the data start].",
+        show_default=False,
+    ),
+]
+
+LastOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--to",
+        help="Rolling: last origin [default: the last whose lead window is in the data].",
+        show_default=False,
+    ),
+]
+
+TrailingOpt = Annotated[
+    int, typer.Option(help="Rolling: lead windows the baselines average over.", min=1)
+]
+
+AtLeastOpt = Annotated[
+    list[int] | None,
+    typer.Option(
+        "--at-least",
+        help="Rolling: also score P(count >= K) per window (repeatable) [default: 1].",
+        show_default=False,
+    ),
+]
+
+RepsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--reps",
+        "-n",
+        help="Replications per origin (rolling, default 500) or per scenario (questions, "
+        "default 2000).",
+        min=2,
+        show_default=False,
+    ),
+]
+
+ResumeOpt = Annotated[
+    bool,
+    typer.Option("--resume", help="Rolling: finish an interrupted backtest (same inputs)."),
+]
+
+OutDirOpt = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="Results folder [default: results/backtest-<name>]."),
+]
+
+ProgressOpt = Annotated[bool, typer.Option(help="Show a progress bar.")]
+
+
 @app.command()
 def backtest(
-    questions: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Questions YAML file (docs/questions.md); omit for a rolling backtest.",
-            show_default=False,
-        ),
-    ] = None,
-    events: Annotated[
-        Path | None,
-        typer.Option(
-            "--events",
-            help="Rolling: the event file (CSV) [default: the map's data: files].",
-            show_default=False,
-        ),
-    ] = None,
-    map_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--map",
-            help="Rolling: map of the event data to the scenario's event ids.",
-            show_default=False,
-        ),
-    ] = None,
-    scenario: Annotated[
-        Path | None,
-        typer.Option(
-            "--scenario", help="Rolling: the scenario to forecast with.", show_default=False
-        ),
-    ] = None,
-    every: Annotated[str, typer.Option(help="Rolling: days between origins, e.g. 7d.")] = "7d",
-    lead: Annotated[
-        str, typer.Option(help="Rolling: days forecast from each origin, e.g. 7d.")
-    ] = "7d",
-    refit_window: Annotated[
-        str | None,
-        typer.Option(
-            "--refit-window",
-            help="Rolling: refit the streams on this many days before each origin, e.g. 90d.",
-            show_default=False,
-        ),
-    ] = None,
-    first: Annotated[
-        str | None,
-        typer.Option(
-            "--from",
-            help="Rolling: first origin [default: --trailing lead windows after the data start].",
-            show_default=False,
-        ),
-    ] = None,
-    last: Annotated[
-        str | None,
-        typer.Option(
-            "--to",
-            help="Rolling: last origin [default: the last whose lead window is in the data].",
-            show_default=False,
-        ),
-    ] = None,
-    trailing: Annotated[
-        int, typer.Option(help="Rolling: lead windows the baselines average over.", min=1)
-    ] = 8,
-    at_least: Annotated[
-        list[int] | None,
-        typer.Option(
-            "--at-least",
-            help="Rolling: also score P(count >= K) per window (repeatable) [default: 1].",
-            show_default=False,
-        ),
-    ] = None,
-    reps: Annotated[
-        int | None,
-        typer.Option(
-            "--reps",
-            "-n",
-            help="Replications per origin (rolling, default 500) or per scenario (questions, "
-            "default 2000).",
-            min=2,
-            show_default=False,
-        ),
-    ] = None,
+    questions: QuestionsOpt = None,
+    events: EventsOpt = None,
+    map_file: MapFileOpt = None,
+    scenario: ScenarioOpt = None,
+    every: EveryOpt = "7d",
+    lead: LeadOpt = "7d",
+    refit_window: RefitWindowOpt = None,
+    first: FirstOpt = None,
+    last: LastOpt = None,
+    trailing: TrailingOpt = 8,
+    at_least: AtLeastOpt = None,
+    reps: RepsOpt = None,
     seed: SeedOpt = 0,
     workers: WorkersOpt = 2,
-    resume: Annotated[
-        bool,
-        typer.Option("--resume", help="Rolling: finish an interrupted backtest (same inputs)."),
-    ] = False,
+    resume: ResumeOpt = False,
     set_: SetOpt = None,
-    out_dir: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="Results folder [default: results/backtest-<name>]."),
-    ] = None,
+    out_dir: OutDirOpt = None,
     force: ForceOpt = False,
-    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    progress: ProgressOpt = True,
 ) -> None:
     """Score the model's forecasts against what happened, with proper scores and
     skill against simple baselines (intervals by bootstrap).
