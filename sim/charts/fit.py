@@ -90,6 +90,6 @@ def branching_chart(estimates: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("source (exciting event)")
     ax.set_ylabel("target (excited stream)")
     ax.figure.colorbar(image, ax=ax, shrink=0.8, label="branching (direct offspring)")
-    style(ax, "Branching matrix: direct offspring, target row by source column")
+    style(ax, "Branching matrix")
     ax.grid(False)
     return ax
