@@ -9,6 +9,7 @@ import typer
 
 from sim.cli.app import (
     AllowLargeOpt,
+    EngineOpt,
     ForceOpt,
     ScenarioArg,
     SeedOpt,
@@ -97,6 +98,7 @@ def calibrate(
     out_file: OutOpt = None,
     force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
+    engine: EngineOpt = "simpy",
 ) -> None:
     """Fit parameters to the scenario's `observed` counts by simulated maximum
     likelihood; report estimates with 95% profile-likelihood intervals, chart
@@ -137,6 +139,7 @@ def calibrate(
                     likelihood,  # type: ignore[arg-type]
                     max_evals,
                     executor=executor,
+                    engine=engine,
                 )
             write_calibration(result, target, folder, force)
         _print_calibration(result)

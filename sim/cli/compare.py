@@ -9,6 +9,7 @@ import typer
 
 from sim.cli.app import (
     AllowLargeOpt,
+    EngineOpt,
     ForceOpt,
     SeedOpt,
     WorkersOpt,
@@ -70,6 +71,7 @@ def compare(
     out_dir: OutOpt = None,
     force: ForceOpt = False,
     allow_large: AllowLargeOpt = False,
+    engine: EngineOpt = "simpy",
 ) -> None:
     """Compare scenarios on the same replications (common random numbers):
     overlaid probability curves, and each outcome's difference from the first
@@ -96,7 +98,7 @@ def compare(
             check_workload(each, reps, allow_large)
         folder = out_dir or default_folder(("compare-" + "-vs-".join(labels))[:120])
         with io.reserve(folder, force):
-            result = run_comparison(named, seed, reps, workers)
+            result = run_comparison(named, seed, reps, workers, engine=engine)
             written = write_comparison(
                 result, folder, force, workers=workers, variants=variant or []
             )

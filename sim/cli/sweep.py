@@ -13,6 +13,7 @@ import typer
 
 from sim.cli.app import (
     AllowLargeOpt,
+    EngineOpt,
     ForceOpt,
     WorkersOpt,
     app,
@@ -78,6 +79,7 @@ def sweep(
     out_dir: OutOpt = None,
     progress: ProgressOpt = True,
     allow_large: AllowLargeOpt = False,
+    engine: EngineOpt = "simpy",
 ) -> None:
     """Run a parameter sweep (grid, Latin hypercube or Sobol design) with common
     random numbers. Each point is written as it finishes, so a killed sweep
@@ -113,7 +115,9 @@ def sweep(
                 )
                 return (lambda _index: tick(1)) if tick else None
 
-            result = run_sweep(spec, folder, workers, resume, force, dask, scheduler, on_start)
+            result = run_sweep(
+                spec, folder, workers, resume, force, dask, scheduler, on_start, engine
+            )
         _print_sweep(spec, result.table, result.analyses)
         say(
             f"wrote {folder}/: report.html, sweep.parquet, sweep.png, discovery.csv"

@@ -154,6 +154,7 @@ class Objective:
     executor: Executor | None = None
     on_evaluation: Callable[[int], None] | None = None
     cache: dict[tuple[float, ...], tuple[float, np.ndarray]] = field(default_factory=dict)
+    engine: str = "simpy"
 
     def __post_init__(self) -> None:
         layout = make_layout(self.scenario)
@@ -182,7 +183,9 @@ class Objective:
         key = tuple(round(float(v), 12) for v in values)
         if key not in self.cache:
             s = self.scenario_at(values, self.short)
-            table = run_table(s, self.seed, range(self.reps), executor=self.executor)
+            table = run_table(
+                s, self.seed, range(self.reps), executor=self.executor, engine=self.engine
+            )
             counts = table.window_counts.astype(float)
             self.cache[key] = (window_loglik(counts, self.observed, self.likelihood), counts)
             if self.on_evaluation:
@@ -353,10 +356,13 @@ def calibrate(
     profile: bool = True,
     executor: Executor | None = None,
     on_evaluation: Callable[[int], None] | None = None,
+    engine: str = "simpy",
 ) -> CalibrationResult:
     """Fit `paths` to the scenario's observed counts; see the module docstring."""
     params = fit_parameters(scenario, paths)
-    objective = Objective(scenario, params, reps, seed, likelihood, executor, on_evaluation)
+    objective = Objective(
+        scenario, params, reps, seed, likelihood, executor, on_evaluation, engine=engine
+    )
     start = [p.start for p in params]
     z0 = np.array([p.internal(v) for p, v in zip(params, start, strict=True)])
     budget = max_evals or 80 * len(params)

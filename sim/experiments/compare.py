@@ -221,11 +221,12 @@ def compare(
     reps: int,
     workers: int = 1,
     executor: Executor | None = None,
+    engine: str = "simpy",
 ) -> Comparison:
     """Run every scenario on the same replications (common random numbers)."""
     aligned, outcomes, notes = align(named)
     results = []
     for _, s in aligned:
-        table: RunTable = run_table(s, seed, range(reps), workers, executor=executor)
+        table: RunTable = run_table(s, seed, range(reps), workers, executor=executor, engine=engine)
         results.append(RunResult(s, seed, table, workers))
     return Comparison([n for n, _ in aligned], results, outcomes, notes)

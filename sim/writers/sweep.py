@@ -26,6 +26,7 @@ from sim.errors import UsageError
 from sim.experiments.sweep import analysis
 from sim.experiments.sweep.runner import run_points
 from sim.montecarlo.executors import executor_for, executor_name
+from sim.montecarlo.fast.select import resolve_engine
 from sim.sweep.spec import Range, Sweep, load_sweep
 from sim.writers import folder as io
 from sim.writers.report import Chart, Page, Table, write_report
@@ -189,7 +190,12 @@ def write_point(folder: Path, index: int, row: dict[str, Any]) -> None:
 
 
 def finalise(
-    sweep: Sweep, folder: Path, table: pd.DataFrame, wall_seconds: float, executor_name: str
+    sweep: Sweep,
+    folder: Path,
+    table: pd.DataFrame,
+    wall_seconds: float,
+    executor_name: str,
+    engine: str = "simpy",
 ) -> dict[str, pd.DataFrame]:
     """Write the table, the analyses and the charts; return the analyses."""
     io.write_table(table, folder / "sweep.parquet")
@@ -228,6 +234,7 @@ def finalise(
             seed=sweep.spec.seed,
             design=sweep.spec.design,
             executor=executor_name,
+            engine=engine,
             wall_seconds=round(wall_seconds, 3),
         ),
     )
@@ -291,14 +298,17 @@ def run_sweep(
     dask: str | None = None,
     scheduler: str | None = None,
     on_start: Callable[[int, int], Callable[[int], None] | None] | None = None,
+    engine: str = "simpy",
 ) -> SweepResult:
     """Run (or resume) a sweep into `folder` and return its table and analyses.
 
     `on_start(done, total)` is told how many points were already done before
     the run and may return a function called with each point index finished
-    (the CLI's progress bar).
+    (the CLI's progress bar). `engine`: "simpy" or "fast" (identical tables;
+    the manifest records which ran).
     """
     spec = sweep if isinstance(sweep, Sweep) else load_sweep(Path(sweep))
+    engine = resolve_engine(engine, spec.base)
     out = Path(folder)
     started = time.perf_counter()
     with executor_for(workers, dask, scheduler) as executor:
@@ -310,9 +320,14 @@ def run_sweep(
             if tick:
                 tick(index)
 
-        run_points(spec, executor, workers, done, on_point)
+        run_points(spec, executor, workers, done, on_point, engine)
     table = collect(out)
     analyses = finalise(
-        spec, out, table, time.perf_counter() - started, executor_name(workers, dask, scheduler)
+        spec,
+        out,
+        table,
+        time.perf_counter() - started,
+        executor_name(workers, dask, scheduler),
+        engine,
     )
     return SweepResult(spec, out, table, analyses)

@@ -51,3 +51,41 @@ def test_an_unknown_engine_is_refused(tmp_path: Path, monkeypatch):
     result = runner.invoke(app, ["run", "s.yaml", *RUN, "--engine", "warp"])
     assert result.exit_code == 2, result.output
     assert "expected one of" in " ".join(result.stderr.split())
+
+
+@pytest.mark.slow  # the kernel compiles on first use (cached on disk after)
+def test_compare_and_sweep_give_the_same_tables_on_either_engine(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text(POISSON.read_text())
+    (tmp_path / "w.yaml").write_text(
+        "base: s.yaml\ndesign: grid\nreplications: 60\nseed: 2\n"
+        "parameters:\n  streams.attack.rate: {low: 0.05, high: 0.2, levels: 3}\n"
+    )
+    compared, swept = {}, {}
+    for engine in ("simpy", "fast"):
+        common = ["--engine", engine, "-w", "1"]
+        done = runner.invoke(
+            app,
+            [
+                "compare",
+                "s.yaml",
+                "--variant",
+                "v:streams.attack.rate=0.2",
+                "-n",
+                "100",
+                *common,
+                "--out",
+                f"c-{engine}",
+            ],
+        )
+        assert done.exit_code == 0, done.output
+        compared[engine] = pd.read_csv(tmp_path / f"c-{engine}" / "differences.csv")
+        done = runner.invoke(
+            app, ["sweep", "w.yaml", *common, "--no-progress", "--out", f"w-{engine}"]
+        )
+        assert done.exit_code == 0, done.output
+        swept[engine] = pd.read_parquet(tmp_path / f"w-{engine}" / "sweep.parquet")
+        manifest = json.loads((tmp_path / f"w-{engine}" / "manifest.json").read_text())
+        assert manifest["engine"] == engine
+    pd.testing.assert_frame_equal(compared["simpy"], compared["fast"])
+    pd.testing.assert_frame_equal(swept["simpy"], swept["fast"])

@@ -46,10 +46,10 @@ class Tally:
         )
 
 
-def tally_chunk(scenario: Scenario, seed: int, reps: Sequence[int]) -> Tally:
+def tally_chunk(scenario: Scenario, seed: int, reps: Sequence[int], engine: str = "simpy") -> Tally:
     """Simulate replications `reps` of `seed` for one sweep point and keep only
     their sums; a top-level function so a process pool or Dask can pickle it."""
-    table = run_chunk(compile_model(scenario), seed, reps)
+    table = run_chunk(compile_model(scenario), seed, reps, engine)
     return Tally(
         len(table),
         (~np.isnan(table.outcome_days)).sum(axis=0),
@@ -97,9 +97,11 @@ def run_points(
     workers: int,
     done: set[int],
     on_point: Callable[[int, dict[str, Any]], None],
+    engine: str = "simpy",
 ) -> None:
     """Run every point not in `done`; hand each point's row to `on_point` the
-    moment its last chunk is in (the sweep writer saves it there)."""
+    moment its last chunk is in (the sweep writer saves it there). `engine` is
+    "simpy" or a resolved "fast" (identical rows either way)."""
     seed, reps = sweep.spec.seed, sweep.spec.replications
     todo = [i for i in range(len(sweep.points)) if i not in done]
 
@@ -108,7 +110,9 @@ def run_points(
 
     if executor is None:
         for index in todo:
-            parts = [tally_chunk(sweep.scenario_at(index), seed, c) for c in _point_chunks(reps)]
+            parts = [
+                tally_chunk(sweep.scenario_at(index), seed, c, engine) for c in _point_chunks(reps)
+            ]
             finish(index, sum(parts[1:], parts[0]))
         return
     window = 3 * workers + 2
@@ -123,7 +127,7 @@ def run_points(
             return False
         scenario = sweep.scenario_at(index)
         for c in _point_chunks(reps):
-            running[executor.submit(tally_chunk, scenario, seed, c)] = index
+            running[executor.submit(tally_chunk, scenario, seed, c, engine)] = index
         partial[index] = []
         return True
 
