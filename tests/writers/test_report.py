@@ -8,6 +8,7 @@ skips and says why).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -72,8 +74,52 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "name: tiny-sweep\nbase: poisson.yaml\ndesign: grid\nreplications: 40\nseed: 3\n"
         "parameters:\n  streams.attack.rate: {low: 0.05, high: 0.2, levels: 2}\n"
     )
+    observed = yaml.safe_load(POISSON.read_text())
+    observed["observed"] = {
+        "attack": [{"from": "2024-01-01", "to": "2024-01-31", "count": 14, "assumption": "test"}]
+    }
+    (base / "observed.yaml").write_text(yaml.safe_dump(observed, sort_keys=False))
+    rows = ["date,type"] + [f"2024-03-{d:02d},A" for d in range(1, 31) for _ in range(d % 3)]
+    (base / "events.csv").write_text("\n".join(rows) + "\n")
+    (base / "map.yaml").write_text(
+        "period: {from: 2024-03-01, to: 2024-03-30}\nevents:\n  attack: {where: {type: A}}\n"
+    )
     commands = {
         "run": ["run", str(scenario), "-n", "200", "-w", "1", "--out", str(base / "run")],
+        "calibrate": [
+            "calibrate",
+            str(base / "observed.yaml"),
+            "--fit",
+            "streams.attack.rate",
+            "--reps",
+            "20",
+            "--max-evals",
+            "12",
+            "-w",
+            "1",
+            "--out",
+            str(base / "calibrated.yaml"),
+        ],
+        "fit": [
+            "fit",
+            str(base / "events.csv"),
+            "--map",
+            str(base / "map.yaml"),
+            "--excitation",
+            "poisson",
+            "--baseline",
+            "constant",
+            "--out",
+            str(base / "fit"),
+        ],
+        "backtest": [
+            "backtest",
+            str(REPO / "backtests" / "example.yaml"),
+            "--reps",
+            "100",
+            "--out",
+            str(base / "backtest"),
+        ],
         "compare": [
             "compare",
             str(scenario),
@@ -89,14 +135,24 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "trace": ["trace", str(scenario), "--out", str(base / "trace")],
         "sweep": ["sweep", str(sweep), "-w", "1", "--out", str(base / "sweep"), "--no-progress"],
     }
-    for kind, args in commands.items():
-        result = runner.invoke(app, args)
-        assert result.exit_code == 0, (kind, result.output)
-    return {kind: base / kind for kind in commands}
+    here = Path.cwd()
+    os.chdir(base)  # calibrate writes its chart folder under ./results
+    try:
+        for kind, args in commands.items():
+            result = runner.invoke(app, args)
+            assert result.exit_code in (0, 1), (kind, result.output)  # 1: calibration unconverged
+    finally:
+        os.chdir(here)
+    folders = {kind: base / kind for kind in commands}
+    folders["calibrate"] = base / "results" / "calibrated"  # calibrate's chart folder
+    return folders
+
+
+KINDS = ["run", "compare", "trace", "sweep", "calibrate", "fit", "backtest"]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["run", "compare", "trace", "sweep"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_every_folder_has_a_report_with_its_headline(folders: dict[str, Path], kind: str):
     html = (folders[kind] / "report.html").read_text(encoding="utf-8")
     assert f"escalation-sim &middot; {kind}" in html
@@ -148,7 +204,7 @@ def _screenshot(page: Path, png: Path) -> str:
     CHROMIUM is None,
     reason="headless Chromium is not installed (CI installs Debian's chromium: .ci/run)",
 )
-@pytest.mark.parametrize("kind", ["run", "compare", "trace", "sweep"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_report_renders_in_chromium(folders: dict[str, Path], kind: str, tmp_path: Path):
     from matplotlib.image import imread
 
