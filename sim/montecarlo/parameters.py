@@ -43,14 +43,15 @@ def _mix(z: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser on uint64 arrays (wrapping arithmetic)."""
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    mixed: np.ndarray = z ^ (z >> np.uint64(31))
+    return mixed
 
 
 def _keyed(roots: np.ndarray, key: str) -> np.ndarray:
     """Per replication's 128 root bits, the uniform in (0, 1) of component `key`."""
     k = np.full(roots.shape[0], component_key(key), dtype=np.uint64)
     z = _mix(_mix(roots[:, 0] ^ k) ^ roots[:, 1])
-    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53 + U_MIN
+    return np.asarray((z >> np.uint64(11)).astype(np.float64) * 2.0**-53 + U_MIN)
 
 
 def _replace(spec: Any, **changes: Any) -> Any:
@@ -216,7 +217,10 @@ class Parameters:
         rules = list(model.rules)
         for j, changes in rule_changes.items():
             rules[j] = _replace(rules[j], **changes)
-        return _replace(model, streams=tuple(streams), rules=tuple(rules), decay_days=decay)
+        changed: CompiledModel = _replace(
+            model, streams=tuple(streams), rules=tuple(rules), decay_days=decay
+        )
+        return changed
 
 
 def simulate_drawn(

@@ -89,7 +89,9 @@ class Domain(typing.NamedTuple):
         return support[0] >= self.lower and support[1] <= self.upper
 
 
-def _alternatives(annotation: Any, metadata: tuple[Any, ...] = ()) -> list[tuple[Any, tuple]]:
+def _alternatives(
+    annotation: Any, metadata: tuple[Any, ...] = ()
+) -> list[tuple[Any, tuple[Any, ...]]]:
     origin = typing.get_origin(annotation)
     if origin is Annotated:
         base, *extra = typing.get_args(annotation)
@@ -104,8 +106,10 @@ def _alternatives(annotation: Any, metadata: tuple[Any, ...] = ()) -> list[tuple
     return [(annotation, metadata)]
 
 
-def _step(alternatives: list[tuple[Any, tuple]], key: str | int) -> list[tuple[Any, tuple]]:
-    found: list[tuple[Any, tuple]] = []
+def _step(
+    alternatives: list[tuple[Any, tuple[Any, ...]]], key: str | int
+) -> list[tuple[Any, tuple[Any, ...]]]:
+    found: list[tuple[Any, tuple[Any, ...]]] = []
     for annotation, _ in alternatives:
         origin = typing.get_origin(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):

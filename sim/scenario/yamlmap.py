@@ -58,7 +58,8 @@ class ScenarioLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            # types-PyYAML leaves Parser.peek_event unannotated; it returns a yaml.Event.
+            event = self.peek_event()  # type: ignore[no-untyped-call,unused-ignore]
             node = super().compose_node(parent, index)
             size = self._sizes.get(id(node))
             if size is None:
@@ -67,7 +68,7 @@ class ScenarioLoader(yaml.SafeLoader):
                 )
             self._count(size, event.start_mark)
             return node
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call,unused-ignore]
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise LimitError(
