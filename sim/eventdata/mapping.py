@@ -40,6 +40,8 @@ class ColumnTest:
     to_date: dt.date | None = None
 
     def describe(self) -> str:
+        """The test in words (e.g. `event_type in {a, b} and fatalities >= 1`), for
+        provenance text and messages that must say which filter matched nothing."""
         parts = []
         if self.equals:
             parts.append(
@@ -70,6 +72,7 @@ class Box:
     east: float
 
     def describe(self) -> str:
+        """The box in words (degrees, edges included), for provenance text."""
         return f"latitude {self.south:g}..{self.north:g} and longitude {self.west:g}..{self.east:g}"
 
 
@@ -109,9 +112,13 @@ class DataMap:
     located: Located
 
     def where(self, path: str) -> tuple[str, int | None]:
+        """(map file, line) of a dotted key path, so a problem points at the map line
+        that caused it; line is None when the key is absent from the file."""
         return self.located.where(path, self.file)
 
     def problem(self, path: str, expected: str, found: str) -> Problem:
+        """A located problem for `path` in the map file (`file:line: path: expected X,
+        found Y`), for errors about data the map selected."""
         file, line = self.where(path)
         return Problem(file, line, path, expected, found)
 

@@ -127,6 +127,9 @@ class Parameters:
 
     @staticmethod
     def of(model: CompiledModel) -> Parameters:
+        """The parameters a scenario's `uncertain:` block declares, with their
+        generator keys, so every replication draws each from its own keyed uniform
+        (a parameter's draw never depends on which others are declared)."""
         uncertain = model.scenario.uncertain
         return Parameters(
             model,

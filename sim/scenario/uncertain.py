@@ -64,6 +64,9 @@ OWN_BRANCHING = re.compile(r"streams\.([^.\[]+)\.self_excitation\.branching")
 
 
 class Domain(typing.NamedTuple):
+    """Where an uncertain value may lie: the range a scenario field accepts, so a
+    distribution whose draws could leave it is refused before any run."""
+
     kind: Literal["number", "integer", "other"]
     lower: float = -math.inf
     lower_open: bool = False
@@ -71,6 +74,7 @@ class Domain(typing.NamedTuple):
     upper_open: bool = False
 
     def text(self) -> str:
+        """The interval in mathematical notation, e.g. `(0, 1]`, for error messages."""
         lo = "(" if self.lower_open else "["
         hi = ")" if self.upper_open or self.upper == math.inf else "]"
         low = "-inf" if self.lower == -math.inf else short(self.lower)
