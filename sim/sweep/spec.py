@@ -25,6 +25,7 @@ import itertools
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -348,6 +349,17 @@ def _check(spec: SweepSpec, doc: Located, display: str) -> list[Problem]:
     def add(path: str, expected: str, found: str) -> None:
         problems.append(Problem(display, doc.where(path, display)[1], path, expected, found))
 
+    _check_values(spec, add)
+    _check_samples(spec, add)
+    points = design_size(spec)
+    if points > MAX_POINTS:
+        where = "parameters" if spec.design == "grid" else "samples"
+        add(where, f"a design of at most {MAX_POINTS:,} points", f"{points:,} points")
+    return problems
+
+
+def _check_values(spec: SweepSpec, add: Callable[[str, str, str], None]) -> None:
+    """Each parameter's range or value list, reported through `add`."""
     for p, r in spec.parameters.items():
         where = f"parameters.{p}"
         if isinstance(r, Range):
@@ -359,6 +371,10 @@ def _check(spec: SweepSpec, doc: Located, display: str) -> list[Problem]:
             add(where, "at least one value", "an empty list")
         elif spec.design == "sobol":
             add(where, "a range {low, high} (Sobol indices need continuous inputs)", "a list")
+
+
+def _check_samples(spec: SweepSpec, add: Callable[[str, str, str], None]) -> None:
+    """`samples` against the design: required by lhs and sobol, refused by grid."""
     if spec.design in ("lhs", "sobol") and spec.samples is None:
         add("samples", f"a number of samples for the {spec.design} design", "nothing")
     if spec.design == "sobol" and spec.samples is not None:
@@ -375,11 +391,6 @@ def _check(spec: SweepSpec, doc: Located, display: str) -> list[Problem]:
         add(
             "samples", "no samples for a grid (its size follows from the values)", str(spec.samples)
         )
-    points = design_size(spec)
-    if points > MAX_POINTS:
-        where = "parameters" if spec.design == "grid" else "samples"
-        add(where, f"a design of at most {MAX_POINTS:,} points", f"{points:,} points")
-    return problems
 
 
 def design_size(spec: SweepSpec) -> int:
