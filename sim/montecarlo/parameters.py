@@ -201,29 +201,44 @@ class Parameters:
                 actions[int(t.key)][t.position] = value
             else:
                 decay = value
-        for i, entries in kernels.items():
-            merged = {k[0]: k for k in model.streams[i].kernels}
-            merged.update({s: (int(e[0]), float(e[1]), float(e[2])) for s, e in entries.items()})
-            stream_changes.setdefault(i, {})["kernels"] = tuple(merged.values())
-        for j, actions in scales.items():
-            new = list(model.rules[j].actions)
-            for a, e in actions.items():
-                new[a] = _replace(new[a], scale=(int(e[0]), float(e[1]), float(e[2])))
-            rule_changes.setdefault(j, {})["actions"] = tuple(new)
-        for j, update in delays.items():
-            law = list(model.scenario.rules.values())[j].delay
-            assert law is not None
-            rule_changes.setdefault(j, {})["delay"] = delay_sampler(law.model_copy(update=update))
-        streams = list(model.streams)
-        for i, changes in stream_changes.items():
-            streams[i] = _replace(streams[i], **changes)
-        rules = list(model.rules)
-        for j, changes in rule_changes.items():
-            rules[j] = _replace(rules[j], **changes)
-        changed: CompiledModel = _replace(
-            model, streams=tuple(streams), rules=tuple(rules), decay_days=decay
-        )
-        return changed
+        return _rebuilt(model, stream_changes, rule_changes, kernels, scales, delays, decay)
+
+
+def _rebuilt(
+    model: CompiledModel,
+    stream_changes: dict[int, dict[str, object]],
+    rule_changes: dict[int, dict[str, object]],
+    kernels: dict[int, dict[int, list[float]]],
+    scales: dict[int, dict[int, list[float]]],
+    delays: dict[int, dict[str, float]],
+    decay: float | None,
+) -> CompiledModel:
+    """`model` with the collected changes: kernels and scale actions merged into
+    their tuples, delay samplers rebuilt from the scenario's law with the new
+    parameters, then one replace per touched stream or rule."""
+    for i, entries in kernels.items():
+        merged = {k[0]: k for k in model.streams[i].kernels}
+        merged.update({s: (int(e[0]), float(e[1]), float(e[2])) for s, e in entries.items()})
+        stream_changes.setdefault(i, {})["kernels"] = tuple(merged.values())
+    for j, actions in scales.items():
+        new = list(model.rules[j].actions)
+        for a, e in actions.items():
+            new[a] = _replace(new[a], scale=(int(e[0]), float(e[1]), float(e[2])))
+        rule_changes.setdefault(j, {})["actions"] = tuple(new)
+    for j, update in delays.items():
+        law = list(model.scenario.rules.values())[j].delay
+        assert law is not None
+        rule_changes.setdefault(j, {})["delay"] = delay_sampler(law.model_copy(update=update))
+    streams = list(model.streams)
+    for i, changes in stream_changes.items():
+        streams[i] = _replace(streams[i], **changes)
+    rules = list(model.rules)
+    for j, changes in rule_changes.items():
+        rules[j] = _replace(rules[j], **changes)
+    changed: CompiledModel = _replace(
+        model, streams=tuple(streams), rules=tuple(rules), decay_days=decay
+    )
+    return changed
 
 
 def simulate_drawn(
