@@ -35,6 +35,8 @@ class Kernel:
         self.updated_at = 0.0
 
     def add_parent(self, t: float) -> None:
+        """Count a new parent at day t: decay the running total to t, then add one
+        fresh parent (weight 1), so the intensity stays O(1) per event (Ogata 1981)."""
         self.total = self.total * math.exp((self.updated_at - t) * self.inv_decay) + 1.0
         self.updated_at = t
 

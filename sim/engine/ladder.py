@@ -18,6 +18,11 @@ EPS = 1e-9
 
 
 class Ladder:
+    """The current escalation level of one replication and its decay timer.
+
+    Keeps every level change as (day, level), because outcomes and charts need the
+    path, not only the final level (docs/MODEL.md, ladder)."""
+
     __slots__ = (
         "_env",
         "_on_raise",
@@ -47,12 +52,19 @@ class Ladder:
         self._arm()
 
     def on_event(self, rung: int, t: float, cause: int | None) -> None:
+        """Apply an event on `rung` at day t: a higher rung raises the level, the same
+        rung only restarts the decay clock, a lower one does nothing (events never
+        lower the level; only quiet does)."""
         if rung > self.level:
             self.set(rung, t, cause)
         elif rung == self.level:
             self.last_support = t
 
     def set(self, level: int, t: float, cause: int | None) -> None:
+        """Move the level to `level` at day t (a rule's set_level or a decay step).
+
+        The decay clock restarts even when the level is unchanged, and `on_raise` runs
+        only for a rise, so level outcomes are recorded at the day they are first reached."""
         raised = level > self.level
         if level != self.level:
             self.level = level

@@ -15,6 +15,11 @@ from sim.scenario.schema import Scenario
 
 @dataclass(frozen=True)
 class StreamSpec:
+    """One background event stream with its indices resolved.
+
+    Rates are events per day; `start`/`end` is the active window in days, clipped
+    to the horizon; `max_events` caps the stream's own points (None: no cap)."""
+
     ident: str
     event: int
     rate: float
@@ -27,6 +32,8 @@ class StreamSpec:
 
 @dataclass(frozen=True)
 class ActionSpec:
+    """One rule action: exactly one of emit (event index), scale or set_level is set."""
+
     emit: int | None
     scale: tuple[int, float, float] | None
     """(stream index, factor, days)."""
@@ -35,6 +42,12 @@ class ActionSpec:
 
 @dataclass(frozen=True)
 class RuleSpec:
+    """One rule with its ids resolved to indices, as the engine's hot path needs.
+
+    Days are the unit of `after_day`, `before_day`, `cooldown`; `counts` holds
+    (event index, window days, at-least count) and `totals` (event index,
+    at-least count)."""
+
     ident: str
     on: tuple[int, ...]
     level_at_least: int | None
@@ -53,6 +66,11 @@ class RuleSpec:
 
 @dataclass(frozen=True)
 class CompiledModel:
+    """A scenario flattened to tuples of indices and numbers for the engine.
+
+    Frozen, so one compiled model is shared by every replication in a process and
+    by the fast engine's compiler without copies."""
+
     scenario: Scenario
     events: tuple[str, ...]
     actors: tuple[str, ...]
@@ -75,6 +93,10 @@ class CompiledModel:
 
 
 def compile_model(s: Scenario) -> CompiledModel:
+    """Resolve every id in a validated scenario to an index, once per process.
+
+    Kernels with zero branching are dropped (they can never add intensity) and
+    stream windows are clipped to the horizon, so the engine never checks either."""
     events = tuple(s.events)
     index = {name: i for i, name in enumerate(events)}
     stream_index = {name: i for i, name in enumerate(s.streams)}

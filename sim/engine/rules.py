@@ -26,6 +26,10 @@ Act = Callable[["World", float, int | None], None]
 
 
 class RuleRuntime:
+    """A rule's mutable state in one replication: cooldown clock, pending firings
+    and the two generators (one for the probability draw, one for delays, so a
+    change of delay law does not shift the accept/reject draws)."""
+
     __slots__ = (
         "actions",
         "check",
@@ -68,6 +72,9 @@ class RuleRuntime:
         self.pending = 0
 
     def trigger(self, world: World, t: float, trigger: int | None) -> None:
+        """Consider firing at day t after event `trigger`: refused by cooldown, the
+        max_pending cap, the conditions or the probability draw (in that order), else
+        the firing is scheduled after the rule's delay (days)."""
         # Cooldown and cap first: they are cheaper than the conditions, and all
         # three are pure, so the order among them cannot change a result.
         if t - self.last_fired < self.cooldown:
@@ -83,6 +90,8 @@ class RuleRuntime:
         timeout.callbacks.append(lambda _e: self.fire(world, trigger))
 
     def fire(self, world: World, trigger: int | None) -> None:
+        """Run the actions once the delay has passed, unless the cooldown was used up
+        meanwhile or, with `recheck`, the conditions no longer hold at firing time."""
         self.pending -= 1
         t = world.env.now
         if t - self.last_fired < self.cooldown:
@@ -95,6 +104,9 @@ class RuleRuntime:
 
 
 def scale_action(stream_index: int, factor: float, days: float) -> Act:
+    """An action multiplying a stream's intensity by `factor` for `days` days;
+    factors stack multiplicatively and are removed individually when they expire."""
+
     def act(world: World, t: float, trigger: int | None) -> None:
         stream = world.streams[stream_index]
         stream.add_factor(factor)
@@ -104,6 +116,9 @@ def scale_action(stream_index: int, factor: float, days: float) -> Act:
 
 
 def emit_action(event: int, cause: str) -> Act:
+    """An action making event `event` occur at once, attributed to `cause` (the
+    rule id) and to the triggering occurrence, so traces can show the chain."""
+
     def act(world: World, t: float, trigger: int | None) -> None:
         world.occur(event, t, cause, trigger)
 
@@ -111,6 +126,9 @@ def emit_action(event: int, cause: str) -> Act:
 
 
 def set_level_action(level: int) -> Act:
+    """An action setting the ladder to `level` (up or down), as the rule says,
+    independent of the events' own rungs."""
+
     def act(world: World, t: float, trigger: int | None) -> None:
         world.ladder.set(level, t, trigger)
 

@@ -91,11 +91,15 @@ class StreamRuntime:
             process.interrupt()
 
     def add_factor(self, factor: float) -> None:
+        """Start multiplying the intensity by `factor` (a scale action); wake the
+        thinning loop, whose pending candidate was drawn under the old bound."""
         self.factors.append(factor)
         self.scale = math.prod(self.factors)
         self.wake()
 
     def remove_factor(self, factor: float) -> None:
+        """Stop one earlier factor when its days run out; the loop is woken for the
+        same reason as in `add_factor`."""
         self.factors.remove(factor)
         self.scale = math.prod(self.factors)
         self.wake()

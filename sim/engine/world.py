@@ -27,6 +27,12 @@ LogRow = tuple[float, int, str, "int | None", int]
 
 
 class World:
+    """Everything one replication shares: the SimPy clock, occurrence times per
+    event type (history first), the ladder, streams, rules and outcome days.
+
+    The only place events are recorded, so counts, outcomes and the optional
+    log cannot disagree."""
+
     def __init__(self, model: CompiledModel, seed: int, rep: int, keep_log: bool):
         self.env = simpy.Environment()
         self.model = model

@@ -29,6 +29,7 @@ class DataFile:
 
     @property
     def short_sha(self) -> str:
+        """The first 16 hex digits, enough to tell files apart in manifests and charts."""
         return self.sha256[:16]
 
 
@@ -66,6 +67,8 @@ class EventData:
         return self.start + dt.timedelta(days=int(self.period_days) - 1)
 
     def counts(self) -> dict[str, int]:
+        """Occurrences per event id inside the period, for provenance tables and for
+        checking a fit against the raw totals."""
         return {event: int(self.times[event].size) for event in self.events}
 
     def daily_counts(self, event: str) -> NDArray[np.int64]:

@@ -40,6 +40,8 @@ class ColumnTest:
     to_date: dt.date | None = None
 
     def describe(self) -> str:
+        """The test in words (e.g. `event_type in {a, b} and fatalities >= 1`), for
+        provenance text and messages that must say which filter matched nothing."""
         parts = []
         if self.equals:
             parts.append(
@@ -70,6 +72,7 @@ class Box:
     east: float
 
     def describe(self) -> str:
+        """The box in words (degrees, edges included), for provenance text."""
         return f"latitude {self.south:g}..{self.north:g} and longitude {self.west:g}..{self.east:g}"
 
 
@@ -109,9 +112,13 @@ class DataMap:
     located: Located
 
     def where(self, path: str) -> tuple[str, int | None]:
+        """(map file, line) of a dotted key path, so a problem points at the map line
+        that caused it; line is None when the key is absent from the file."""
         return self.located.where(path, self.file)
 
     def problem(self, path: str, expected: str, found: str) -> Problem:
+        """A located problem for `path` in the map file (`file:line: path: expected X,
+        found Y`), for errors about data the map selected."""
         file, line = self.where(path)
         return Problem(file, line, path, expected, found)
 
@@ -173,6 +180,15 @@ def _column_test(
             problem(f"{path}.{unknown[0]}", f"one of: {', '.join(TEST_KEYS)}", f"'{unknown[0]}'")
         )
         return None
+    fields = _test_fields(value, path, problem, problems)
+    return None if fields is None else ColumnTest(column, **fields)
+
+
+def _test_fields(
+    value: dict[str, Any], path: str, problem: Any, problems: list[Problem]
+) -> dict[str, Any] | None:
+    """A column test's parts as ColumnTest fields (`in` is `equals`, `between`
+    is at_least and at_most); None after the first bad part, which is reported."""
     fields: dict[str, Any] = {}
     for key in ("equals", "in", "not_in"):
         if key in value:
@@ -206,7 +222,7 @@ def _column_test(
                 problems.append(problem(f"{path}.{key}", "a date YYYY-MM-DD", describe(value[key])))
                 return None
             fields[name] = date
-    return ColumnTest(column, **fields)
+    return fields
 
 
 def _box(value: Any, path: str, problem: Any, problems: list[Problem]) -> Box | None:
@@ -264,7 +280,20 @@ def read_map(path: str | Path) -> DataMap:
     if date_column is not None and not isinstance(date_column, str):
         problems.append(problem("date_column", "a column name", describe(date_column)))
         date_column = None
-    period = data.get("period")
+    start, end = _period(data.get("period"), problem, problems)
+    events = _event_maps(data.get("events"), base, located, display, problem, problems)
+    if problems:
+        raise ScenarioError(problems)
+    assert start is not None and end is not None
+    top = _under(base, default_data)
+    return DataMap(display, top, date_column, start, end, tuple(events), located)
+
+
+def _period(
+    period: Any, problem: Any, problems: list[Problem]
+) -> tuple[dt.date | None, dt.date | None]:
+    """The map's `period` as (from, to), both days included; None for a part
+    that is missing or not a date, and an empty period (to before from) refused."""
     start = end = None
     if not isinstance(period, dict):
         problems.append(problem("period", "{from: YYYY-MM-DD, to: YYYY-MM-DD}", describe(period)))
@@ -282,7 +311,19 @@ def read_map(path: str | Path) -> DataMap:
             problems.append(
                 problem("period", f"'to' on or after 'from' ({start})", f"to {end} (empty period)")
             )
-    events_raw = data.get("events")
+    return start, end
+
+
+def _event_maps(
+    events_raw: Any,
+    base: Path,
+    located: Located,
+    display: str,
+    problem: Any,
+    problems: list[Problem],
+) -> list[EventMap]:
+    """Each event id's filter; an event with a malformed entry is reported and
+    left out, so the remaining ones are still checked."""
     events: list[EventMap] = []
     if not isinstance(events_raw, dict) or not events_raw:
         problems.append(
@@ -316,8 +357,4 @@ def read_map(path: str | Path) -> DataMap:
             continue
         _, line = located.where(prefix, display)
         events.append(EventMap(str(event), tuple(tests), box, _under(base, own), line))
-    if problems:
-        raise ScenarioError(problems)
-    assert start is not None and end is not None
-    top = _under(base, default_data)
-    return DataMap(display, top, date_column, start, end, tuple(events), located)
+    return events

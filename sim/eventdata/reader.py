@@ -30,6 +30,8 @@ MAX_LISTED = 5
 
 
 def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks so large event files
+    need no memory; recorded in manifests so a result names the exact data."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

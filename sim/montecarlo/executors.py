@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from concurrent.futures import Executor
+from types import ModuleType
 
 from sim.errors import UsageError
 from sim.montecarlo.runner import process_pool, stopping_on_interrupt
@@ -19,7 +20,7 @@ from sim.montecarlo.runner import process_pool, stopping_on_interrupt
 CONNECT_TIMEOUT_S = 5
 
 
-def _dask():  # the optional module, imported on demand
+def _dask() -> ModuleType:  # the optional module, imported on demand
     try:
         import distributed
     except ImportError as exc:

@@ -43,14 +43,15 @@ def _mix(z: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser on uint64 arrays (wrapping arithmetic)."""
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    mixed: np.ndarray = z ^ (z >> np.uint64(31))
+    return mixed
 
 
 def _keyed(roots: np.ndarray, key: str) -> np.ndarray:
     """Per replication's 128 root bits, the uniform in (0, 1) of component `key`."""
     k = np.full(roots.shape[0], component_key(key), dtype=np.uint64)
     z = _mix(_mix(roots[:, 0] ^ k) ^ roots[:, 1])
-    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53 + U_MIN
+    return np.asarray((z >> np.uint64(11)).astype(np.float64) * 2.0**-53 + U_MIN)
 
 
 def _replace(spec: Any, **changes: Any) -> Any:
@@ -126,6 +127,9 @@ class Parameters:
 
     @staticmethod
     def of(model: CompiledModel) -> Parameters:
+        """The parameters a scenario's `uncertain:` block declares, with their
+        generator keys, so every replication draws each from its own keyed uniform
+        (a parameter's draw never depends on which others are declared)."""
         uncertain = model.scenario.uncertain
         return Parameters(
             model,
@@ -197,26 +201,44 @@ class Parameters:
                 actions[int(t.key)][t.position] = value
             else:
                 decay = value
-        for i, entries in kernels.items():
-            merged = {k[0]: k for k in model.streams[i].kernels}
-            merged.update({s: (int(e[0]), float(e[1]), float(e[2])) for s, e in entries.items()})
-            stream_changes.setdefault(i, {})["kernels"] = tuple(merged.values())
-        for j, actions in scales.items():
-            new = list(model.rules[j].actions)
-            for a, e in actions.items():
-                new[a] = _replace(new[a], scale=(int(e[0]), float(e[1]), float(e[2])))
-            rule_changes.setdefault(j, {})["actions"] = tuple(new)
-        for j, update in delays.items():
-            law = list(model.scenario.rules.values())[j].delay
-            assert law is not None
-            rule_changes.setdefault(j, {})["delay"] = delay_sampler(law.model_copy(update=update))
-        streams = list(model.streams)
-        for i, changes in stream_changes.items():
-            streams[i] = _replace(streams[i], **changes)
-        rules = list(model.rules)
-        for j, changes in rule_changes.items():
-            rules[j] = _replace(rules[j], **changes)
-        return _replace(model, streams=tuple(streams), rules=tuple(rules), decay_days=decay)
+        return _rebuilt(model, stream_changes, rule_changes, kernels, scales, delays, decay)
+
+
+def _rebuilt(
+    model: CompiledModel,
+    stream_changes: dict[int, dict[str, object]],
+    rule_changes: dict[int, dict[str, object]],
+    kernels: dict[int, dict[int, list[float]]],
+    scales: dict[int, dict[int, list[float]]],
+    delays: dict[int, dict[str, float]],
+    decay: float | None,
+) -> CompiledModel:
+    """`model` with the collected changes: kernels and scale actions merged into
+    their tuples, delay samplers rebuilt from the scenario's law with the new
+    parameters, then one replace per touched stream or rule."""
+    for i, entries in kernels.items():
+        merged = {k[0]: k for k in model.streams[i].kernels}
+        merged.update({s: (int(e[0]), float(e[1]), float(e[2])) for s, e in entries.items()})
+        stream_changes.setdefault(i, {})["kernels"] = tuple(merged.values())
+    for j, actions in scales.items():
+        new = list(model.rules[j].actions)
+        for a, e in actions.items():
+            new[a] = _replace(new[a], scale=(int(e[0]), float(e[1]), float(e[2])))
+        rule_changes.setdefault(j, {})["actions"] = tuple(new)
+    for j, update in delays.items():
+        law = list(model.scenario.rules.values())[j].delay
+        assert law is not None
+        rule_changes.setdefault(j, {})["delay"] = delay_sampler(law.model_copy(update=update))
+    streams = list(model.streams)
+    for i, changes in stream_changes.items():
+        streams[i] = _replace(streams[i], **changes)
+    rules = list(model.rules)
+    for j, changes in rule_changes.items():
+        rules[j] = _replace(rules[j], **changes)
+    changed: CompiledModel = _replace(
+        model, streams=tuple(streams), rules=tuple(rules), decay_days=decay
+    )
+    return changed
 
 
 def simulate_drawn(

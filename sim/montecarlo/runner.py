@@ -96,8 +96,8 @@ def chunked(
 
 
 def pool_context() -> multiprocessing.context.BaseContext:
-    """Fork where available: workers inherit the imported package at no cost.
-    (Pools are created before any progress thread starts.)"""
+    """Fork where available: workers inherit the imported package at no cost
+    (pools are created before any progress thread starts)."""
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 

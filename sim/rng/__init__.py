@@ -150,7 +150,7 @@ class Draws:
     def uniform_block(self) -> list[float]:
         """The lane's next block of uniforms, for loops that index it themselves."""
         n = FIRST_BLOCK if self._next == 0 else BLOCK
-        block = uniform_filler()(self._k0, self._k1, self._rep, self._next, n).tolist()
+        block: list[float] = uniform_filler()(self._k0, self._k1, self._rep, self._next, n).tolist()
         self._next += n
         return block
 
@@ -188,7 +188,8 @@ class Draws:
         u one more uniform drawn after it."""
         if shape < 1.0:
             g = self._gamma_at_least_one(shape + 1.0)
-            return g * (1.0 - self.uniform()) ** (1.0 / shape)
+            power: float = (1.0 - self.uniform()) ** (1.0 / shape)  # float ** float is typed Any
+            return g * power
         return self._gamma_at_least_one(shape)
 
     def _gamma_at_least_one(self, shape: float) -> float:

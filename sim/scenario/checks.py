@@ -173,18 +173,11 @@ def check_scenario(
         add("ladder", "distinct rung names", "a repeated name")
     rung(draft.data.get("initial_level"), "initial_level")
     _check_horizon(draft, add)
-    for ident, event in draft.items("events"):
-        need("actor", "actors", event.get("actor"), f"events.{ident}.actor")
-        need("actor", "actors", event.get("target"), f"events.{ident}.target")
-        rung(event.get("rung"), f"events.{ident}.rung")
+    _check_events(draft, need, rung)
     _check_streams(draft, add, need)
     for ident, rule in draft.items("rules"):
         _check_rule(draft, ident, rule, add, need, rung)
-    for ident, outcome in draft.items("outcomes"):
-        rung(outcome.get("level_at_least"), f"outcomes.{ident}.level_at_least")
-        need("event", "events", outcome.get("event"), f"outcomes.{ident}.event")
-    for ident in draft.ids("observed"):
-        need("event", "events", ident, f"observed.{ident}")
+    _check_outcomes(draft, need, rung)
     _check_observed(draft, add)
     _check_history(draft, add, need)
     _check_instant_loops(draft, add)
@@ -195,6 +188,23 @@ def check_scenario(
 
 Add = Callable[[str, str, str], None]
 Need = Callable[[str, str, Any, str], None]
+
+
+def _check_events(draft: Draft, need: Need, rung: Callable[[Any, str], None]) -> None:
+    """Each event type's actor and target ids exist and its rung is on the ladder."""
+    for ident, event in draft.items("events"):
+        need("actor", "actors", event.get("actor"), f"events.{ident}.actor")
+        need("actor", "actors", event.get("target"), f"events.{ident}.target")
+        rung(event.get("rung"), f"events.{ident}.rung")
+
+
+def _check_outcomes(draft: Draft, need: Need, rung: Callable[[Any, str], None]) -> None:
+    """Outcome levels are on the ladder; outcome and observed event ids exist."""
+    for ident, outcome in draft.items("outcomes"):
+        rung(outcome.get("level_at_least"), f"outcomes.{ident}.level_at_least")
+        need("event", "events", outcome.get("event"), f"outcomes.{ident}.event")
+    for ident in draft.ids("observed"):
+        need("event", "events", ident, f"observed.{ident}")
 
 
 def _check_horizon(draft: Draft, add: Add) -> None:
@@ -260,7 +270,20 @@ def _check_rule(
             for path, item in _one_or_many(cond.get(name), f"{base}.if.{name}"):
                 if isinstance(item, dict):
                     need("event", "events", item.get("event"), f"{path}.event")
-    then = rule.get("then")
+    _check_actions(draft, base, actor, rule.get("then"), add, need, rung)
+
+
+def _check_actions(
+    draft: Draft,
+    base: str,
+    actor: str | None,
+    then: Any,
+    add: Add,
+    need: Need,
+    rung: Callable[[Any, str], None],
+) -> None:
+    """A rule's actions: emitted events exist and belong to the rule's actor
+    (a rule makes its own actor act), scaled streams exist, set levels are rungs."""
     events = draft.data.get("events")
     events = events if isinstance(events, dict) else {}
     for i, action in enumerate(then if isinstance(then, list) else ()):

@@ -32,6 +32,7 @@ def _contract(expected: str, found: str) -> PydanticCustomError:
 
 
 def short(x: float) -> str:
+    """A number to 4 significant digits, so messages and `describe` lines stay short."""
     return f"{x:.4g}"
 
 
@@ -50,9 +51,13 @@ class Law(BaseModel):
         raise NotImplementedError
 
     def mean(self) -> float:
+        """The expected value, closed form where the law has one; reports and
+        sensitivity tables show it next to the median to expose skew."""
         raise NotImplementedError
 
     def median(self) -> float:
+        """The value at u = 0.5, via `ppf`, so every law's median is the same draw
+        rule as its samples; laws with a closed form override it."""
         return float(self.ppf(np.array([0.5]))[0])
 
     def spec(self) -> dict[str, Any]:
@@ -80,20 +85,26 @@ class LogNormal(Law):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     def spec(self) -> dict[str, Any]:
+        """As written by the user (`median`, not the internal `median_`), so the
+        manifest can be pasted back into a scenario."""
         return {"dist": "lognormal", "median": self.median_, "sigma": self.sigma}
 
     def support(self) -> tuple[float, float]:
+        """Positive reals: a rate or delay scale drawn from it can never be negative."""
         return 0.0, math.inf
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF from scipy's lognorm with s = sigma and scale = median."""
         from scipy import stats
 
         return np.asarray(stats.lognorm.ppf(u, s=self.sigma, scale=self.median_), dtype=float)
 
     def mean(self) -> float:
+        """exp(mu + sigma^2 / 2): above the median, as a right-skewed law must be."""
         return self.median_ * math.exp(self.sigma**2 / 2)
 
     def median(self) -> float:
+        """The median is a parameter here; no numerical inversion is needed."""
         return self.median_
 
 
@@ -107,18 +118,22 @@ class Gamma(Law):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     def spec(self) -> dict[str, Any]:
+        """As written (`mean`, `cv`), so the manifest can be pasted back."""
         return {"dist": "gamma", "mean": self.mean_, "cv": self.cv}
 
     def support(self) -> tuple[float, float]:
+        """Positive reals, as for delays and rates."""
         return 0.0, math.inf
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF with shape 1/cv^2 and scale mean/shape (mean = shape * scale)."""
         from scipy import stats
 
         shape = 1.0 / self.cv**2
         return np.asarray(stats.gamma.ppf(u, shape, scale=self.mean_ / shape), dtype=float)
 
     def mean(self) -> float:
+        """The mean is a parameter here."""
         return self.mean_
 
 
@@ -143,26 +158,35 @@ class Beta(Law):
         return self
 
     def spec(self) -> dict[str, Any]:
+        """As written (`mean`, `sd`), so the manifest can be pasted back."""
         return {"dist": "beta", "mean": self.mean_, "sd": self.sd}
 
     def shapes(self) -> tuple[float, float]:
+        """(a, b) = (m nu, (1 - m) nu) with nu = m (1 - m) / sd^2 - 1; positive
+        because the validator refuses sd >= sqrt(m (1 - m))."""
         nu = self.mean_ * (1 - self.mean_) / self.sd**2 - 1
         return self.mean_ * nu, (1 - self.mean_) * nu
 
     def support(self) -> tuple[float, float]:
+        """[0, 1]: probabilities and branching ratios cannot leave it."""
         return 0.0, 1.0
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF of Beta(a, b) with the moment-matched shapes."""
         from scipy import stats
 
         a, b = self.shapes()
         return np.asarray(stats.beta.ppf(u, a, b), dtype=float)
 
     def mean(self) -> float:
+        """The mean is a parameter here."""
         return self.mean_
 
 
 class Uniform(Law):
+    """Flat between low and high (high > low is required), for values the
+    evidence bounds but does not locate."""
+
     dist: Literal["uniform"]
     low: Number
     high: Number
@@ -174,12 +198,15 @@ class Uniform(Law):
         return self
 
     def support(self) -> tuple[float, float]:
+        """[low, high]: the stated bounds."""
         return self.low, self.high
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Exactly low + (high - low) u, with no scipy call."""
         return self.low + (self.high - self.low) * np.asarray(u, dtype=float)
 
     def mean(self) -> float:
+        """The midpoint."""
         return (self.low + self.high) / 2
 
 
@@ -202,9 +229,11 @@ class Pert(Law):
         return self
 
     def support(self) -> tuple[float, float]:
+        """[low, high]: the stated bounds."""
         return self.low, self.high
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF of the PERT beta, scaled onto [low, high]."""
         from scipy import stats
 
         width = self.high - self.low
@@ -213,6 +242,7 @@ class Pert(Law):
         return np.asarray(stats.beta.ppf(u, a, b, loc=self.low, scale=width), dtype=float)
 
     def mean(self) -> float:
+        """(low + 4 mode + high) / 6, the PERT mean (Malcolm et al. 1959)."""
         return (self.low + 4 * self.mode + self.high) / 6
 
 
@@ -234,6 +264,7 @@ class Samples(Law):
 
     @property
     def values(self) -> np.ndarray:
+        """The file's column as floats (set by `attach` when the scenario is loaded)."""
         return np.asarray(self._values, dtype=float)
 
     @property
@@ -243,21 +274,28 @@ class Samples(Law):
         return self._digest
 
     def support(self) -> tuple[float, float]:
+        """The smallest and largest sample: draws never leave the observed range."""
         v = self.values
         return float(v.min()), float(v.max())
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Row floor(u * rows), capped at the last row; the same u picks the same row
+        for every column of the file, which keeps the columns' joint draws."""
         v = self.values
         rows = np.minimum((np.asarray(u, dtype=float) * v.size).astype(np.int64), v.size - 1)
         return v[rows]
 
     def mean(self) -> float:
+        """The sample mean."""
         return float(self.values.mean())
 
     def median(self) -> float:
+        """The sample median (not a draw at u = 0.5, which picks one row)."""
         return float(np.median(self.values))
 
     def spec(self) -> dict[str, Any]:
+        """The file, column, row count and content hash, so a manifest pins the
+        exact samples used."""
         return {
             "samples": self.samples,
             "column": self.column,
@@ -266,6 +304,7 @@ class Samples(Law):
         }
 
     def describe(self) -> str:
+        """As `Law.describe`, with the 90% range from the samples' own quantiles."""
         lo, hi = np.quantile(self.values, [0.05, 0.95])
         return (
             f"samples {self.samples} column {self.column} ({len(self._values)} rows): "

@@ -26,6 +26,9 @@ Grade = Literal["reported", "claimed by a party", "anonymous official", "analysi
 
 
 class Fact(StrictModel):
+    """One claim extracted from a source document, with its grade and a verbatim
+    quote, so every number a scenario cites can be checked against its words."""
+
     id: Annotated[str, Field(pattern=FACT_ID_PATTERN)]
     """Stable anchor cited as seeds/<file>.yaml#<id>."""
     summary: str
@@ -41,6 +44,9 @@ class Fact(StrictModel):
 
 
 class EvidenceFile(StrictModel):
+    """One seeds/<file>.yaml: a source document's metadata and the facts taken
+    from it (the original article stays outside the repository)."""
+
     document: str
     """File name of the original article (kept outside the repository)."""
     title: str
@@ -51,6 +57,8 @@ class EvidenceFile(StrictModel):
     facts: tuple[Fact, ...]
 
     def fact(self, ident: str) -> Fact | None:
+        """The fact with id `ident`, or None so the caller can report the dangling
+        `source:` anchor with its own location."""
         return next((f for f in self.facts if f.id == ident), None)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,7 +73,20 @@ def _merge(base: Located, child: Located, display: str) -> Resolved:
     def add(path: str, expected: str, found: str) -> None:
         problems.append(child.problem(path, display, expected, found))
 
-    for key, value in child_data.items():
+    _apply_changes(data, child_data, add)
+    _apply_additions(data, additions, add)
+    for path, where in child.lines.items():
+        lines[path[4:] if path.startswith("add.") else path] = where
+    _apply_removals(data, removals, add)
+    return Resolved(Located(data, lines, [*base.problems, *child.problems]), problems)
+
+
+def _apply_changes(
+    data: dict[str, Any], changes: dict[str, Any], add: Callable[[str, str, str], None]
+) -> None:
+    """Merge the child's own keys into `data`: ids in id sections must exist in
+    the base (new ones belong under `add:`, so a typo cannot add an id)."""
+    for key, value in changes.items():
         if key in SECTIONS_BY_ID and isinstance(value, dict) and isinstance(data.get(key), dict):
             section = data[key]
             for ident, part in value.items():
@@ -89,6 +102,13 @@ def _merge(base: Located, child: Located, display: str) -> Resolved:
                     section[ident] = _deep_merge(section[ident], part)
         else:
             data[key] = copy.deepcopy(value)
+
+
+def _apply_additions(
+    data: dict[str, Any], additions: Any, add: Callable[[str, str, str], None]
+) -> None:
+    """Add the `add:` block's new ids; an id the base already defines is refused
+    (changing it belongs outside `add:`)."""
     if not isinstance(additions, dict):
         add("add", "a mapping of sections", describe(additions))
         additions = {}
@@ -107,8 +127,12 @@ def _merge(base: Located, child: Located, display: str) -> Resolved:
             if ident in section:
                 add(f"add.{key}.{ident}", "a new id", f"'{ident}', which the base already defines")
             section[ident] = copy.deepcopy(part)
-    for path, where in child.lines.items():
-        lines[path[4:] if path.startswith("add.") else path] = where
+
+
+def _apply_removals(
+    data: dict[str, Any], removals: Any, add: Callable[[str, str, str], None]
+) -> None:
+    """Delete the `remove:` paths; a path missing from the base is refused."""
     for index, path in enumerate(removals if isinstance(removals, list) else [removals]):
         try:
             removed = delete_path(data, parse_path(str(path)))
@@ -116,7 +140,6 @@ def _merge(base: Located, child: Located, display: str) -> Resolved:
             removed = False
         if not removed:
             add(f"remove[{index}]", "a path that exists in the base", repr(str(path)))
-    return Resolved(Located(data, lines, [*base.problems, *child.problems]), problems)
 
 
 def _alone(doc: Located) -> Located:

@@ -77,12 +77,17 @@ class Sourced(StrictModel):
 
     @property
     def sources(self) -> tuple[str, ...]:
+        """The cited anchors as a tuple, whether one or several were written, so
+        evidence checks need not care which form the user chose."""
         if self.source is None:
             return ()
         return (self.source,) if isinstance(self.source, str) else self.source
 
 
 class Actor(StrictModel):
+    """A party in the conflict; events and rules name it by id, and its name
+    labels traces and charts."""
+
     name: str
     """Display name used in traces and charts."""
     kind: Literal["state", "armed_faction", "government", "coalition", "organisation", "other"]
@@ -90,6 +95,9 @@ class Actor(StrictModel):
 
 
 class EventType(StrictModel):
+    """A kind of dated occurrence (an attack, a strike); its rung, if any, is the
+    ladder level one occurrence raises the level to."""
+
     actor: Id
     """Who carries out events of this type (an actor id)."""
     target: Id | None = None
@@ -103,6 +111,10 @@ class EventType(StrictModel):
 
 
 class Kernel(StrictModel):
+    """An exponential excitation kernel (Hawkes 1971): each exciting occurrence
+    adds `branching` expected offspring, spread with mean delay `decay_days`.
+    Decays below MIN_DECAY_DAYS are refused (see there)."""
+
     branching: NonNegative
     """Expected number of direct offspring one exciting occurrence causes."""
     decay_days: Annotated[float, Field(ge=MIN_DECAY_DAYS, allow_inf_nan=False)]
@@ -110,6 +122,9 @@ class Kernel(StrictModel):
 
 
 class ActiveWindow(StrictModel):
+    """Days [from_day, to_day) in which a stream runs, for campaigns that start or
+    end inside the horizon; to_day must exceed from_day."""
+
     from_day: NonNegative = 0.0
     """First day the stream can produce events."""
     to_day: float = float("inf")
@@ -125,6 +140,9 @@ class ActiveWindow(StrictModel):
 
 
 class Stream(Sourced):
+    """A self-exciting background process (a Hawkes stream) producing one event
+    type at a cited baseline rate in events per day."""
+
     rate: NonNegative
     """Baseline intensity, events per day."""
     self_excitation: Kernel | None = None
@@ -138,6 +156,9 @@ class Stream(Sourced):
 
 
 class Count(StrictModel):
+    """A rolling-window condition: at least `at_least` occurrences in the last
+    `within_days` days, counting the trigger itself."""
+
     event: Id
     """The event type counted."""
     within_days: Positive
@@ -147,6 +168,9 @@ class Count(StrictModel):
 
 
 class Total(StrictModel):
+    """A cumulative condition: at least `at_least` occurrences since day 0
+    (history before day 0 is not counted)."""
+
     event: Id
     """The event type counted since day 0."""
     at_least: Whole
@@ -167,6 +191,7 @@ class Condition(StrictModel):
 
     @property
     def counts(self) -> tuple[Count, ...]:
+        """The count conditions as a tuple, whether one or several were written."""
         return (
             ()
             if self.count is None
@@ -177,6 +202,7 @@ class Condition(StrictModel):
 
     @property
     def totals(self) -> tuple[Total, ...]:
+        """The total conditions as a tuple, whether one or several were written."""
         return (
             ()
             if self.total is None
@@ -240,6 +266,9 @@ class Delay(StrictModel):
 
 
 class Scale(StrictModel):
+    """A rule action multiplying one stream's intensity for a while (a surge, or a
+    truce with factor 0)."""
+
     stream: Id
     """The stream whose intensity is multiplied."""
     factor: NonNegative
@@ -268,6 +297,10 @@ class Action(StrictModel):
 
 
 class Rule(Sourced):
+    """A conditional response: when an `on` event occurs and the conditions hold,
+    the actor fires with `probability` after `delay`, subject to cooldown and
+    `max_pending` (docs/MODEL.md, rules)."""
+
     actor: Id
     """Who responds."""
     on: Annotated[tuple[Id, ...], Field(min_length=1)]
@@ -309,6 +342,9 @@ class Outcome(StrictModel):
 
 
 class Observation(Sourced):
+    """A documented count of an event type over a date window (both ends
+    inclusive), used for overlays and calibration, never by the engine."""
+
     from_: dt.date = Field(alias="from")
     """First day of the window (inclusive)."""
     to: dt.date
@@ -342,6 +378,9 @@ class History(Sourced):
 
 
 class Scenario(StrictModel):
+    """A whole scenario file, validated; docs/MODEL.md is the contract of what
+    each field means. Numbers must cite evidence or state an assumption."""
+
     name: Name
     """Identifier used for results folders and titles."""
     title: str | None = None
@@ -391,16 +430,21 @@ class Scenario(StrictModel):
 
     @property
     def headline(self) -> str:
+        """The first outcome's id: the number reports and charts lead with."""
         return next(iter(self.outcomes))
 
     def date_of(self, day: float) -> dt.date:
+        """The calendar date of a simulated day (day 0 is `start_date`)."""
         return self.start_date + dt.timedelta(days=float(day))
 
     def day_of(self, date: dt.date) -> float:
+        """Days from `start_date` to `date` (negative before it), whole days."""
         return float((date - self.start_date).days)
 
     def event_label(self, event: str) -> str:
+        """An event type's label for charts: its `label`, else the id with spaces."""
         return self.events[event].label or event.replace("_", " ")
 
     def outcome_label(self, outcome: str) -> str:
+        """An outcome's label for charts: its `label`, else the id with spaces."""
         return self.outcomes[outcome].label or outcome.replace("_", " ")

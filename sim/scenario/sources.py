@@ -73,4 +73,5 @@ def evidence_table(s: Scenario) -> pd.DataFrame:
                 }
             )
     columns = ["path", "values", "kind", "source", "fact", "grade", "quote", "document"]
-    return pd.DataFrame(rows, columns=columns)
+    table: pd.DataFrame = pd.DataFrame(rows, columns=columns)
+    return table

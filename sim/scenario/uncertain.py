@@ -64,6 +64,9 @@ OWN_BRANCHING = re.compile(r"streams\.([^.\[]+)\.self_excitation\.branching")
 
 
 class Domain(typing.NamedTuple):
+    """Where an uncertain value may lie: the range a scenario field accepts, so a
+    distribution whose draws could leave it is refused before any run."""
+
     kind: Literal["number", "integer", "other"]
     lower: float = -math.inf
     lower_open: bool = False
@@ -71,6 +74,7 @@ class Domain(typing.NamedTuple):
     upper_open: bool = False
 
     def text(self) -> str:
+        """The interval in mathematical notation, e.g. `(0, 1]`, for error messages."""
         lo = "(" if self.lower_open else "["
         hi = ")" if self.upper_open or self.upper == math.inf else "]"
         low = "-inf" if self.lower == -math.inf else short(self.lower)
@@ -89,7 +93,9 @@ class Domain(typing.NamedTuple):
         return support[0] >= self.lower and support[1] <= self.upper
 
 
-def _alternatives(annotation: Any, metadata: tuple[Any, ...] = ()) -> list[tuple[Any, tuple]]:
+def _alternatives(
+    annotation: Any, metadata: tuple[Any, ...] = ()
+) -> list[tuple[Any, tuple[Any, ...]]]:
     origin = typing.get_origin(annotation)
     if origin is Annotated:
         base, *extra = typing.get_args(annotation)
@@ -104,8 +110,10 @@ def _alternatives(annotation: Any, metadata: tuple[Any, ...] = ()) -> list[tuple
     return [(annotation, metadata)]
 
 
-def _step(alternatives: list[tuple[Any, tuple]], key: str | int) -> list[tuple[Any, tuple]]:
-    found: list[tuple[Any, tuple]] = []
+def _step(
+    alternatives: list[tuple[Any, tuple[Any, ...]]], key: str | int
+) -> list[tuple[Any, tuple[Any, ...]]]:
+    found: list[tuple[Any, tuple[Any, ...]]] = []
     for annotation, _ in alternatives:
         origin = typing.get_origin(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):

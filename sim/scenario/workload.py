@@ -146,14 +146,14 @@ def _expected_counts(channels: list[Channel], base: np.ndarray, horizon: float) 
         return np.full(n, math.inf)
     a0 = np.linalg.inv(np.eye(n) - k0.T)
     if not delayed:
-        return a0 @ base
+        return np.asarray(a0 @ base)
     if len(delayed) > _MAX_CHANNELS:
         k = k0.copy()
         for (i, j), (w, _) in delayed.items():
             k[i, j] += w
         if max(abs(np.linalg.eigvals(k))) >= 1:
             return np.full(n, math.inf)
-        return np.linalg.inv(np.eye(n) - k.T) @ base
+        return np.asarray(np.linalg.inv(np.eye(n) - k.T) @ base)
     m = len(delayed)
     weights = np.zeros((m, n))
     release = np.zeros((n, m))

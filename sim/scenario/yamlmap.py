@@ -57,8 +57,11 @@ class ScenarioLoader(yaml.SafeLoader):
         self._sizes: dict[int, int] = {}
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        """Build one node, counting aliases by the size of what they expand to and
+        refusing more than MAX_DEPTH levels or MAX_NODES values (alias bombs)."""
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            # types-PyYAML leaves Parser.peek_event unannotated; it returns a yaml.Event.
+            event = self.peek_event()  # type: ignore[no-untyped-call,unused-ignore]
             node = super().compose_node(parent, index)
             size = self._sizes.get(id(node))
             if size is None:
@@ -67,7 +70,7 @@ class ScenarioLoader(yaml.SafeLoader):
                 )
             self._count(size, event.start_mark)
             return node
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call,unused-ignore]
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise LimitError(
@@ -91,14 +94,19 @@ class ScenarioLoader(yaml.SafeLoader):
             )
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
+        """Integers, refused past MAX_DIGITS digits before conversion: no scenario
+        value needs more, and a huge literal is a typo or an attack."""
         _bounded_number(node)
         return super().construct_yaml_int(node)
 
     def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:
+        """Floats, refused past MAX_DIGITS digits like integers."""
         _bounded_number(node)
         return super().construct_yaml_float(node)
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """Dates; an impossible date (2024-02-30) stays text so the schema can report
+        `expected a calendar date` at its line instead of a YAML traceback."""
         try:
             return super().construct_yaml_timestamp(node)
         except ValueError:

@@ -25,6 +25,7 @@ import itertools
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -54,6 +55,10 @@ Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class Range(StrictModel):
+    """A continuous parameter range [low, high] for one scenario path; with `log`
+    the design is uniform in log space, so a rate spanning decades is not
+    crowded at its top."""
+
     low: Finite
     high: Finite
     log: bool = False
@@ -63,6 +68,10 @@ class Range(StrictModel):
 
 
 class SweepSpec(StrictModel):
+    """A sweep file as written: the base scenario, the parameters varied (ranges
+    or explicit value lists), the design (grid, Latin hypercube or Sobol' /
+    Saltelli) and the replications per point."""
+
     name: Annotated[str, StringConstraints(pattern=NAME_PATTERN)] | None = None
     """Results folder name (default: the sweep file's stem)."""
     base: str
@@ -91,17 +100,22 @@ class Sweep:
 
     @property
     def paths(self) -> list[str]:
+        """The varied scenario paths, in the file's order: the column order of `points`."""
         return list(self.spec.parameters)
 
     @property
     def name(self) -> str:
+        """The results folder name: the spec's `name`, else the sweep file's stem."""
         return self.spec.name or self.file.stem
 
     @property
     def outcomes(self) -> list[str]:
+        """The outcomes to report: those the sweep names, else all of the base scenario's."""
         return list(self.spec.outcomes or self.base.outcomes)
 
     def scenario_at(self, index: int) -> Scenario:
+        """The base scenario with design point `index`'s values applied as overrides,
+        so each point is validated and fingerprinted like a user's own override."""
         changes = {p: float(v) for p, v in zip(self.paths, self.points[index], strict=True)}
         return with_overrides(self.base, changes)
 
@@ -157,6 +171,8 @@ class Sweep:
         }
 
     def salib_problem(self) -> dict[str, object]:
+        """The SALib problem dict (ranges only, in log space where `log` is set), so
+        Sobol' indices are computed on the same scale the points were drawn on."""
         ranges = [self.spec.parameters[p] for p in self.paths]
         return {
             "num_vars": len(ranges),
@@ -176,6 +192,9 @@ def _unscale(r: Range, value: np.ndarray) -> np.ndarray:
 
 
 def design_points(spec: SweepSpec) -> np.ndarray:
+    """The design's points, (n, parameters), reproducible from the spec's seed:
+    a full factorial grid, a Latin hypercube, or Saltelli's Sobol' sample
+    (first-order indices only, as `calc_second_order=False`)."""
     paths = list(spec.parameters)
     ranges = [spec.parameters[p] for p in paths]
     if spec.design == "grid":
@@ -330,6 +349,17 @@ def _check(spec: SweepSpec, doc: Located, display: str) -> list[Problem]:
     def add(path: str, expected: str, found: str) -> None:
         problems.append(Problem(display, doc.where(path, display)[1], path, expected, found))
 
+    _check_values(spec, add)
+    _check_samples(spec, add)
+    points = design_size(spec)
+    if points > MAX_POINTS:
+        where = "parameters" if spec.design == "grid" else "samples"
+        add(where, f"a design of at most {MAX_POINTS:,} points", f"{points:,} points")
+    return problems
+
+
+def _check_values(spec: SweepSpec, add: Callable[[str, str, str], None]) -> None:
+    """Each parameter's range or value list, reported through `add`."""
     for p, r in spec.parameters.items():
         where = f"parameters.{p}"
         if isinstance(r, Range):
@@ -341,6 +371,10 @@ def _check(spec: SweepSpec, doc: Located, display: str) -> list[Problem]:
             add(where, "at least one value", "an empty list")
         elif spec.design == "sobol":
             add(where, "a range {low, high} (Sobol indices need continuous inputs)", "a list")
+
+
+def _check_samples(spec: SweepSpec, add: Callable[[str, str, str], None]) -> None:
+    """`samples` against the design: required by lhs and sobol, refused by grid."""
     if spec.design in ("lhs", "sobol") and spec.samples is None:
         add("samples", f"a number of samples for the {spec.design} design", "nothing")
     if spec.design == "sobol" and spec.samples is not None:
@@ -357,11 +391,6 @@ def _check(spec: SweepSpec, doc: Located, display: str) -> list[Problem]:
         add(
             "samples", "no samples for a grid (its size follows from the values)", str(spec.samples)
         )
-    points = design_size(spec)
-    if points > MAX_POINTS:
-        where = "parameters" if spec.design == "grid" else "samples"
-        add(where, f"a design of at most {MAX_POINTS:,} points", f"{points:,} points")
-    return problems
 
 
 def design_size(spec: SweepSpec) -> int:

@@ -19,12 +19,13 @@ scenario part the kernel does not implement is refused by
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from sim.engine.delays import delay_law
-from sim.engine.model import CompiledModel, compile_model
+from sim.engine.model import CompiledModel, RuleSpec, compile_model
 from sim.montecarlo.grid import Layout, make_layout
 from sim.rng import lane_key
 from sim.scenario.schema import Scenario
@@ -129,11 +130,11 @@ def _flatten(
     return np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64), columns
 
 
-def _i(values: list) -> np.ndarray:
+def _i(values: Sequence[int]) -> np.ndarray:
     return np.array(values, dtype=np.int64)
 
 
-def _f(values: list) -> np.ndarray:
+def _f(values: Sequence[float]) -> np.ndarray:
     return np.array(values, dtype=np.float64)
 
 
@@ -184,7 +185,7 @@ def fast_model(scenario: Scenario, model: CompiledModel | None = None) -> FastMo
 
     outcome_lo, outcome_hi, (o_index, o_count) = _flatten([list(x) for x in m.event_outcomes], 2)
 
-    def has_check(r) -> bool:  # as sim.engine.rules.condition_check returning None
+    def has_check(r: RuleSpec) -> bool:  # as sim.engine.rules.condition_check returning None
         return not (
             r.level_at_least is None
             and r.level_at_most is None

@@ -155,7 +155,7 @@ BOUND, SCALE = range(2)
 
 def new_state(
     mi: np.ndarray, queue: int, occurrences: int, changes: int, factors: int
-) -> tuple[np.ndarray, ...]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(si, sf, q, times, changes, factors): a replication's working arrays."""
     return (
         np.zeros(mi[H_SI_SIZE], dtype=np.int64),
@@ -184,7 +184,7 @@ def schedule(
 ) -> int:
     """Queue an event at now + delay (SimPy's `now + delay`); its sequence number."""
     sc = mi[H_SI_SCALARS]
-    seq = si[sc + SEQ]
+    seq: int = si[sc + SEQ]  # annotations on locals emit no bytecode: numba unaffected
     si[sc + SEQ] = seq + 1
     n = si[sc + QUEUED]
     if n == q.shape[0]:
@@ -212,7 +212,7 @@ def schedule(
 def _pop(mi: np.ndarray, si: np.ndarray, q: np.ndarray) -> int:
     """Take the earliest event off the heap into the row just past it; that row."""
     sc = mi[H_SI_SCALARS]
-    n = si[sc + QUEUED] - 1
+    n: int = si[sc + QUEUED] - 1
     si[sc + QUEUED] = n
     r0, r1, r2, r3 = q[0, QT], q[0, QO], q[0, QP], q[0, QF]
     x0, x1, x2, x3 = q[n, QT], q[n, QO], q[n, QP], q[n, QF]
@@ -357,13 +357,14 @@ def _change_factor(
 
 @compiled
 def _intensity(mi: np.ndarray, mf: np.ndarray, sf: np.ndarray, s: int, now: float) -> float:
-    value = mf[mi[H_STREAM_RATE] + s]
+    value: float = mf[mi[H_STREAM_RATE] + s]
     total, updated = mi[H_SF_KERNEL_TOTAL], mi[H_SF_KERNEL_UPDATED]
     coef, inv = mi[H_KERNEL_COEF], mi[H_KERNEL_INV_DECAY]
     for k in range(mi[mi[H_STREAM_KERNEL_LO] + s], mi[mi[H_STREAM_KERNEL_HI] + s]):
         if sf[total + k]:
             value += mf[coef + k] * sf[total + k] * math.exp((sf[updated + k] - now) * mf[inv + k])
-    return value * sf[mi[H_SF_STREAMS] + SF_PER_STREAM * s + SCALE]
+    scale: float = sf[mi[H_SF_STREAMS] + SF_PER_STREAM * s + SCALE]
+    return value * scale
 
 
 @compiled
@@ -533,7 +534,8 @@ def _delay(
 ) -> float:
     """As sim.engine.delays.delay_sampler (codes of sim.engine.delays.delay_law)."""
     law = mi[mi[H_RULE_DELAY_LAW] + r]
-    a, b = mf[mi[H_RULE_DELAY_A] + r], mf[mi[H_RULE_DELAY_B] + r]
+    a: float = mf[mi[H_RULE_DELAY_A] + r]
+    b: float = mf[mi[H_RULE_DELAY_B] + r]
     if law == NONE:
         return 0.0
     if law == FIXED:
