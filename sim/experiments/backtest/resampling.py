@@ -37,7 +37,7 @@ def block_length(origins: int, lead_days: float, every_days: float) -> int:
     if origins < 1 or lead_days <= 0 or every_days <= 0:
         raise ValueError("block_length needs origins >= 1 and positive lead and every")
     overlap = math.ceil(lead_days / every_days) + 1
-    return max(1, min(origins, max(overlap, math.ceil(origins ** (1 / 3)))))
+    return int(max(1, min(origins, max(overlap, math.ceil(origins ** (1 / 3))))))
 
 
 def moving_block_indices(n: int, block: int, rng: np.random.Generator) -> np.ndarray:

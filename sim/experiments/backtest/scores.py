@@ -248,7 +248,9 @@ class EnsembleForecast:
 
     def _scaled(self, y: np.ndarray, offset: float) -> np.ndarray:
         """(y + offset - x_i)/h for every y (rows) and draw (columns)."""
-        return (np.asarray(y, dtype=float)[..., None] + offset - self.draws) / self.bandwidth
+        return np.asarray(
+            (np.asarray(y, dtype=float)[..., None] + offset - self.draws) / self.bandwidth
+        )
 
     def _kernel_pmf(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y)
@@ -299,11 +301,11 @@ class EnsembleForecast:
 
     def pmf(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y)
-        return (self.size * self._kernel_pmf(y) + self._tail_pmf(y)) / (self.size + 1)
+        return np.asarray((self.size * self._kernel_pmf(y) + self._tail_pmf(y)) / (self.size + 1))
 
     def cdf(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y)
-        return (self.size * self._kernel_cdf(y) + self._tail_cdf(y)) / (self.size + 1)
+        return np.asarray((self.size * self._kernel_cdf(y) + self._tail_cdf(y)) / (self.size + 1))
 
     def crps(self, y: int) -> float:
         # The PWM form equals the fair estimator (Zamo & Naveau 2018, Math.
@@ -316,7 +318,7 @@ class EnsembleForecast:
         return _pmf_log_score(float(self.pmf(np.array(y))))
 
     def quantiles(self, levels: np.ndarray) -> np.ndarray:
-        return np.quantile(self.draws, levels, method="inverted_cdf")
+        return np.asarray(np.quantile(self.draws, levels, method="inverted_cdf"))
 
 
 def randomized_pit(forecast: CountForecast, y: int, v: float) -> float:

@@ -34,7 +34,7 @@ import datetime as dt
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -166,7 +166,7 @@ class FitResult:
     def table(self) -> pd.DataFrame:
         """Tidy estimates: parameter (scenario path), event, kind, source,
         piece_start, estimate, se, lower, upper, method, note."""
-        return self.estimates.copy()
+        return cast(pd.DataFrame, self.estimates.copy())
 
     def branching_matrix(self) -> pd.DataFrame:
         """Target x source matrix of branching estimates (0 where no kernel)."""
@@ -175,7 +175,7 @@ class FitResult:
         for _, row in rows.iterrows():
             matrix.loc[row["event"], row["source"]] = row["estimate"]
         matrix.index.name, matrix.columns.name = "target", "source"
-        return matrix
+        return cast(pd.DataFrame, matrix)
 
     def comparison(self) -> pd.DataFrame:
         """Poisson vs self- vs cross-exciting, constant vs this baseline, on
@@ -184,7 +184,7 @@ class FitResult:
 
         if "table" not in self._family:
             self._family["table"] = compare_models(self.data, self.spec, fit_streams, known=[self])
-        return pd.DataFrame(self._family["table"]).copy()
+        return cast(pd.DataFrame, pd.DataFrame(self._family["table"]).copy())
 
     def to_scenario(
         self,

@@ -206,7 +206,7 @@ def compensator_at(
         a_sum, _ = pair_sums(at, data.times[j], float(decay[index]))
         before = np.searchsorted(data.times[j], at, side="left")
         out = out + branching[index] * (before - a_sum)
-    return out
+    return np.asarray(out, dtype=np.float64)
 
 
 @numba.njit(cache=False)
@@ -240,9 +240,9 @@ def _solve_piece(phi: Array, length: float, start: float, floor: float) -> float
         if not (low < step < high):
             step = 0.5 * (low + high)
         if abs(step - mu) <= 1e-13 * mu:
-            return step
+            return float(step)
         mu = step
-    return mu
+    return float(mu)
 
 
 def solve_baselines(

@@ -117,7 +117,7 @@ def free_parameters(theta: Array, bounds: list[tuple[float, float]]) -> np.ndarr
     """Parameters away from their bounds, where a quadratic approximation holds."""
     low = np.array([b[0] for b in bounds])
     high = np.array([b[1] for b in bounds])
-    return (theta - low > 1e-3) & (high - theta > 1e-3)
+    return np.asarray((theta - low > 1e-3) & (high - theta > 1e-3))
 
 
 def observed_information(layout: Layout, data: Prepared, theta: Array, free: np.ndarray) -> Array:
