@@ -90,10 +90,12 @@ class NestedResult:
 
     @property
     def fixed_only(self) -> bool:
+        """True when the scenario has no uncertain parameters: every draw is the same."""
         return not self.scenario.uncertain
 
     @property
     def note(self) -> str:
+        """One line on the design (draws x replications, seed) for chart footers."""
         if self.fixed_only:
             return FIXED_NOTE
         return (
@@ -103,6 +105,7 @@ class NestedResult:
 
     @cached_property
     def layout(self) -> Layout:
+        """The scenario's day grid and outcome columns, built once."""
         return make_layout(self.scenario)
 
     def conditional(self) -> np.ndarray:
@@ -153,6 +156,7 @@ class NestedResult:
     def plot_probability(
         self, outcomes: Sequence[str] | None = None, ax: Axes | None = None
     ) -> Axes:
+        """Predictive probability with the band across parameter draws, per outcome."""
         from sim.charts import uncertainty as charts
 
         title = self.scenario.title or self.scenario.name
@@ -242,6 +246,9 @@ def point_block(
 
 @dataclass(frozen=True)
 class SobolResult:
+    """Sobol indices of P(outcome by the horizon) over the uncertain parameters
+    (Saltelli design), with the outputs they were computed from."""
+
     scenario: Scenario
     inputs: tuple[str, ...]
     design: np.ndarray
@@ -299,6 +306,8 @@ class SobolResult:
         )
 
     def plot_research(self, outcome: str | None = None, ax: Axes | None = None) -> Axes:
+        """Bar chart of first-order and total indices for `outcome` (default: the
+        headline), showing which parameters most deserve research."""
         from sim.charts import uncertainty as charts
 
         return charts.research_chart(self.indices(), outcome or self.scenario.headline, ax=ax)

@@ -142,6 +142,7 @@ def comparison_frame(fit: FitResult) -> pd.DataFrame:
 
 
 def branching_frame(fit: FitResult) -> pd.DataFrame:
+    """The branching matrix (target rows, source columns) as a flat table for the CSV."""
     return cast(pd.DataFrame, fit.branching_matrix().reset_index())
 
 
@@ -347,6 +348,8 @@ def _charts(fit: FitResult, out: Path) -> list[Chart]:
 
 
 def fit_page(fit: FitResult, job: FitJob, charts: list[Chart], written: list[str]) -> Page:
+    """The report page of a fit: comparison, estimates, checks, charts, and notes
+    on what the fitted scenario is and where its numbers can mislead."""
     failing = ks_failures(fit)
     notes = [
         f"The fitted scenario is {', '.join(written)}; it runs with `escsim run`.",

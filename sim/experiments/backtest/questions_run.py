@@ -61,9 +61,12 @@ class WindowForecast:
 
     @property
     def probability(self) -> float:
+        """Hits over consistent replications (not over all replications run)."""
         return self.hits / self.replications
 
     def interval(self) -> tuple[float, float]:
+        """Wilson 95% interval of the probability: honest near 0 and 1, where
+        a normal interval would cross the bounds."""
         lower, upper = wilson_interval(self.hits, self.replications)
         return float(lower), float(upper)
 
@@ -105,17 +108,22 @@ class QuestionBacktest:
     summary: dict[str, Any]
 
     def reliability(self, bins: int = 10) -> pd.DataFrame:
+        """Forecast against observed frequency in `bins` equal-width probability bins."""
         return reliability_table(self.scores, bins)
 
     def sharpness(self, bins: int = 10) -> pd.DataFrame:
+        """How many forecasts fall in each of `bins` equal-width probability bins
+        (a forecaster that always says the base rate is calibrated but not sharp)."""
         return sharpness_table(self.scores, bins)
 
     def plot_reliability(self, bins: int = 10, ax: Axes | None = None) -> Axes:
+        """Reliability diagram of `reliability(bins)`; drawn on `ax` if given."""
         from sim.charts import backtest as charts
 
         return charts.reliability_chart(self.reliability(bins), ax=ax)
 
     def plot_sharpness(self, bins: int = 10, ax: Axes | None = None) -> Axes:
+        """Histogram of `sharpness(bins)`; drawn on `ax` if given."""
         from sim.charts import backtest as charts
 
         return charts.sharpness_chart(self.sharpness(bins), ax=ax)

@@ -60,6 +60,8 @@ class Interval:
     se: float
 
     def as_dict(self, prefix: str) -> dict[str, float]:
+        """Flat columns `prefix`, `prefix_lower`, `prefix_upper`, `prefix_se` for a
+        tidy one-row-per-comparison table."""
         return {
             prefix: self.estimate,
             f"{prefix}_lower": self.lower,

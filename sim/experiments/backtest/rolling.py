@@ -249,9 +249,12 @@ class RollingScores:
     every_days: int
 
     def origins(self) -> list[dt.date]:
+        """Forecast origins in date order: the time axis the block bootstrap resamples."""
         return sorted(self.scores["origin"].unique())
 
     def block(self) -> int:
+        """Moving-block length for these origins: long enough to span the overlap
+        of consecutive lead windows (see `block_length`)."""
         return block_length(len(self.origins()), self.lead_days, self.every_days)
 
     def _matrix(self, forecaster: str, metric: str, events: Sequence[str]) -> np.ndarray:
@@ -343,6 +346,7 @@ class RollingScores:
         }
 
     def plot_pit(self, event: str, forecaster: str = MODEL, ax: Axes | None = None) -> Axes:
+        """PIT histogram of one forecaster and event, with its chi-square uniformity test."""
         from sim.charts import backtest as charts
 
         tests = self.pit_tests()
@@ -354,6 +358,7 @@ class RollingScores:
         return charts.pit_chart(chosen["pit"], {str(k): v for k, v in test.items()}, title, ax=ax)
 
     def plot_fan(self, event: str, ax: Axes | None = None) -> Axes:
+        """The model's predictive fan against observed counts for `event`."""
         from sim.charts import backtest as charts
 
         return charts.forecast_fan_chart(self.fan(), event, self.lead_days, ax=ax)
