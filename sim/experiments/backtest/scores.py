@@ -141,7 +141,7 @@ class PoissonForecast:
         return np.asarray(stats.poisson.cdf(y, self.mean))
 
     def crps(self, y: int) -> float:
-        """CRPS as the ranked probability score over the law's categories."""
+        """CRPS as the RPS over counts 0..K: exact on the integers up to the TAIL cut."""
         return _count_crps(self, y)
 
     def log_score(self, y: int) -> float:
@@ -189,7 +189,7 @@ class NegBinForecast:
         return np.asarray(stats.nbinom.cdf(y, self.size, self.prob))
 
     def crps(self, y: int) -> float:
-        """CRPS as the ranked probability score over the law's categories."""
+        """CRPS as the RPS over counts 0..K: exact on the integers up to the TAIL cut."""
         return _count_crps(self, y)
 
     def log_score(self, y: int) -> float:
