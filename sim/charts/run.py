@@ -3,7 +3,8 @@ each outcome, monthly counts beside the documented ones."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -21,6 +22,10 @@ from sim.charts.style import (
     new_axes,
     style,
 )
+
+# matplotlib.dates ships without annotations: date2num maps dates to a float array of
+# day numbers, which Axes.hist takes as bins although its stubs say Sequence[float].
+_date2num = cast(Callable[[pd.DatetimeIndex], Any], mdates.date2num)
 
 
 def probability_chart(
@@ -187,12 +192,12 @@ def time_to_outcome_chart(
     ax = new_axes(ax)
     all_days = first["day"].dropna()
     edges = np.linspace(0, max(float(all_days.max()) if len(all_days) else 1.0, 1.0), 41)
-    bins = mdates.date2num(start + pd.to_timedelta(edges, unit="D"))
+    bins = _date2num(start + pd.to_timedelta(edges, unit="D"))
     for i, row in enumerate(summary.to_dict(orient="records")):
         days = first.loc[first["outcome"] == row["outcome"], "day"].dropna()
         if days.empty:
             continue
-        when = mdates.date2num(start + pd.to_timedelta(days, unit="D"))
+        when = _date2num(start + pd.to_timedelta(days, unit="D"))
         ax.hist(when, bins=bins, histtype="stepfilled", alpha=0.2, color=PALETTE[i % len(PALETTE)])
         ax.hist(
             when,

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, cast
 
 import matplotlib as mpl
 import matplotlib.dates as mdates
@@ -28,6 +28,10 @@ from matplotlib.legend import Legend
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import Formatter
 from matplotlib.transforms import ScaledTranslation
+
+# matplotlib.dates ships without annotations; these typed views say what we rely on.
+_num2date = cast(Callable[[float], dt.datetime], mdates.num2date)
+_auto_date_locator = cast(Callable[..., mdates.AutoDateLocator], mdates.AutoDateLocator)
 
 PALETTE = [
     "#1b6ca8",
@@ -129,7 +133,7 @@ def title_width(ax: Axes) -> float:
     left += mpl.rcParams["ytick.major.size"] + mpl.rcParams["ytick.major.pad"] + 8
     if ax.get_ylabel():
         left += float(ax.yaxis.label.get_fontsize()) * LINE_SPACING + ax.yaxis.labelpad
-    return max(column * fig.bbox.width / fig.dpi * 72 - left - 12, 120.0)
+    return float(max(column * fig.bbox.width / fig.dpi * 72 - left - 12, 120.0))
 
 
 def style(ax: Axes, title: str | None = None, subtitle: str | None = None) -> None:
@@ -188,7 +192,7 @@ class DateTicks(Formatter):
     def __call__(self, x: float, pos: int | None = None) -> str:
         """One date in full ("05 Aug 2024"): what matplotlib shows for a single
         value (the cursor read-out), where there is no neighbour to lean on."""
-        return f"{mdates.num2date(x):%d %b %Y}"
+        return f"{_num2date(x):%d %b %Y}"
 
     def format_ticks(self, values: Sequence[float]) -> list[str]:
         """Labels for all ticks at once, so each can say the year (or date)
@@ -198,7 +202,7 @@ class DateTicks(Formatter):
             values: Tick positions as matplotlib date numbers (days since
                 matplotlib's epoch), in axis order.
         """
-        dates = [mdates.num2date(v) for v in values]
+        dates = [_num2date(v) for v in values]
         if not dates:
             return []
         if len(dates) > 1 and all((d.month, d.day) == (1, 1) for d in dates):
@@ -222,7 +226,7 @@ class DateTicks(Formatter):
 
 def date_axis(ax: Axes) -> None:
     """Dates on the x axis: 4 to 9 ticks, labelled by `DateTicks`."""
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=9))
+    ax.xaxis.set_major_locator(_auto_date_locator(minticks=4, maxticks=9))
     ax.xaxis.set_major_formatter(DateTicks())
 
 
@@ -239,7 +243,7 @@ def below_offset(ax: Axes) -> float:
         label = ax.xaxis.label
         lines = label.get_text().count("\n") + 1
         offset += ax.xaxis.labelpad + lines * float(label.get_fontsize()) * LINE_SPACING
-    return offset + 6
+    return float(offset + 6)
 
 
 def legend_outside(

@@ -27,6 +27,13 @@ def probability_bands_chart(
         curves: `NestedResult.curves()`: outcome, label, date, probability,
             lower, upper, cond_p05, cond_p25, cond_p75, cond_p95, param_draws,
             reps_per_draw, replications.
+        title: the chart's title (the scenario's title or name).
+        outcomes: outcome ids to draw, in legend order; default every outcome
+            in `curves`, in the order they first appear.
+        ax: axes to draw on; a new figure's axes when None.
+
+    Returns:
+        The axes drawn on.
     """
     ax = new_axes(ax)
     chosen = list(outcomes) if outcomes else list(dict.fromkeys(curves["outcome"]))
@@ -90,6 +97,12 @@ def research_chart(indices: pd.DataFrame, outcome: str, ax: Axes | None = None) 
 
     Args:
         indices: `SobolResult.indices()`.
+        outcome: the outcome id whose indices are ranked; other rows are ignored.
+        ax: axes to draw on; a new figure sized to the number of parameters
+            when None.
+
+    Returns:
+        The axes drawn on.
     """
     f = indices[indices["outcome"] == outcome].sort_values("ST", ascending=False)
     f = f.reset_index(drop=True)

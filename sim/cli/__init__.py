@@ -18,6 +18,7 @@ from sim.cli.app import app
 
 
 def main() -> None:
+    """The `escsim` console script (pyproject's [project.scripts]): runs the typer app."""
     app()
 
 

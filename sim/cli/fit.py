@@ -25,6 +25,7 @@ from sim.cli.app import (
 from sim.errors import UsageError
 
 if TYPE_CHECKING:
+    from sim.eventdata.data import EventData
     from sim.experiments.fit import FitResult
 
 EXCITATIONS = {"poisson": "none", "none": "none", "self": "self", "cross": "cross"}
@@ -185,45 +186,18 @@ def fit(
         --scenario scenarios/iraq_2007_08_insurgency.base.yaml \\
         --scenario-out scenarios/iraq_2007_08_insurgency.yaml
       escsim fit acled_export.csv --map my_map.yaml --baseline constant --out results/acled
-    """
+    """  # noqa: D301, RUF100 (\b: click's "keep these lines as written")
     from sim.eventdata import check_against_scenario, read_events
     from sim.experiments.fit import FitSpec, fit_streams
     from sim.writers import folder as io
     from sim.writers.fit import FitJob, ks_failures, map_name, write_fit
 
     def action() -> bool:
-        level = EXCITATIONS.get(excitation)
-        if level is None:
-            raise UsageError(f"--excitation must be poisson, self or cross, not {excitation!r}")
-        if baseline not in ("constant", "monthly"):
-            raise UsageError(f"--baseline must be constant or monthly, not {baseline!r}")
-        if intervals not in ("profile", "wald"):
-            raise UsageError(f"--intervals must be profile or wald, not {intervals!r}")
-        if scenario_out is not None:
-            if scenario_out.suffix not in (".yaml", ".yml"):
-                raise UsageError(f"--scenario-out {scenario_out}: must be a .yaml file")
-            if not scenario_out.parent.is_dir():
-                raise UsageError(
-                    f"--scenario-out {scenario_out}: no folder {scenario_out.parent}; "
-                    "create it first"
-                )
-            if scenario_out.exists() and (not force or not scenario_out.is_file()):
-                raise UsageError(
-                    f"{scenario_out} already exists; choose another --scenario-out or --force"
-                )
-        if not map_file.is_file():
-            raise UsageError(f"--map {map_file}: no such map file")
+        level = _checked_options(excitation, baseline, intervals, map_file, scenario_out, force)
         base = load(scenario, None)[0] if scenario is not None else None
         data = read_events(events_file, map_file)
-        chosen = None
-        if events is not None:
-            chosen = tuple(e.strip() for e in events.split(",") if e.strip())
-            unknown = [e for e in chosen if e not in data.events]
-            if not chosen or unknown:
-                raise UsageError(
-                    f"--events {events}: expected event ids of {map_file} "
-                    f"(one of: {', '.join(data.events)})"
-                )
+        chosen = _chosen_events(events, data, map_file)
+        if chosen is not None:
             data = data.select(chosen)
         if base is not None:
             check_against_scenario(data, base)
@@ -286,6 +260,63 @@ def fit(
 
     if not guarded(action):
         raise typer.Exit(1)
+
+
+def _checked_options(
+    excitation: str,
+    baseline: str,
+    intervals: str,
+    map_file: Path,
+    scenario_out: Path | None,
+    force: bool,
+) -> str:
+    """The excitation level FitSpec takes, once every option has been checked
+    before any data is read (a typo should not cost a minute of reading).
+
+    Raises:
+        UsageError: an unknown --excitation, --baseline or --intervals word, a
+            --scenario-out that is not a .yaml file in an existing folder or
+            that exists without --force, or a missing --map file.
+    """
+    level = EXCITATIONS.get(excitation)
+    if level is None:
+        raise UsageError(f"--excitation must be poisson, self or cross, not {excitation!r}")
+    if baseline not in ("constant", "monthly"):
+        raise UsageError(f"--baseline must be constant or monthly, not {baseline!r}")
+    if intervals not in ("profile", "wald"):
+        raise UsageError(f"--intervals must be profile or wald, not {intervals!r}")
+    if scenario_out is not None:
+        if scenario_out.suffix not in (".yaml", ".yml"):
+            raise UsageError(f"--scenario-out {scenario_out}: must be a .yaml file")
+        if not scenario_out.parent.is_dir():
+            raise UsageError(
+                f"--scenario-out {scenario_out}: no folder {scenario_out.parent}; create it first"
+            )
+        if scenario_out.exists() and (not force or not scenario_out.is_file()):
+            raise UsageError(
+                f"{scenario_out} already exists; choose another --scenario-out or --force"
+            )
+    if not map_file.is_file():
+        raise UsageError(f"--map {map_file}: no such map file")
+    return level
+
+
+def _chosen_events(events: str | None, data: EventData, map_file: Path) -> tuple[str, ...] | None:
+    """The event ids named by --events (comma-separated), or None for all.
+
+    Raises:
+        UsageError: the list is empty or names an id the map does not define.
+    """
+    if events is None:
+        return None
+    chosen = tuple(e.strip() for e in events.split(",") if e.strip())
+    unknown = [e for e in chosen if e not in data.events]
+    if not chosen or unknown:
+        raise UsageError(
+            f"--events {events}: expected event ids of {map_file} "
+            f"(one of: {', '.join(data.events)})"
+        )
+    return chosen
 
 
 def show(result: FitResult) -> None:

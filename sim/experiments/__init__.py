@@ -1,0 +1,1 @@
+"""Computations: scenario in, tables and result objects out (no matplotlib, no files)."""

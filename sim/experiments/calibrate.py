@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -343,7 +343,7 @@ def _window_frame(objective: Objective, start: list[float], fit: list[float]) ->
                 }
             )
         rows.append(row)
-    return pd.DataFrame(rows)
+    return cast(pd.DataFrame, pd.DataFrame(rows))
 
 
 def calibrate(

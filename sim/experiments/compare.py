@@ -14,14 +14,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
 
 from sim.errors import UsageError
 from sim.experiments.run import RunResult
-from sim.montecarlo.runner import RunTable, run_table
+from sim.montecarlo.runner import run_table
+from sim.montecarlo.table import RunTable
 from sim.scenario.overrides import with_overrides
 from sim.scenario.schema import Scenario
 from sim.stats import independent_difference, paired_difference, wilson_interval
@@ -97,7 +98,7 @@ class Comparison:
                         "replications": n,
                     }
                 )
-        return pd.DataFrame(rows)
+        return cast(pd.DataFrame, pd.DataFrame(rows))
 
     def curves(self) -> pd.DataFrame:
         """Each scenario's probability curves, with its label and its title."""
@@ -107,7 +108,7 @@ class Comparison:
             frames.append(
                 c[c["outcome"].isin(self.outcomes)].assign(scenario=label, scenario_title=title)
             )
-        return pd.concat(frames, ignore_index=True)
+        return cast(pd.DataFrame, pd.concat(frames, ignore_index=True))
 
     def plot_curves(self, outcome: str | None = None, ax: Axes | None = None) -> Axes:
         """One outcome's probability curve per scenario (default: the headline)."""
@@ -138,13 +139,13 @@ class Comparison:
                         "upper": float(hi),
                     }
                 )
-        return pd.DataFrame(rows)
+        return cast(pd.DataFrame, pd.DataFrame(rows))
 
 
 def hit(result: RunResult, outcome: str) -> np.ndarray:
     """1 where the outcome happened by the horizon, per replication."""
     column = list(result.scenario.outcomes).index(outcome)
-    return (~np.isnan(result.table.outcome_days[:, column])).astype(int)
+    return np.asarray((~np.isnan(result.table.outcome_days[:, column])).astype(int))
 
 
 def parse_variants(base: Scenario, specs: Sequence[str]) -> list[tuple[str, Scenario]]:

@@ -18,7 +18,8 @@ import pandas as pd
 from sim.experiments import tables as frames
 from sim.montecarlo.fast.select import resolve_engine
 from sim.montecarlo.grid import Layout, make_layout
-from sim.montecarlo.runner import Progress, RunTable, run_adaptive, run_table
+from sim.montecarlo.runner import Progress, run_adaptive, run_table
+from sim.montecarlo.table import RunTable
 from sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:

@@ -7,11 +7,13 @@ recompute statistics and a user can filter or join without reshaping.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
 from sim.montecarlo.grid import Layout
-from sim.montecarlo.runner import RunTable
+from sim.montecarlo.table import RunTable
 from sim.scenario.schema import Scenario
 from sim.stats import level_shares, probability_by_day, quantile_band, wilson_interval
 
@@ -19,7 +21,10 @@ from sim.stats import level_shares, probability_by_day, quantile_band, wilson_in
 def dates(s: Scenario, days: np.ndarray | list[float]) -> pd.DatetimeIndex:
     """Calendar timestamps of day offsets from the scenario's start (day 0 is
     `start_date` at midnight; fractional days give times of day)."""
-    return pd.Timestamp(s.start_date) + pd.to_timedelta(np.asarray(days, dtype=float), unit="D")
+    return cast(
+        pd.DatetimeIndex,
+        pd.Timestamp(s.start_date) + pd.to_timedelta(np.asarray(days, dtype=float), unit="D"),
+    )
 
 
 def outcome_curves(s: Scenario, layout: Layout, table: RunTable) -> pd.DataFrame:
@@ -43,7 +48,7 @@ def outcome_curves(s: Scenario, layout: Layout, table: RunTable) -> pd.DataFrame
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    return cast(pd.DataFrame, pd.concat(frames, ignore_index=True))
 
 
 def outcome_summary(s: Scenario, table: RunTable) -> pd.DataFrame:
@@ -72,17 +77,20 @@ def outcome_summary(s: Scenario, table: RunTable) -> pd.DataFrame:
                 "day_p95": q[4],
             }
         )
-    return pd.DataFrame(rows)
+    return cast(pd.DataFrame, pd.DataFrame(rows))
 
 
 def first_times(s: Scenario, table: RunTable) -> pd.DataFrame:
     """Long table of each replication's first time per outcome (NaN: never)."""
-    return pd.DataFrame(
-        {
-            "rep": np.repeat(table.reps, len(s.outcomes)),
-            "outcome": np.tile(list(s.outcomes), len(table)),
-            "day": table.outcome_days.reshape(-1),
-        }
+    return cast(
+        pd.DataFrame,
+        pd.DataFrame(
+            {
+                "rep": np.repeat(table.reps, len(s.outcomes)),
+                "outcome": np.tile(list(s.outcomes), len(table)),
+                "day": table.outcome_days.reshape(-1),
+            }
+        ),
     )
 
 
@@ -92,8 +100,11 @@ def level_distribution(s: Scenario, layout: Layout, table: RunTable) -> pd.DataF
     frame = pd.DataFrame(shares, columns=list(s.ladder))
     frame.insert(0, "date", dates(s, layout.day_grid))
     frame.insert(0, "day", layout.day_grid)
-    return frame.melt(id_vars=["day", "date"], var_name="rung_name", value_name="share").assign(
-        rung=lambda f: f["rung_name"].map({name: i for i, name in enumerate(s.ladder)})
+    return cast(
+        pd.DataFrame,
+        frame.melt(id_vars=["day", "date"], var_name="rung_name", value_name="share").assign(
+            rung=lambda f: f["rung_name"].map({name: i for i, name in enumerate(s.ladder)})
+        ),
     )
 
 
@@ -121,7 +132,7 @@ def monthly_counts(s: Scenario, layout: Layout, table: RunTable) -> pd.DataFrame
                     "mean": mean[m],
                 }
             )
-    return pd.DataFrame(rows)
+    return cast(pd.DataFrame, pd.DataFrame(rows))
 
 
 def observed_vs_simulated(s: Scenario, layout: Layout, table: RunTable) -> pd.DataFrame:
@@ -166,7 +177,7 @@ def observed_vs_simulated(s: Scenario, layout: Layout, table: RunTable) -> pd.Da
             }
         )
     rows += history_months(s)
-    return pd.DataFrame(rows, columns=columns)
+    return cast(pd.DataFrame, pd.DataFrame(rows, columns=columns))
 
 
 def history_months(s: Scenario) -> list[dict[str, object]]:
@@ -216,4 +227,4 @@ def replication_rows(s: Scenario, table: RunTable) -> pd.DataFrame:
     data["simpy_events"] = table.simpy_events
     for col, path in enumerate(s.uncertain):  # each replication's drawn parameters
         data[path] = table.parameters[:, col]
-    return pd.DataFrame(data)
+    return cast(pd.DataFrame, pd.DataFrame(data))

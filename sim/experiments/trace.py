@@ -4,7 +4,7 @@ the causal chain that led to each outcome."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 
@@ -30,23 +30,26 @@ class Trace:
         """Every occurrence with its date, actor, cause and the level after it."""
         s, log = self.scenario, self.replication.log or ()
         order = {e: i for i, e in enumerate(s.events)}
-        return pd.DataFrame(
-            {
-                "index": [o.index for o in log],
-                "day": [o.time_days for o in log],
-                "date": [
-                    (pd.Timestamp(s.start_date) + pd.Timedelta(days=o.time_days)).round("s")
-                    for o in log
-                ],
-                "event": [o.event for o in log],
-                "event_order": [order[o.event] for o in log],
-                "label": [s.event_label(o.event) for o in log],
-                "actor": [s.actors[o.actor].name for o in log],
-                "cause": [o.cause for o in log],
-                "caused_by": pd.array([o.caused_by for o in log], dtype="Int64"),
-                "level": [o.level_after for o in log],
-                "rung": [s.ladder[o.level_after] for o in log],
-            }
+        return cast(
+            pd.DataFrame,
+            pd.DataFrame(
+                {
+                    "index": [o.index for o in log],
+                    "day": [o.time_days for o in log],
+                    "date": [
+                        (pd.Timestamp(s.start_date) + pd.Timedelta(days=o.time_days)).round("s")
+                        for o in log
+                    ],
+                    "event": [o.event for o in log],
+                    "event_order": [order[o.event] for o in log],
+                    "label": [s.event_label(o.event) for o in log],
+                    "actor": [s.actors[o.actor].name for o in log],
+                    "cause": [o.cause for o in log],
+                    "caused_by": pd.array([o.caused_by for o in log], dtype="Int64"),
+                    "level": [o.level_after for o in log],
+                    "rung": [s.ladder[o.level_after] for o in log],
+                }
+            ),
         )
 
     def chain(self, outcome: str) -> list[int]:

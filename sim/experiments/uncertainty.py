@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -39,13 +39,12 @@ from sim.montecarlo.grid import Layout, make_layout
 from sim.montecarlo.parameters import Parameters, simulate_drawn
 from sim.montecarlo.runner import (
     Progress,
-    RunTable,
     chunked,
     process_pool,
     run_table,
     stopping_on_interrupt,
-    summarise,
 )
+from sim.montecarlo.table import RunTable, summarise
 from sim.scenario.distributions import U_MIN
 from sim.scenario.schema import Scenario
 
@@ -54,6 +53,9 @@ if TYPE_CHECKING:
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 FIXED_NOTE = "every parameter is fixed: no parameter band (ran as a usual Monte Carlo run)"
+
+
+T = TypeVar("T")
 
 
 def nested_chunk(
@@ -73,7 +75,7 @@ def parameter_frame(scenario: Scenario, table: RunTable) -> pd.DataFrame:
     frame = pd.DataFrame({"rep": table.reps})
     for col, path in enumerate(scenario.uncertain):
         frame[path] = table.parameters[:, col]
-    return frame
+    return cast(pd.DataFrame, frame)
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,12 @@ class NestedResult:
 
     @property
     def fixed_only(self) -> bool:
+        """True when the scenario has no uncertain parameters: every draw is the same."""
         return not self.scenario.uncertain
 
     @property
     def note(self) -> str:
+        """One line on the design (draws x replications, seed) for chart footers."""
         if self.fixed_only:
             return FIXED_NOTE
         return (
@@ -101,6 +105,7 @@ class NestedResult:
 
     @cached_property
     def layout(self) -> Layout:
+        """The scenario's day grid and outcome columns, built once."""
         return make_layout(self.scenario)
 
     def conditional(self) -> np.ndarray:
@@ -110,7 +115,7 @@ class NestedResult:
         grid = self.layout.day_grid
         happened = ~np.isnan(days)
         by_day = happened[..., None] & (np.nan_to_num(days, nan=np.inf)[..., None] <= grid)
-        return by_day.mean(axis=1)
+        return np.asarray(by_day.mean(axis=1))
 
     def curves(self) -> pd.DataFrame:
         """Per outcome and day: the predictive probability with its pointwise 95%
@@ -146,11 +151,12 @@ class NestedResult:
             noise = np.mean(p * (1 - p), axis=0) / max(self.reps_per_draw - 1, 1)
             with np.errstate(divide="ignore", invalid="ignore"):
                 out["noise_share"] = np.where(variance > 0, noise / variance, np.nan)
-        return out
+        return cast(pd.DataFrame, out)
 
     def plot_probability(
         self, outcomes: Sequence[str] | None = None, ax: Axes | None = None
     ) -> Axes:
+        """Predictive probability with the band across parameter draws, per outcome."""
         from sim.charts import uncertainty as charts
 
         title = self.scenario.title or self.scenario.name
@@ -194,8 +200,10 @@ def run_nested(
     return NestedResult(scenario, seed, table, param_draws, reps_per_draw)
 
 
-def _in_order(futures: Sequence[Future], sizes: Sequence[int], progress: Progress | None) -> list:
-    out = []
+def _in_order(
+    futures: Sequence[Future[T]], sizes: Sequence[int], progress: Progress | None
+) -> list[T]:
+    out: list[T] = []
     for future, size in zip(futures, sizes, strict=True):
         out.append(future.result())
         if progress:
@@ -238,6 +246,9 @@ def point_block(
 
 @dataclass(frozen=True)
 class SobolResult:
+    """Sobol indices of P(outcome by the horizon) over the uncertain parameters
+    (Saltelli design), with the outputs they were computed from."""
+
     scenario: Scenario
     inputs: tuple[str, ...]
     design: np.ndarray
@@ -286,14 +297,17 @@ class SobolResult:
         columns = ["outcome", "label", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
         frame = pd.DataFrame(rows, columns=[*columns, "noise_share", "parameter_share"])
         order = {o: i for i, o in enumerate(self.scenario.outcomes)}
-        return (
+        return cast(
+            pd.DataFrame,
             frame.assign(_o=frame["outcome"].map(order))
             .sort_values(["_o", "ST"], ascending=[True, False])
             .drop(columns="_o")
-            .reset_index(drop=True)
+            .reset_index(drop=True),
         )
 
     def plot_research(self, outcome: str | None = None, ax: Axes | None = None) -> Axes:
+        """Bar chart of first-order and total indices for `outcome` (default: the
+        headline), showing which parameters most deserve research."""
         from sim.charts import uncertainty as charts
 
         return charts.research_chart(self.indices(), outcome or self.scenario.headline, ax=ax)

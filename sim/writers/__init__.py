@@ -1,0 +1,1 @@
+"""Results folders: each writer turns an experiment's result into files, charts and a report."""

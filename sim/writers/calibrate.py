@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import yaml
@@ -27,14 +27,17 @@ def fit_table(result: CalibrationResult) -> pd.DataFrame:
     """One row per fitted parameter: its path, starting value, estimate and
     95% profile-likelihood bounds (natural scale), as printed and written to
     fit.csv."""
-    return pd.DataFrame(
-        {
-            "path": result.paths,
-            "start": [p.start for p in result.params],
-            "estimate": result.estimates,
-            "lower_95": [lo for lo, _ in result.intervals],
-            "upper_95": [hi for _, hi in result.intervals],
-        }
+    return cast(
+        pd.DataFrame,
+        pd.DataFrame(
+            {
+                "path": result.paths,
+                "start": [p.start for p in result.params],
+                "estimate": result.estimates,
+                "lower_95": [lo for lo, _ in result.intervals],
+                "upper_95": [hi for _, hi in result.intervals],
+            }
+        ),
     )
 
 

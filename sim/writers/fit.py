@@ -23,7 +23,7 @@ import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import yaml
@@ -32,6 +32,7 @@ from sim.charts import fit as fit_charts
 from sim.charts.style import figure
 from sim.errors import ScenarioError, UsageError
 from sim.experiments.fit import FitResult
+from sim.scenario.fingerprint import scenario_sha256
 from sim.scenario.schema import Scenario
 from sim.writers import folder as io
 from sim.writers.report import Chart, Page, Table, write_report
@@ -137,11 +138,12 @@ def comparison_frame(fit: FitResult) -> pd.DataFrame:
         "p_baseline",
         "converged",
     ]
-    return fit.comparison()[columns]
+    return cast(pd.DataFrame, fit.comparison()[columns])
 
 
 def branching_frame(fit: FitResult) -> pd.DataFrame:
-    return fit.branching_matrix().reset_index()
+    """The branching matrix (target rows, source columns) as a flat table for the CSV."""
+    return cast(pd.DataFrame, fit.branching_matrix().reset_index())
 
 
 def _last_days_count(fit: FitResult, event: str, days: int) -> int:
@@ -296,7 +298,7 @@ def fit_manifest(fit: FitResult, job: FitJob, folder: Path) -> dict[str, Any]:
             "name": base.name,
             "file": str(base.origin) if base.origin else None,
             "file_sha256": _sha256(base.origin) if base.origin else None,
-            "resolved_sha256": io.scenario_sha256(base),
+            "resolved_sha256": scenario_sha256(base),
         },
         "fitted_scenario": [str(p) for p in (folder / FITTED, job.scenario_out) if p is not None],
         "versions": io.versions(),
@@ -346,6 +348,8 @@ def _charts(fit: FitResult, out: Path) -> list[Chart]:
 
 
 def fit_page(fit: FitResult, job: FitJob, charts: list[Chart], written: list[str]) -> Page:
+    """The report page of a fit: comparison, estimates, checks, charts, and notes
+    on what the fitted scenario is and where its numbers can mislead."""
     failing = ks_failures(fit)
     notes = [
         f"The fitted scenario is {', '.join(written)}; it runs with `escsim run`.",

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 import pandas as pd
 
 from sim.writers import folder as io
@@ -80,7 +81,7 @@ def _html_table(frame: pd.DataFrame) -> str:
     for column in shown.columns:
         if pd.api.types.is_float_dtype(shown[column]):
             shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.4g}")
-    return shown.to_html(index=False, escape=True, border=0, classes="data", na_rep="")
+    return str(shown.to_html(index=False, escape=True, border=0, classes="data", na_rep=""))
 
 
 def render(page: Page, folder: Path) -> str:
@@ -107,7 +108,7 @@ def render(page: Page, folder: Path) -> str:
             {
                 "title": t.title,
                 "note": t.note,
-                "html": jinja2.utils.markupsafe.Markup(_html_table(t.frame)),
+                "html": markupsafe.Markup(_html_table(t.frame)),
             }
             for t in page.tables
         ],

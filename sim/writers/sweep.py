@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from sim.charts import sweep as sweep_charts
@@ -181,7 +182,7 @@ def done_points(folder: Path) -> set[int]:
 def collect(folder: Path) -> pd.DataFrame:
     """The sweep table from its point files, in point order."""
     rows = [json.loads(p.read_text()) for p in sorted((folder / "points").glob("*.json"))]
-    return pd.DataFrame(rows).sort_values("point", ignore_index=True)
+    return cast(pd.DataFrame, pd.DataFrame(rows).sort_values("point", ignore_index=True))
 
 
 def write_point(folder: Path, index: int, row: dict[str, Any]) -> None:
@@ -214,7 +215,7 @@ def finalise(
             io.save_figure(fig, folder / f"sensitivity_{outcome}")
     fig = sweep_figure(sweep, table, boxes=boxes if len(sweep.paths) == 2 else None)
     io.save_figure(fig, folder / "sweep")
-    sweep_charts.plt.close(fig)
+    plt.close(fig)
     if len(boxes):
         fig, ax = figure(sweep_charts.discovery_chart_size(boxes, len(sweep.paths)))
         sweep_charts.discovery_chart(

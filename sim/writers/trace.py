@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
@@ -44,7 +45,7 @@ def trace_page(t: Trace) -> Page:
 
 
 def _chains_frame(t: Trace) -> pd.DataFrame:
-    return pd.DataFrame({"chain": t.chains()})
+    return cast(pd.DataFrame, pd.DataFrame({"chain": t.chains()}))
 
 
 def write_trace(t: Trace, folder: Path, force: bool = False) -> list[Path]:

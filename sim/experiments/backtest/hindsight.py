@@ -30,6 +30,8 @@ from sim.scenario.schema import Scenario
 
 @dataclass(frozen=True)
 class KnownFact:
+    """The cited fact known last: its evidence ref and the first day it can have been known."""
+
     ref: str
     known: dt.date
 

@@ -70,6 +70,7 @@ class Question:
 
     @property
     def happened(self) -> bool:
+        """Whether the outcome happened in the window (a resolution date was given)."""
         return self.happened_on is not None
 
     def window_days(self) -> tuple[float, float]:
@@ -80,6 +81,8 @@ class Question:
         )
 
     def frozen_day(self) -> float:
+        """The frozen date in scenario days: replications that saw the outcome
+        before it are inconsistent with what was known then."""
         return self.scenario.day_of(self.frozen)
 
 
@@ -102,6 +105,9 @@ class LeftOut:
 
 @dataclass(frozen=True)
 class QuestionSet:
+    """A checked questions file: its questions, its base rate if stated, and
+    the candidate questions deliberately not posed (with why)."""
+
     path: Path
     questions: tuple[Question, ...]
     base_rate: BaseRate | None = None
@@ -240,21 +246,7 @@ def _question(check: _Checker, item: Any, at: str) -> Question | None:
     window = _window(check, item["window"], f"{at}.window", scenario)
     happened_on = _resolution(check, item["resolution"], f"{at}.resolution", window)
     source = check.source(item["source"], f"{at}.source")
-    if frozen is not None and window is not None and frozen > window[0]:
-        check.problem(
-            f"{at}.frozen",
-            f"a date on or before the window's start ({window[0]}): a forecast must not see "
-            "its window",
-            str(frozen),
-        )
-    latest = latest_evidence(scenario) if scenario is not None else None
-    if frozen is not None and latest is not None and latest.known > frozen:
-        check.problem(
-            f"{at}.frozen",
-            "a date on or after everything the scenario cites was known (its information "
-            f"runs to {latest.known}: {latest.ref})",
-            f"{frozen}, so the scenario uses hindsight",
-        )
+    _check_frozen(check, f"{at}.frozen", frozen, window, scenario)
     if len(check.problems) > before:
         return None
     assert scenario is not None and scenario_file is not None and window is not None
@@ -272,6 +264,33 @@ def _question(check: _Checker, item: Any, at: str) -> Question | None:
         frozen=frozen,
         text=text,
     )
+
+
+def _check_frozen(
+    check: _Checker,
+    at: str,
+    frozen: dt.date | None,
+    window: tuple[dt.date, dt.date] | None,
+    scenario: Scenario | None,
+) -> None:
+    """Refuse a frozen date after the window starts (the forecast would see
+    its window) or before the last evidence the scenario cites was known
+    (the scenario would use hindsight)."""
+    if frozen is not None and window is not None and frozen > window[0]:
+        check.problem(
+            at,
+            f"a date on or before the window's start ({window[0]}): a forecast must not see "
+            "its window",
+            str(frozen),
+        )
+    latest = latest_evidence(scenario) if scenario is not None else None
+    if frozen is not None and latest is not None and latest.known > frozen:
+        check.problem(
+            at,
+            "a date on or after everything the scenario cites was known (its information "
+            f"runs to {latest.known}: {latest.ref})",
+            f"{frozen}, so the scenario uses hindsight",
+        )
 
 
 def _scenario(

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,8 @@ from sim.experiments.backtest.questions import Question, QuestionSet
 from sim.experiments.backtest.reliability import reliability_table, sharpness_table
 from sim.experiments.backtest.resampling import BOOTSTRAP_REPS, bootstrap, mean_and_skill
 from sim.experiments.backtest.scores import brier_scores, log_scores
-from sim.montecarlo.runner import RunTable, run_table
+from sim.montecarlo.runner import run_table
+from sim.montecarlo.table import RunTable
 from sim.rng import component_generator
 from sim.stats import wilson_interval
 
@@ -60,9 +61,12 @@ class WindowForecast:
 
     @property
     def probability(self) -> float:
+        """Hits over consistent replications (not over all replications run)."""
         return self.hits / self.replications
 
     def interval(self) -> tuple[float, float]:
+        """Wilson 95% interval of the probability: honest near 0 and 1, where
+        a normal interval would cross the bounds."""
         lower, upper = wilson_interval(self.hits, self.replications)
         return float(lower), float(upper)
 
@@ -104,17 +108,22 @@ class QuestionBacktest:
     summary: dict[str, Any]
 
     def reliability(self, bins: int = 10) -> pd.DataFrame:
+        """Forecast against observed frequency in `bins` equal-width probability bins."""
         return reliability_table(self.scores, bins)
 
     def sharpness(self, bins: int = 10) -> pd.DataFrame:
+        """How many forecasts fall in each of `bins` equal-width probability bins
+        (a forecaster that always says the base rate is calibrated but not sharp)."""
         return sharpness_table(self.scores, bins)
 
     def plot_reliability(self, bins: int = 10, ax: Axes | None = None) -> Axes:
+        """Reliability diagram of `reliability(bins)`; drawn on `ax` if given."""
         from sim.charts import backtest as charts
 
         return charts.reliability_chart(self.reliability(bins), ax=ax)
 
     def plot_sharpness(self, bins: int = 10, ax: Axes | None = None) -> Axes:
+        """Histogram of `sharpness(bins)`; drawn on `ax` if given."""
         from sim.charts import backtest as charts
 
         return charts.sharpness_chart(self.sharpness(bins), ax=ax)
@@ -179,7 +188,7 @@ def score_forecasts(
         else:
             frame[f"{name}_brier"] = brier_scores(ref, happened)
             frame[f"{name}_log_score"] = log_scores(ref, happened, floor)
-    return frame
+    return cast(pd.DataFrame, frame)
 
 
 def skill_table(scores: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -193,7 +202,7 @@ def skill_table(scores: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         if scores[f"{ref}_{metric}"].notna().all()
     ]
     if not pairs:
-        return pd.DataFrame()
+        return cast(pd.DataFrame, pd.DataFrame())
     columns = [metric for metric, _ in pairs] + [f"{ref}_{metric}" for metric, ref in pairs]
     data = scores[columns].to_numpy(dtype=float)
     k = len(pairs)
@@ -216,7 +225,7 @@ def skill_table(scores: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
                 "questions": len(scores),
             }
         )
-    return pd.DataFrame(out)
+    return cast(pd.DataFrame, pd.DataFrame(out))
 
 
 def run_questions(

@@ -13,6 +13,8 @@ Raftery 2007), shown as a histogram of the forecasts.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -54,18 +56,21 @@ def reliability_table(
     if p.size < sparse_below:
         lower, upper = wilson_interval(o, np.ones_like(o))
         labels = forecasts["id"] if "id" in forecasts else pd.Series(range(p.size))
-        return pd.DataFrame(
-            {
-                "kind": "question",
-                "label": labels.astype(str).to_numpy(),
-                "bin_lower": np.nan,
-                "bin_upper": np.nan,
-                "forecasts": 1,
-                "forecast": p,
-                "observed": o,
-                "lower": lower,
-                "upper": upper,
-            }
+        return cast(
+            pd.DataFrame,
+            pd.DataFrame(
+                {
+                    "kind": "question",
+                    "label": labels.astype(str).to_numpy(),
+                    "bin_lower": np.nan,
+                    "bin_upper": np.nan,
+                    "forecasts": 1,
+                    "forecast": p,
+                    "observed": o,
+                    "lower": lower,
+                    "upper": upper,
+                }
+            ),
         )
     edges = _bin_edges(bins)
     index = _bin_of(p, edges)
@@ -90,7 +95,7 @@ def reliability_table(
                 "upper": float(upper),
             }
         )
-    return pd.DataFrame(rows)
+    return cast(pd.DataFrame, pd.DataFrame(rows))
 
 
 def sharpness_table(forecasts: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
@@ -98,6 +103,9 @@ def sharpness_table(forecasts: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
     p = forecasts["probability"].to_numpy(dtype=float)
     edges = _bin_edges(bins)
     counts = np.bincount(_bin_of(p, edges), minlength=bins) if p.size else np.zeros(bins, int)
-    return pd.DataFrame(
-        {"bin_lower": edges[:-1], "bin_upper": edges[1:], "forecasts": counts.astype(int)}
+    return cast(
+        pd.DataFrame,
+        pd.DataFrame(
+            {"bin_lower": edges[:-1], "bin_upper": edges[1:], "forecasts": counts.astype(int)}
+        ),
     )

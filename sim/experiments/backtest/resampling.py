@@ -37,7 +37,7 @@ def block_length(origins: int, lead_days: float, every_days: float) -> int:
     if origins < 1 or lead_days <= 0 or every_days <= 0:
         raise ValueError("block_length needs origins >= 1 and positive lead and every")
     overlap = math.ceil(lead_days / every_days) + 1
-    return max(1, min(origins, max(overlap, math.ceil(origins ** (1 / 3)))))
+    return int(max(1, min(origins, max(overlap, math.ceil(origins ** (1 / 3))))))
 
 
 def moving_block_indices(n: int, block: int, rng: np.random.Generator) -> np.ndarray:
@@ -60,6 +60,8 @@ class Interval:
     se: float
 
     def as_dict(self, prefix: str) -> dict[str, float]:
+        """Flat columns `prefix`, `prefix_lower`, `prefix_upper`, `prefix_se` for a
+        tidy one-row-per-comparison table."""
         return {
             prefix: self.estimate,
             f"{prefix}_lower": self.lower,

@@ -38,7 +38,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -97,14 +97,18 @@ def daily_counts(
     dates = pd.to_datetime(chosen["date"]).dt.normalize()
     inside = (dates >= days[0]) & (dates <= days[-1])
     table = pd.crosstab(dates[inside], chosen.loc[inside, "event"])
-    return table.reindex(index=days, columns=list(types), fill_value=0).astype(np.int64)
+    return cast(
+        pd.DataFrame, table.reindex(index=days, columns=list(types), fill_value=0).astype(np.int64)
+    )
 
 
 def daily_from_event_data(data: EventData) -> pd.DataFrame:
     """Daily counts per event id from event data read through a map file
     (`sim.eventdata.read_events`): one row per day of its period."""
     days = pd.date_range(pd.Timestamp(data.start), periods=int(data.period_days), freq="D")
-    return pd.DataFrame({e: data.daily_counts(e) for e in data.events}, index=days)
+    return cast(
+        pd.DataFrame, pd.DataFrame({e: data.daily_counts(e) for e in data.events}, index=days)
+    )
 
 
 def check_daily(daily: pd.DataFrame) -> None:
@@ -127,7 +131,7 @@ def forecast_origins(first: dt.date, last: dt.date, every_days: int) -> list[dt.
 
 def history_before(daily: pd.DataFrame, origin: dt.date) -> pd.DataFrame:
     """The rows strictly before the origin: all a forecaster may see."""
-    return daily.loc[daily.index < pd.Timestamp(origin)]
+    return cast(pd.DataFrame, daily.loc[daily.index < pd.Timestamp(origin)])
 
 
 def window_total(daily: pd.DataFrame, start: dt.date, lead_days: int) -> pd.Series:
@@ -140,7 +144,7 @@ def window_total(daily: pd.DataFrame, start: dt.date, lead_days: int) -> pd.Seri
             f"the window {lo:%Y-%m-%d} to {hi - pd.Timedelta(days=1):%Y-%m-%d} is not inside "
             f"the data ({daily.index[0]:%Y-%m-%d} to {daily.index[-1]:%Y-%m-%d})"
         )
-    return daily.loc[(daily.index >= lo) & (daily.index < hi)].sum()
+    return cast("pd.Series[Any]", daily.loc[(daily.index >= lo) & (daily.index < hi)].sum())
 
 
 def baseline_forecasts(
@@ -233,7 +237,7 @@ def score_rolling(
             quantiles = law.quantiles(QUANTILES)
             row.update({name: float(x) for name, x in zip(QUANTILE_NAMES, quantiles, strict=True)})
             rows.append(row)
-    return pd.DataFrame(rows)
+    return cast(pd.DataFrame, pd.DataFrame(rows))
 
 
 @dataclass(frozen=True)
@@ -245,15 +249,20 @@ class RollingScores:
     every_days: int
 
     def origins(self) -> list[dt.date]:
+        """Forecast origins in date order: the time axis the block bootstrap resamples."""
         return sorted(self.scores["origin"].unique())
 
     def block(self) -> int:
+        """Moving-block length for these origins: long enough to span the overlap
+        of consecutive lead windows (see `block_length`)."""
         return block_length(len(self.origins()), self.lead_days, self.every_days)
 
     def _matrix(self, forecaster: str, metric: str, events: Sequence[str]) -> np.ndarray:
         f = self.scores[self.scores["forecaster"] == forecaster]
         wide = f.pivot(index="origin", columns="event", values=metric)
-        return wide.reindex(index=self.origins(), columns=list(events)).to_numpy(dtype=float)
+        return np.asarray(
+            wide.reindex(index=self.origins(), columns=list(events)).to_numpy(dtype=float)
+        )
 
     def differences(self, seed: int = 0, reps: int = BOOTSTRAP_REPS) -> pd.DataFrame:
         """Model minus each baseline, per metric (CRPS, log score, Brier score
@@ -293,7 +302,7 @@ class RollingScores:
                             "block_length": block,
                         }
                     )
-        return pd.DataFrame(rows)
+        return cast(pd.DataFrame, pd.DataFrame(rows))
 
     def pit_tests(self, bins: int = 10) -> pd.DataFrame:
         """Chi-square test of PIT uniformity per forecaster and event type."""
@@ -311,7 +320,7 @@ class RollingScores:
                     "p_value": test.p_value,
                 }
             )
-        return pd.DataFrame(rows)
+        return cast(pd.DataFrame, pd.DataFrame(rows))
 
     def summary(
         self, seed: int = 0, reps: int = BOOTSTRAP_REPS, differences: pd.DataFrame | None = None
@@ -337,6 +346,7 @@ class RollingScores:
         }
 
     def plot_pit(self, event: str, forecaster: str = MODEL, ax: Axes | None = None) -> Axes:
+        """PIT histogram of one forecaster and event, with its chi-square uniformity test."""
         from sim.charts import backtest as charts
 
         tests = self.pit_tests()
@@ -348,6 +358,7 @@ class RollingScores:
         return charts.pit_chart(chosen["pit"], {str(k): v for k, v in test.items()}, title, ax=ax)
 
     def plot_fan(self, event: str, ax: Axes | None = None) -> Axes:
+        """The model's predictive fan against observed counts for `event`."""
         from sim.charts import backtest as charts
 
         return charts.forecast_fan_chart(self.fan(), event, self.lead_days, ax=ax)
@@ -357,7 +368,7 @@ class RollingScores:
         origin and event type (for a chart of forecasts against what happened)."""
         f = self.scores[self.scores["forecaster"] == MODEL]
         columns = ["origin", "event", "observed", "mean", *QUANTILE_NAMES]
-        return f[columns].reset_index(drop=True)
+        return cast(pd.DataFrame, f[columns].reset_index(drop=True))
 
 
 def rolling_backtest(

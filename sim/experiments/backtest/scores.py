@@ -76,19 +76,30 @@ class CountForecast(Protocol):
     """A predictive law for a count: what the scores need from a forecaster."""
 
     @property
-    def mean(self) -> float: ...
+    def mean(self) -> float:
+        """Expected count: the centre the baselines and the fan chart compare."""
+        ...
 
-    def pmf(self, y: np.ndarray) -> np.ndarray: ...
+    def pmf(self, y: np.ndarray) -> np.ndarray:
+        """P(X = y) for integer counts y; 0 for y < 0. Must be positive wherever
+        a count can fall, or the log score is infinite."""
+        ...
 
     def cdf(self, y: np.ndarray) -> np.ndarray:
         """P(X <= y); 0 for y < 0."""
         ...
 
-    def crps(self, y: int) -> float: ...
+    def crps(self, y: int) -> float:
+        """CRPS against the observed count y (lower is better; in counts)."""
+        ...
 
-    def log_score(self, y: int) -> float: ...
+    def log_score(self, y: int) -> float:
+        """-log P(X = y), with P floored so one surprise cannot dominate a mean."""
+        ...
 
-    def quantiles(self, levels: np.ndarray) -> np.ndarray: ...
+    def quantiles(self, levels: np.ndarray) -> np.ndarray:
+        """Quantiles at the given probability levels (for fans and interval scores)."""
+        ...
 
 
 def _pmf_log_score(p: float) -> float:
@@ -122,18 +133,23 @@ class PoissonForecast:
             raise ValueError(f"a Poisson forecast needs a positive mean, got {self.mean}")
 
     def pmf(self, y: np.ndarray) -> np.ndarray:
+        """Poisson P(X = y) by scipy."""
         return np.asarray(stats.poisson.pmf(y, self.mean))
 
     def cdf(self, y: np.ndarray) -> np.ndarray:
+        """Poisson P(X <= y) by scipy."""
         return np.asarray(stats.poisson.cdf(y, self.mean))
 
     def crps(self, y: int) -> float:
+        """CRPS as the RPS over counts 0..K: exact on the integers up to the TAIL cut."""
         return _count_crps(self, y)
 
     def log_score(self, y: int) -> float:
+        """-log P(X = y), capped at MAX_LOG_SCORE (the floored pmf's score)."""
         return min(float(-stats.poisson.logpmf(y, self.mean)), MAX_LOG_SCORE)
 
     def quantiles(self, levels: np.ndarray) -> np.ndarray:
+        """Poisson quantiles (the smallest y with P(X <= y) >= level)."""
         return np.asarray(stats.poisson.ppf(levels, self.mean))
 
 
@@ -156,25 +172,32 @@ class NegBinForecast:
 
     @property
     def size(self) -> float:
+        """The gamma shape of the mixture, n = m^2/(v - m) in scipy's nbinom."""
         return self.mean**2 / (self.variance - self.mean)
 
     @property
     def prob(self) -> float:
+        """The success probability p = m/v in scipy's nbinom."""
         return self.mean / self.variance
 
     def pmf(self, y: np.ndarray) -> np.ndarray:
+        """Negative binomial P(X = y) by scipy."""
         return np.asarray(stats.nbinom.pmf(y, self.size, self.prob))
 
     def cdf(self, y: np.ndarray) -> np.ndarray:
+        """Negative binomial P(X <= y) by scipy."""
         return np.asarray(stats.nbinom.cdf(y, self.size, self.prob))
 
     def crps(self, y: int) -> float:
+        """CRPS as the RPS over counts 0..K: exact on the integers up to the TAIL cut."""
         return _count_crps(self, y)
 
     def log_score(self, y: int) -> float:
+        """-log P(X = y), capped at MAX_LOG_SCORE (the floored pmf's score)."""
         return min(float(-stats.nbinom.logpmf(y, self.size, self.prob)), MAX_LOG_SCORE)
 
     def quantiles(self, levels: np.ndarray) -> np.ndarray:
+        """Negative binomial quantiles (the smallest y with P(X <= y) >= level)."""
         return np.asarray(stats.nbinom.ppf(levels, self.size, self.prob))
 
 
@@ -240,15 +263,19 @@ class EnsembleForecast:
 
     @property
     def size(self) -> int:
+        """N, the number of simulated counts."""
         return int(self.draws.size)
 
     @property
     def mean(self) -> float:
+        """Mean of the simulated counts (not of the smoothed law, which adds tails)."""
         return float(self.draws.mean())
 
     def _scaled(self, y: np.ndarray, offset: float) -> np.ndarray:
         """(y + offset - x_i)/h for every y (rows) and draw (columns)."""
-        return (np.asarray(y, dtype=float)[..., None] + offset - self.draws) / self.bandwidth
+        return np.asarray(
+            (np.asarray(y, dtype=float)[..., None] + offset - self.draws) / self.bandwidth
+        )
 
     def _kernel_pmf(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y)
@@ -298,25 +325,30 @@ class EnsembleForecast:
         return (below + above) / outside
 
     def pmf(self, y: np.ndarray) -> np.ndarray:
+        """The smoothed law's P(X = y): kernel estimate plus the tail pseudo-replication."""
         y = np.asarray(y)
-        return (self.size * self._kernel_pmf(y) + self._tail_pmf(y)) / (self.size + 1)
+        return np.asarray((self.size * self._kernel_pmf(y) + self._tail_pmf(y)) / (self.size + 1))
 
     def cdf(self, y: np.ndarray) -> np.ndarray:
+        """The smoothed law's P(X <= y), consistent with `pmf`."""
         y = np.asarray(y)
-        return (self.size * self._kernel_cdf(y) + self._tail_cdf(y)) / (self.size + 1)
+        return np.asarray((self.size * self._kernel_cdf(y) + self._tail_cdf(y)) / (self.size + 1))
 
     def crps(self, y: int) -> float:
         # The PWM form equals the fair estimator (Zamo & Naveau 2018, Math.
         # Geosci. 50:209) in O(N) on sorted draws; the library's "fair" form
         # builds an N x N matrix.
+        """Fair CRPS of the raw draws (no smoothing: the CRPS needs none)."""
         draws = self.draws.astype(float)
         return float(sr.crps_ensemble(float(y), draws, estimator="pwm", sorted_ensemble=True))
 
     def log_score(self, y: int) -> float:
+        """-log of the smoothed pmf at y, floored like every count law's score."""
         return _pmf_log_score(float(self.pmf(np.array(y))))
 
     def quantiles(self, levels: np.ndarray) -> np.ndarray:
-        return np.quantile(self.draws, levels, method="inverted_cdf")
+        """Inverted-CDF quantiles of the raw draws, so each is a simulated count."""
+        return np.asarray(np.quantile(self.draws, levels, method="inverted_cdf"))
 
 
 def randomized_pit(forecast: CountForecast, y: int, v: float) -> float:

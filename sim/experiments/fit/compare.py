@@ -11,8 +11,9 @@ no such care and is given beside it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast
 
 import pandas as pd
 from scipy import stats
@@ -26,11 +27,15 @@ if TYPE_CHECKING:
 SIMPLER_EXCITATION = {"self": "none", "cross": "self"}
 
 
+# A spec's baseline: a named shape or the dates on which new pieces start.
+Baseline = Literal["constant", "monthly"] | tuple[dt.date, ...]
+
+
 def model_family(spec: FitSpec, n_types: int) -> list[FitSpec]:
     """The specs compared around `spec`: Poisson, self-exciting and (for
     several types) cross-exciting, each with a constant and `spec`'s baseline."""
     levels = ["none", "self"] + (["cross"] if n_types > 1 else [])
-    baselines: list = ["constant"]
+    baselines: list[Baseline] = ["constant"]
     if spec.baseline != "constant":
         baselines.append(spec.baseline)
     return [
@@ -88,4 +93,4 @@ def compare_models(
                 f"p_{label}": float(stats.chi2.sf(lr, df)),
             }
         rows.append(row)
-    return pd.DataFrame(rows).sort_values("aic", ignore_index=True)
+    return cast(pd.DataFrame, pd.DataFrame(rows).sort_values("aic", ignore_index=True))

@@ -34,7 +34,7 @@ import datetime as dt
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -153,20 +153,24 @@ class FitResult:
 
     @property
     def n_params(self) -> int:
+        """Parameters in the layout (baselines, branchings, decays), those at a bound
+        included: the AIC's k."""
         return self.layout.size
 
     @property
     def aic(self) -> float:
+        """Akaike's criterion 2k - 2 log L; lower is better across the compared specs."""
         return 2 * self.n_params - 2 * self.loglik
 
     @property
     def label(self) -> str:
+        """The spec in words, for comparison tables and chart legends."""
         return f"{self.spec.excitation_name} excitation, {self.spec.baseline_name} baseline"
 
     def table(self) -> pd.DataFrame:
         """Tidy estimates: parameter (scenario path), event, kind, source,
         piece_start, estimate, se, lower, upper, method, note."""
-        return self.estimates.copy()
+        return cast(pd.DataFrame, self.estimates.copy())
 
     def branching_matrix(self) -> pd.DataFrame:
         """Target x source matrix of branching estimates (0 where no kernel)."""
@@ -175,7 +179,7 @@ class FitResult:
         for _, row in rows.iterrows():
             matrix.loc[row["event"], row["source"]] = row["estimate"]
         matrix.index.name, matrix.columns.name = "target", "source"
-        return matrix
+        return cast(pd.DataFrame, matrix)
 
     def comparison(self) -> pd.DataFrame:
         """Poisson vs self- vs cross-exciting, constant vs this baseline, on
@@ -184,7 +188,7 @@ class FitResult:
 
         if "table" not in self._family:
             self._family["table"] = compare_models(self.data, self.spec, fit_streams, known=[self])
-        return pd.DataFrame(self._family["table"]).copy()
+        return cast(pd.DataFrame, pd.DataFrame(self._family["table"]).copy())
 
     def to_scenario(
         self,
@@ -198,6 +202,30 @@ class FitResult:
         from sim.experiments.fit.scenario_out import scenario_content
 
         return scenario_content(self, scenario, extends, name, rate_pieces)
+
+
+def _standard_errors(
+    layout: Layout, prepared: Prepared, theta: np.ndarray, free: np.ndarray
+) -> tuple[np.ndarray, str | None]:
+    """Standard errors on the optimiser's scale from the inverse observed
+    information of the free parameters (NaN for the others), and a warning
+    instead when that matrix is not positive definite: then the maximum is
+    flat or was not reached, and Wald intervals would be meaningless."""
+    se_t = np.full(theta.size, np.nan)
+    if not free.any():
+        return se_t, None
+    info = observed_information(layout, prepared, theta, free)
+    try:
+        eigen = np.linalg.eigvalsh(info)
+        if eigen.min() <= 0:
+            raise np.linalg.LinAlgError
+        se_t[free] = np.sqrt(np.diag(np.linalg.inv(info)))
+    except np.linalg.LinAlgError:
+        return se_t, (
+            "the observed information is not positive definite at the estimate: "
+            "Wald intervals are not available (the maximum may be flat or not reached)"
+        )
+    return se_t, None
 
 
 def _interval_rows(
@@ -217,20 +245,8 @@ def _interval_rows(
     for index in range(first_kernel, theta.size, 2):
         if not free[index]:
             free[index + 1] = False
-    warnings: list[str] = []
-    se_t = np.full(theta.size, np.nan)
-    if free.any():
-        info = observed_information(layout, prepared, theta, free)
-        try:
-            eigen = np.linalg.eigvalsh(info)
-            if eigen.min() <= 0:
-                raise np.linalg.LinAlgError
-            se_t[free] = np.sqrt(np.diag(np.linalg.inv(info)))
-        except np.linalg.LinAlgError:
-            warnings.append(
-                "the observed information is not positive definite at the estimate: "
-                "Wald intervals are not available (the maximum may be flat or not reached)"
-            )
+    se_t, problem = _standard_errors(layout, prepared, theta, free)
+    warnings: list[str] = [] if problem is None else [problem]
     rows = []
     profile_fits = 0
     for index, name in enumerate(names):

@@ -33,6 +33,9 @@ QQ_POINTS = 2000
 
 @dataclass(frozen=True)
 class GoodnessOfFit:
+    """Checks of a fitted process by the time-rescaling theorem (Brown et al. 2002):
+    rescaled inter-event gaps of a correct model are i.i.d. Exp(1)."""
+
     ks: pd.DataFrame
     """event, n, statistic, p_value, passed (at the 5% level)."""
     qq: pd.DataFrame
@@ -48,6 +51,8 @@ class GoodnessOfFit:
 def goodness_of_fit(
     data: EventData, events: tuple[str, ...], layout: Layout, prepared: Prepared, theta: Array
 ) -> GoodnessOfFit:
+    """Rescaled-gap KS tests, QQ points, daily expected-vs-observed counts and
+    residuals for each event type, with warnings for types that fail at 5%."""
     ks_rows, qq_parts, daily_parts, residual_parts, warnings = [], [], [], [], []
     edges = np.arange(0.0, data.period_days + 1e-9, 1.0)
     dates = [data.start + dt.timedelta(days=int(d)) for d in edges[:-1]]

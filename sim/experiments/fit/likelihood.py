@@ -83,18 +83,22 @@ class Layout:
 
     @property
     def n_pieces(self) -> int:
+        """Baseline pieces per type."""
         return len(self.breaks) - 1
 
     @property
     def horizon(self) -> float:
+        """T, the observation period in days (the last piece edge)."""
         return self.breaks[-1]
 
     @property
     def n_baseline(self) -> int:
+        """Baseline parameters: one per (type, piece), first in the vector."""
         return self.n_types * self.n_pieces
 
     @property
     def size(self) -> int:
+        """Length of the parameter vector: baselines, then two per kernel."""
         return self.n_baseline + 2 * len(self.kernels)
 
     def unpack(self, theta: Array) -> tuple[Array, Array, Array]:
@@ -104,6 +108,7 @@ class Layout:
         return mu, rest[0::2].copy(), np.exp(rest[1::2])
 
     def pack(self, mu: Array, branching: Array, decay: Array) -> Array:
+        """The inverse of `unpack`: natural-scale parameters to the optimiser's vector."""
         rest = np.empty(2 * len(self.kernels))
         rest[0::2] = branching
         rest[1::2] = np.log(decay)
@@ -121,6 +126,8 @@ class Prepared:
 
     @classmethod
     def build(cls, layout: Layout, times: tuple[Array, ...]) -> Prepared:
+        """Each event's baseline piece, found once so the likelihood does not search
+        per evaluation; times on the last edge fall in the last piece."""
         edges = np.asarray(layout.breaks)
         pieces = tuple(
             np.clip(np.searchsorted(edges, t, side="right") - 1, 0, layout.n_pieces - 1)
@@ -206,12 +213,12 @@ def compensator_at(
         a_sum, _ = pair_sums(at, data.times[j], float(decay[index]))
         before = np.searchsorted(data.times[j], at, side="left")
         out = out + branching[index] * (before - a_sum)
-    return out
+    return np.asarray(out, dtype=np.float64)
 
 
 @numba.njit(cache=False)
 def _solve_piece(phi: Array, length: float, start: float, floor: float) -> float:
-    """argmax over mu >= floor of sum log(mu + phi_i) - mu * length: the root
+    """The argmax over mu >= floor of sum log(mu + phi_i) - mu * length: the root
     of g(mu) = sum 1/(mu + phi_i) - length, decreasing in mu, bracketed by
     [floor, n / length]; Newton steps, bisection when they leave the bracket."""
     n = phi.shape[0]
@@ -240,9 +247,9 @@ def _solve_piece(phi: Array, length: float, start: float, floor: float) -> float
         if not (low < step < high):
             step = 0.5 * (low + high)
         if abs(step - mu) <= 1e-13 * mu:
-            return step
+            return float(step)
         mu = step
-    return mu
+    return float(mu)
 
 
 def solve_baselines(

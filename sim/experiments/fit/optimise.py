@@ -32,6 +32,9 @@ CHI2_95 = 3.841458820694124
 
 @dataclass(frozen=True)
 class Maximum:
+    """Where the optimiser stopped: the parameter vector (optimiser scale), its
+    log-likelihood, and scipy's convergence verdict, message and iterations."""
+
     theta: Array
     loglik: float
     converged: bool
@@ -40,6 +43,9 @@ class Maximum:
 
 
 def bounds_for(layout: Layout, decay_low: float, decay_high: float) -> list[tuple[float, float]]:
+    """Box bounds per parameter for L-BFGS-B: log baselines from a floor to 1e6
+    per day, branchings in [0, BRANCHING_CAP] (0 is reachable, so 'no
+    excitation' can be the estimate), log decays between the given bounds in days."""
     out: list[tuple[float, float]] = [(LOG_RATE_FLOOR, math.log(1e6))] * layout.n_baseline
     for _ in layout.kernels:
         out += [(0.0, BRANCHING_CAP), (math.log(decay_low), math.log(decay_high))]
@@ -117,7 +123,7 @@ def free_parameters(theta: Array, bounds: list[tuple[float, float]]) -> np.ndarr
     """Parameters away from their bounds, where a quadratic approximation holds."""
     low = np.array([b[0] for b in bounds])
     high = np.array([b[1] for b in bounds])
-    return (theta - low > 1e-3) & (high - theta > 1e-3)
+    return np.asarray((theta - low > 1e-3) & (high - theta > 1e-3))
 
 
 def observed_information(layout: Layout, data: Prepared, theta: Array, free: np.ndarray) -> Array:

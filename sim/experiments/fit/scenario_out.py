@@ -35,6 +35,8 @@ def _interval(row: Any) -> str:
 
 
 def method_text(fit: FitResult) -> str:
+    """The sentence that says how the scenario's numbers were estimated (data,
+    spec, decay bounds, date placement), cited by every fitted stream."""
     spec = fit.spec
     low, high = spec.decay_bounds(fit.data)
     placement = (

@@ -50,12 +50,16 @@ class FitSpec:
     max_iterations: int = 3000
 
     def with_(self, **changes: object) -> FitSpec:
+        """A copy with the given fields changed (the comparison varies one at a time)."""
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def event_ids(self, data: EventData) -> tuple[str, ...]:
+        """The event types fitted: the spec's own list, else every type in the data."""
         return self.events if self.events is not None else data.events
 
     def kernel_pairs(self, data: EventData) -> tuple[tuple[str, str], ...]:
+        """(target, source) kernels: the explicit list, else none, each type on
+        itself, or every ordered pair, as `excitation` says."""
         events = self.event_ids(data)
         if self.kernels is not None:
             return self.kernels
@@ -67,13 +71,22 @@ class FitSpec:
 
     @property
     def baseline_name(self) -> str:
+        """The baseline's name for tables; dated breaks read "piecewise"."""
         return self.baseline if isinstance(self.baseline, str) else "piecewise"
 
     @property
     def excitation_name(self) -> str:
+        """The excitation's name for tables; an explicit kernel list reads "custom"."""
         return "custom" if self.kernels is not None else self.excitation
 
     def decay_bounds(self, data: EventData) -> tuple[float, float]:
+        """Decay bounds in days. Without a stated floor it is 1 day for
+        day-resolution data (excitation faster than a day cannot be resolved
+        from dates), else 0.01 day; without a stated ceiling, half the period.
+
+        Returns:
+            (low, high) in days.
+        """
         low = self.min_decay_days
         if low is None:
             low = 1.0 if data.day_resolution else 0.01
@@ -81,6 +94,10 @@ class FitSpec:
         return float(low), float(high)
 
     def layout(self, data: EventData) -> Layout:
+        """The parameter layout for `data`.
+
+        Raises:
+            KeyError: a kernel names an event type that is not fitted."""
         events = self.event_ids(data)
         index = {e: i for i, e in enumerate(events)}
         pairs = self.kernel_pairs(data)

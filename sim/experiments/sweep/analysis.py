@@ -17,6 +17,8 @@ holds) and density (share of its points that are such points).
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -51,8 +53,11 @@ def sobol_indices(sweep: Sweep, table: pd.DataFrame) -> pd.DataFrame:
                     "noise_share": noise / variance,
                 }
             )
-    return pd.DataFrame(
-        rows, columns=["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf", "noise_share"]
+    return cast(
+        pd.DataFrame,
+        pd.DataFrame(
+            rows, columns=["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf", "noise_share"]
+        ),
     )
 
 
@@ -77,7 +82,7 @@ def discover(
         *[f"{p} <=" for p in sweep.paths],
     ]
     if y.sum() == 0 or y.sum() == y.size:
-        return pd.DataFrame(columns=columns)
+        return cast(pd.DataFrame, pd.DataFrame(columns=columns))
     tree = DecisionTreeClassifier(
         max_depth=3, min_samples_leaf=max(3, len(y) // 20), random_state=0
     ).fit(x, y)
@@ -110,9 +115,9 @@ def discover(
 
     walk(0, x.min(axis=0), x.max(axis=0))
     if not rows:  # no leaf predicts "reaches" (e.g. too few points to split)
-        return pd.DataFrame(columns=columns)
+        return cast(pd.DataFrame, pd.DataFrame(columns=columns))
     boxes = pd.DataFrame(rows).sort_values(
         ["density", "coverage"], ascending=False, ignore_index=True
     )
     boxes.insert(2, "box", range(1, len(boxes) + 1))
-    return boxes[columns]
+    return cast(pd.DataFrame, boxes[columns])
