@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -28,6 +28,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sim.errors import ScenarioError, UsageError
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import Scenario
 
 app = typer.Typer(
     name="escsim",
@@ -115,12 +118,12 @@ def guarded(action: Callable[[], T], interrupted: str = "interrupted: nothing wr
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
-def load(path: Path, assignments: list[str] | None) -> tuple[Any, dict[str, str]]:
+def load(path: Path, assignments: list[str] | None) -> Scenario:
     """Load and validate a scenario with `--set` overrides."""
     from sim.scenario import load_scenario, parse_assignments
 
     overrides = parse_assignments(assignments or [])
-    return load_scenario(path, overrides), overrides
+    return load_scenario(path, overrides)
 
 
 def check_replications(reps: int) -> None:

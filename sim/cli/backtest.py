@@ -335,7 +335,7 @@ def _rolling(
     refit_days = parse_days(refit_window, "--refit-window") if refit_window else None
     first_date, last_date = parse_date(first, "--from"), parse_date(last, "--to")
     check_replications(reps)
-    s, _ = load(scenario, set_)
+    s = load(scenario, set_)
     data = read_events(events, map_file)
     forecaster = HistoryForecaster(s, data, lead_days, reps, seed, refit_days)
     plan = plan_rolling(forecaster, every_days, first_date, last_date, trailing, thresholds)

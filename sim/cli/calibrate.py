@@ -122,7 +122,7 @@ def calibrate(
     def action() -> bool:
         if likelihood not in ("negbin", "poisson"):
             raise UsageError(f"--likelihood must be negbin or poisson, not {likelihood!r}")
-        s, _ = load(scenario, None)
+        s = load(scenario, None)
         paths = _fit_paths(fit)
         fit_parameters_of(s, paths)
         check_workload(s, reps, allow_large)

@@ -133,7 +133,7 @@ def _named_scenarios(paths: list[Path], variants: list[str]) -> list[tuple[str, 
 
     named = []
     for path in paths:
-        s, _ = load(path, None)
+        s = load(path, None)
         named.append((path.stem, s))
     if variants:
         if not named:

@@ -194,7 +194,7 @@ def fit(
 
     def action() -> bool:
         level = _checked_options(excitation, baseline, intervals, map_file, scenario_out, force)
-        base = load(scenario, None)[0] if scenario is not None else None
+        base = load(scenario, None) if scenario is not None else None
         data = read_events(events_file, map_file)
         chosen = _chosen_events(events, data, map_file)
         if chosen is not None:

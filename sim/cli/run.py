@@ -116,7 +116,7 @@ def run(
 
     def action() -> None:
         check_replications(max(reps, max_reps if precision else reps))
-        s, overrides = load(scenario, set_)
+        s = load(scenario, set_)
         s = _with_history(s, history, map_file)
         folder = out_dir or default_folder(s.name)
         check_workload(s, max_reps if precision else reps, allow_large)
@@ -125,7 +125,14 @@ def run(
             print_warnings([f"{scenario}: {w}" for w in warnings])
             with progress_bar(reps, s.name, progress and sys.stderr.isatty()) as tick:
                 result = run_experiment(
-                    s, seed, reps, workers, precision, tick, overrides, max_reps, engine
+                    s,
+                    seed,
+                    reps,
+                    workers,
+                    precision,
+                    progress=tick,
+                    max_reps=max_reps,
+                    engine=engine,
                 )
             charts_written = write_run(
                 result, folder, force, ("png", "svg") if svg else ("png",), warnings

@@ -48,7 +48,7 @@ def validate(
     failed = False
     for path in scenarios:
         try:
-            s, _ = load(path, set_)
+            s = load(path, set_)
         except (ScenarioError, UsageError) as exc:
             failed = True
             problems = exc.problems if isinstance(exc, ScenarioError) else [f"{path}: {exc}"]
@@ -84,7 +84,7 @@ def sources(
     from sim.writers import folder as io
 
     def action() -> None:
-        s, _ = load(scenario, set_)
+        s = load(scenario, set_)
         if csv is not None and csv.exists():
             raise UsageError(f"{csv} already exists; choose another path")
         table = evidence_table(s)

@@ -58,7 +58,7 @@ def trace(
     from sim.writers.trace import write_trace
 
     def action() -> None:
-        s, _ = load(scenario, set_)
+        s = load(scenario, set_)
         folder = out_dir or default_folder(f"{s.name}-trace-s{seed}-r{rep}")
         check_workload(s, 1, allow_large)
         with io.reserve(folder, force):

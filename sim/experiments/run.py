@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -35,7 +35,8 @@ class RunResult:
     writer without one changing what the others see. `wall_seconds` and `workers`
     describe how it was computed and never change a number in it (replication i
     always uses (seed, i)). `precision` is the `--precision` target (None for a
-    fixed count); `overrides` are the `--set` values, shown in the title."""
+    fixed count). The `--set` values are the scenario's own `overrides` (recorded
+    once, on the scenario), shown in the title."""
 
     scenario: Scenario
     seed: int
@@ -43,7 +44,6 @@ class RunResult:
     workers: int = 1
     wall_seconds: float = float("nan")
     precision: float | None = None
-    overrides: dict[str, str] = field(default_factory=dict)
     engine: str = "simpy"
     """The engine that ran it ("simpy" or "fast"); the manifest records it."""
 
@@ -67,7 +67,7 @@ class RunResult:
             base += f", from history to {s.date_of(-1):%Y-%m-%d}"
         changed = {
             k: v
-            for k, v in (self.overrides or s.overrides).items()
+            for k, v in s.overrides.items()
             if k not in ("start_date", "history", "observed")  # shown above
         }
         if not changed:
@@ -198,7 +198,6 @@ def run(
     workers: int = 1,
     precision: float | None = None,
     progress: Progress | None = None,
-    overrides: dict[str, str] | None = None,
     max_reps: int = 200_000,
     engine: str = "simpy",
 ) -> RunResult:
@@ -214,8 +213,6 @@ def run(
             stopping at `max_reps`.
         progress: called with the number of replications just finished (for a
             progress bar); never changes a result.
-        overrides: the `--set` values the scenario was loaded with, kept for the
-            title and manifest only (they are already applied to `scenario`).
         max_reps: with `precision`, the most replications to run.
         engine: "simpy" (the model's definition) or "fast" (compiled, bit-identical
             tables; refuses scenario parts it does not implement).
@@ -244,6 +241,5 @@ def run(
         workers,
         time.perf_counter() - started,
         precision,
-        dict(overrides or {}),
         engine,
     )

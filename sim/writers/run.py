@@ -75,7 +75,7 @@ def write_run(
                 precision=result.precision,
                 engine=result.engine,
                 uncertain=uncertain_manifest(s),
-                overrides=result.overrides,
+                overrides=s.overrides,
                 simpy_events=int(result.table.simpy_events.sum()),
             ),
         )
