@@ -146,6 +146,7 @@ def test_cli_refuses_a_non_numeric_fit_and_writes_nothing(recovery, tmp_path, mo
     assert not (tmp_path / "x.yaml").exists() and not (tmp_path / "results").exists()
 
 
+@pytest.mark.slow  # seconds of simulation; runs in make test
 def test_cli_reports_non_convergence_keeps_the_best_point_and_exits_1(
     recovery, tmp_path, monkeypatch
 ):

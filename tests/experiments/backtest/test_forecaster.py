@@ -237,6 +237,7 @@ def calibration_backtest(factor: float) -> RollingScores:
     return rolling_backtest(forecasts, daily, LEAD, 7, seed=11)
 
 
+@pytest.mark.slow  # seconds of simulation; runs in make test
 def test_the_model_scoring_its_own_data_is_calibrated() -> None:
     """Data simulated by the model, forecast by the model: PIT uniform at the
     1% level for each event type (52 origins, fixed seeds)."""
@@ -247,6 +248,7 @@ def test_the_model_scoring_its_own_data_is_calibrated() -> None:
     assert (model["p_value"] > PIT_LEVEL).all(), model
 
 
+@pytest.mark.slow  # seconds of simulation; runs in make test
 def test_doubled_rates_are_detected() -> None:
     result = calibration_backtest(2.0)
     pit = result.pit_tests()
