@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -169,14 +170,20 @@ def _calibrated_file(scenario: Path, out_file: Path | None, force: bool) -> Path
     beside the original (so its `extends` stays a short relative path).
 
     Raises:
-        UsageError: the target is not a .yaml file, or exists (without `--force`,
-            or as something other than a file).
+        UsageError: the target is not a .yaml file, exists (without `--force`, or
+            as something other than a file), or its folder is missing or not
+            writable: all checked before any simulation, so no work is lost.
     """
     target = out_file or scenario.with_name(scenario.stem + ".calibrated.yaml")
     if target.suffix not in (".yaml", ".yml"):
         raise UsageError(f"--out {target}: the calibrated scenario must be a .yaml file")
     if target.exists() and (not force or not target.is_file()):
         raise UsageError(f"{target} already exists; choose another --out or pass --force")
+    folder = target.parent
+    if not folder.is_dir():
+        raise UsageError(f"--out {target}: folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {target}: cannot write in {folder}: permission denied")
     return target
 
 
