@@ -89,6 +89,7 @@ EngineOpt = Annotated[
         "parameters) and falls back to simpy if numba is missing.",
     ),
 ]
+ProgressOpt = Annotated[bool, typer.Option(help="Show a progress bar.")]
 MAX_REPLICATIONS = 10_000_000
 """Replications one command accepts: 10 million flagship replications take
 about 7 hours on 2 cores; beyond that, a typo (--reps 10**12) is likelier."""

@@ -19,6 +19,7 @@ import typer
 
 from sim.cli.app import (
     ForceOpt,
+    ProgressOpt,
     SeedOpt,
     SetOpt,
     WorkersOpt,
@@ -170,8 +171,6 @@ OutDirOpt = Annotated[
     Path | None,
     typer.Option("--out", "-o", help="Results folder [default: results/backtest-<name>]."),
 ]
-
-ProgressOpt = Annotated[bool, typer.Option(help="Show a progress bar.")]
 
 
 @app.command()

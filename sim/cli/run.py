@@ -12,6 +12,7 @@ from sim.cli.app import (
     AllowLargeOpt,
     EngineOpt,
     ForceOpt,
+    ProgressOpt,
     ScenarioArg,
     SeedOpt,
     SetOpt,
@@ -72,7 +73,6 @@ MapOpt = Annotated[
         show_default=False,
     ),
 ]
-ProgressOpt = Annotated[bool, typer.Option(help="Show a progress bar.")]
 
 
 @app.command()

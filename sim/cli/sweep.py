@@ -15,6 +15,7 @@ from sim.cli.app import (
     AllowLargeOpt,
     EngineOpt,
     ForceOpt,
+    ProgressOpt,
     WorkersOpt,
     app,
     default_folder,
@@ -56,7 +57,6 @@ OutOpt = Annotated[
     Path | None,
     typer.Option("--out", "-o", help="Sweep folder [default: results/<sweep name>]."),
 ]
-ProgressOpt = Annotated[bool, typer.Option(help="Show a progress bar.")]
 SOBOL_COLUMNS = {
     "outcome": "outcome",
     "parameter": "parameter",

@@ -28,10 +28,15 @@ class Kernel:
         """Sum of exp(-(updated_at - u)/d) over parents u seen so far."""
         self.updated_at = 0.0
 
-    def add_history(self, times: Sequence[float]) -> None:
+    def add_history(self, times: Sequence[float], cache: dict[tuple[int, float], float]) -> None:
         """Start from past parents (times before day 0): their excitation has
-        decayed to exp(u/d) of a fresh parent's by day 0."""
-        self.total = float(sum(math.exp(u * self.inv_decay) for u in times))
+        decayed to exp(u/d) of a fresh parent's by day 0. The sum depends only on
+        the source's history and the decay, so `cache` (the model's) keeps it."""
+        key = (self.source, self.decay_days)
+        total = cache.get(key)
+        if total is None:
+            total = cache[key] = float(sum(math.exp(u * self.inv_decay) for u in times))
+        self.total = total
         self.updated_at = 0.0
 
     def add_parent(self, t: float) -> None:

@@ -7,7 +7,7 @@ so `compile_model` resolves every reference to an integer index up front.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sim.engine.delays import DelaySampler, delay_sampler
 from sim.scenario.schema import Scenario
@@ -90,6 +90,13 @@ class CompiledModel:
     """Per event type, past occurrences in days (negative, ascending)."""
     fired: tuple[float, ...] = ()
     """Per rule, its last firing before day 0 (-inf if none)."""
+    history_totals: dict[tuple[int, float], float] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Decayed excitation the history leaves at day 0, by (source event, decay
+    days): the same for every replication, so it is summed once per model (a
+    history of tens of thousands of events would otherwise cost milliseconds
+    per kernel per replication)."""
 
 
 def compile_model(s: Scenario) -> CompiledModel:

@@ -59,7 +59,7 @@ class World:
         for spec in model.streams:
             kernels = [Kernel(src, b, d) for src, b, d in spec.kernels]
             for kernel in kernels:
-                kernel.add_history(past[kernel.source])
+                kernel.add_history(past[kernel.source], model.history_totals)
             stream = StreamRuntime(
                 self.env,
                 spec.event,
