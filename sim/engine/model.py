@@ -234,9 +234,7 @@ def compile_regimes(
                     (stream_index[k], e.factor) for k, e in regime.streams.items()
                 ),
                 rule_factors=tuple((rule_index[k], e.factor) for k, e in regime.rules.items()),
-                outcomes=tuple(
-                    i for i, o in enumerate(s.outcomes.values()) if o.regime == ident
-                ),
+                outcomes=tuple(i for i, o in enumerate(s.outcomes.values()) if o.regime == ident),
             )
         )
     return tuple(specs)

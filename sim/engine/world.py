@@ -114,9 +114,13 @@ class World:
             self.rules.append(rule)
             for event in r.on:
                 self.triggers[event].append(rule)
+        self._add_hazards(seed, rep)
 
-        # Hazards (hazard rules, regimes' onsets) re-evaluate their rate at every
-        # change of state; a scenario with none adds no work and no draws.
+    def _add_hazards(self, seed: int, rep: int) -> None:
+        """Hazard rules and regimes. Hazards re-evaluate their rate at every
+        change of state; a scenario with none adds no work and no draws, so its
+        results are those of an engine without them."""
+        model, n_events = self.model, len(self.model.events)
         self.hazards: list[Hazard] = [
             HazardRule(self, rule, spec.hazard, spec.condition)
             for rule, spec in zip(self.rules, model.rules, strict=True)
