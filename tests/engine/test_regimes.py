@@ -16,6 +16,7 @@ import pytest
 from scipy import stats
 
 from sim.engine import compile_model, simulate
+from sim.experiments.trace import trace
 from sim.montecarlo.runner import run_table
 from sim.scenario import load_scenario
 from sim.stats import probability_by_day
@@ -336,3 +337,38 @@ def test_a_disabled_rule_drops_responses_due_while_it_is_off():
     assert rep.counts["strike"] == 0
     (span,) = rep.regimes
     assert span.cause == "trigger" and span.on_day == pytest.approx(5.0, abs=1e-5)
+
+
+def test_a_trace_names_hazard_decisions_and_regime_spells():
+    s = scenario(
+        streams={"attack": poisson(0.5)},
+        rules={
+            "strike": {
+                "actor": "b",
+                "hazard": 0.05,
+                "if": {"count": {"event": "attack", "within_days": 30, "at_least": 5}},
+                "then": [{"emit": "strike"}],
+                "assumption": "test",
+            }
+        },
+        regimes={
+            "suspension": regime(
+                {"on": ["strike"], "probability": 0.7, "delay": {"dist": "exponential", "mean": 3}},
+                label="faction suspends attacks",
+                duration={"dist": "gamma", "mean": 20, "cv": 0.5},
+                streams={"attack": {"factor": 0.1}},
+            )
+        },
+        outcomes={"suspended": {"regime": "suspension"}},
+    )
+    t = trace(s, seed=0, rep=1)
+    strike = next(i for i, o in enumerate(t.replication.log or ()) if o.event == "strike")
+    assert "decision (rule strike, a hazard)" in t.describe(strike)
+    lines = t.chains()
+    span = t.replication.regimes[0]
+    assert span.cause == "trigger" and span.caused_by == strike
+    assert "    regime on: faction suspends attacks" in lines
+    assert any(
+        line.startswith("    faction suspends attacks: on ") and f"a response to #{strike}" in line
+        for line in lines
+    )
