@@ -4,8 +4,8 @@ attacks, a government crackdown that holds), for the rest of the horizon or
 for a drawn duration (docs/MODEL.md, Regimes).
 
 A regime's random numbers come from its own component `regime:<id>`: lane 0
-for the onset (the hazard's unit exponentials, or the trigger lottery's
-uniforms), lane 1 for the onset delay, lane 2 for the duration. A scenario
+for the onset hazard's unit exponentials, lane 1 for the onset delay, lane 2
+for the duration, lane 3 for the trigger lottery's uniforms. A scenario
 without regimes draws nothing here, so its results are unchanged.
 """
 
@@ -29,9 +29,10 @@ if TYPE_CHECKING:
 class RegimeSpec:
     """One regime with its ids resolved to indices.
 
-    Its onset is a hazard (`hazard` per day while `while_` holds) or a trigger
-    (`on` events, if `condition` holds, with `probability`, after `delay`);
-    `duration` is None for the rest of the horizon."""
+    Its onset is a hazard (`hazard` per day while `while_` holds), a trigger
+    (`on` events, if `condition` holds, with `probability`, after `delay`), or
+    whichever of the two comes first; `duration` is None for the rest of the
+    horizon."""
 
     ident: str
     hazard: float | None
@@ -68,12 +69,11 @@ class RegimeRuntime(Hazard):
 
     def __init__(self, world: World, spec: RegimeSpec, seed: int, rep: int):
         component = f"regime:{spec.ident}"
-        onset_draws = Draws(seed, rep, component, 0)
-        super().__init__(world, spec.while_, onset_draws)
+        super().__init__(world, spec.while_, Draws(seed, rep, component, 0))
         self.spec = spec
-        self.onset_draws = onset_draws
         self.delay_draws = Draws(seed, rep, component, 1)
         self.duration_draws = Draws(seed, rep, component, 2)
+        self.lottery_draws = Draws(seed, rep, component, 3)
         self.on = False
         self.spans: list[RegimeSpan] = []
 
@@ -90,11 +90,11 @@ class RegimeRuntime(Hazard):
 
     def trigger(self, world: World, t: float, index: int | None) -> None:
         """An `on` event at day t: unless already on, if the conditions hold and the
-        lottery (lane 0) says so, schedule an onset after the delay (lane 1)."""
+        lottery (lane 3) says so, schedule an onset after the delay (lane 1)."""
         spec = self.spec
         if self.on or not spec.condition.holds(world, t):
             return
-        if spec.probability < 1.0 and self.onset_draws.uniform() >= spec.probability:
+        if spec.probability < 1.0 and self.lottery_draws.uniform() >= spec.probability:
             return
         wait = spec.delay(self.delay_draws)
         world.env.timeout(wait).callbacks.append(

@@ -342,9 +342,10 @@ class Rule(Sourced):
 
 
 class RegimeOnset(StrictModel):
-    """When a regime switches on: either at a constant daily `hazard` (while the
-    `while` conditions hold), or after an `on` event with `probability`, after
-    `delay`, if the `if` conditions hold at the trigger (docs/MODEL.md, Regimes)."""
+    """When a regime switches on: at a constant daily `hazard` (while the `while`
+    conditions hold), or after an `on` event with `probability`, after `delay`,
+    if the `if` conditions hold at the trigger, or whichever of the two comes
+    first (docs/MODEL.md, Regimes)."""
 
     hazard: NonNegative | None = None
     """Onsets per day while the regime is off and `while` holds."""
@@ -361,27 +362,24 @@ class RegimeOnset(StrictModel):
 
     @model_validator(mode="after")
     def _hazard_or_trigger(self) -> RegimeOnset:
-        if bool(self.on) == (self.hazard is not None):
-            raise contract_error(
-                "exactly one of 'hazard: RATE' and 'on: [EVENT, ...]'",
-                "both" if self.on else "neither",
+        if not self.on and self.hazard is None:
+            raise contract_error("'hazard: RATE', 'on: [EVENT, ...]' or both", "neither")
+        if self.hazard is None and self.while_ is not None:
+            raise contract_error("'while' only with 'hazard: RATE'", "'while' without a hazard")
+        stray = [
+            key
+            for key, given in (
+                ("if", self.if_ is not None),
+                ("probability", self.probability != 1),
+                ("delay", self.delay is not None),
             )
-        if self.hazard is not None:
-            wrong = [
-                key
-                for key, given in (
-                    ("if", self.if_ is not None),
-                    ("probability", self.probability != 1),
-                    ("delay", self.delay is not None),
-                )
-                if given
-            ]
-            kind = "a hazard onset (with 'while' only)"
-        else:
-            wrong = ["while"] if self.while_ is not None else []
-            kind = "a triggered onset (with 'if', 'probability', 'delay' only)"
-        if wrong:
-            raise contract_error(kind, "also " + ", ".join(wrong))
+            if given
+        ]
+        if not self.on and stray:
+            raise contract_error(
+                "'if', 'probability' and 'delay' only with 'on: [EVENT, ...]'",
+                ", ".join(stray) + " without 'on'",
+            )
         return self
 
 

@@ -155,6 +155,28 @@ def test_a_triggered_onset_is_a_thinned_delayed_poisson_process():
         probability_close(p_hat, 1 - math.exp(-p * rate * (t - m * (1 - math.exp(-t / m)))), n)
 
 
+def test_a_hazard_and_a_trigger_together_start_at_the_first_of_the_two():
+    # Onset by hazard h or, with probability p at once, by a strike (Poisson
+    # rate s): the first onset is the first point of the superposition, a
+    # Poisson process of rate h + p s, so P(by t) = 1 - e^{-(h + p s) t}.
+    h, rate, p = 0.01, 0.1, 0.3
+    s = scenario(
+        streams={"strike": poisson(rate), "attack": poisson(1.0)},
+        regimes={
+            "halt": regime(
+                {"hazard": h, "on": ["strike"], "probability": p},
+                streams={"attack": {"factor": 0}},
+            )
+        },
+        outcomes={"halt": {"regime": "halt"}},
+    )
+    n = 2000
+    table = run_table(s, seed=32, reps=range(n))
+    days = np.array([5.0, 20.0, 50.0])
+    for p_hat, t in zip(probability_by_day(table.outcome_days[:, 0], days), days, strict=True):
+        probability_close(p_hat, 1 - math.exp(-(h + p * rate) * t), n)
+
+
 def test_a_regime_onset_waits_for_its_condition_and_stops_with_it():
     # The level reaches 1 at day 10 (one attack) and decays back to 0 at day 40
     # (ladder_decay_days 30): a hazard h while level >= 1 runs only on [10, 40),
