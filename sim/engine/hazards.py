@@ -84,6 +84,8 @@ class Hazard:
         self.condition = condition
         self.clock = HazardClock(world.env, draws, self.fired)
         self._wake_at = math.inf
+        self._wake_token = 0
+        """Identifies the earliest pending wake; an older one only re-evaluates."""
 
     def rate(self, t: float) -> float:
         """The hazard per day at day t (0 when it does not run)."""
@@ -98,18 +100,24 @@ class Hazard:
         return self.condition.next_change(self.world, t)
 
     def update(self, t: float) -> None:
-        """Re-evaluate the rate at day t, and wake again at the next timed change."""
+        """Re-evaluate the rate at day t, and wake again at the next timed change.
+
+        A wake scheduled for `soon` may land a rounding error before it (the
+        clock adds `soon - t` to t); the condition, tested as `t < soon`, then
+        still names `soon`, and the next wake, `soon - now` later, lands on it
+        exactly (the difference of two nearby floats is exact)."""
         self.clock.set_rate(t, self.rate(t))
         soon = self.next_change(t)
         if soon < self._wake_at and soon < self.world.model.horizon:
             self._wake_at = soon
-            self.world.env.timeout(soon - t).callbacks.append(self._wake)
+            self._wake_token += 1
+            token = self._wake_token
+            self.world.env.timeout(soon - t).callbacks.append(lambda _e: self._wake(token))
 
-    def _wake(self, _event: simpy.Event) -> None:
-        t = self.world.env.now
-        if t >= self._wake_at:
+    def _wake(self, token: int) -> None:
+        if token == self._wake_token:
             self._wake_at = math.inf
-        self.update(t)
+        self.update(self.world.env.now)
 
 
 class HazardRule(Hazard):
@@ -129,7 +137,7 @@ class HazardRule(Hazard):
         """The hazard times the regimes' factors, or 0 in cooldown, at the
         pending cap, or when the conditions do not hold."""
         rule = self.rule
-        if rule.factor == 0.0 or t - rule.last_fired < rule.cooldown:
+        if rule.factor == 0.0 or t < rule.last_fired + rule.cooldown:
             return 0.0
         if rule.max_pending is not None and rule.pending >= rule.max_pending:
             return 0.0

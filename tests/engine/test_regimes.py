@@ -394,3 +394,49 @@ def test_a_trace_names_hazard_decisions_and_regime_spells():
         line.startswith("    faction suspends attacks: on ") and f"a response to #{strike}" in line
         for line in lines
     )
+
+
+def hazard_rule(h: float, **extra: Any) -> dict[str, Any]:
+    return {"actor": "b", "hazard": h, "then": [{"emit": "strike"}], "assumption": "test", **extra}
+
+
+def test_a_hazard_rule_between_after_day_and_before_day():
+    # The hazard runs on [20, 50) only: P(strike) = 1 - e^{-30h}, all inside.
+    h, n = 0.02, 2000
+    s = scenario(
+        rules={"strike": hazard_rule(h, **{"if": {"after_day": 20, "before_day": 50}})},
+        outcomes={"strike": {"event": "strike"}},
+    )
+    days = run_table(s, seed=33, reps=range(n)).outcome_days[:, 0]
+    happened = days[~np.isnan(days)]
+    probability_close(happened.size / n, 1 - math.exp(-30 * h), n)
+    assert happened.min() >= 20.0 and happened.max() < 50.0
+
+
+def test_a_hazard_rule_with_a_cooldown_is_a_delayed_renewal_process():
+    # Firings at Exp(h), then after each a cooldown c and another Exp(h):
+    # P(N(T) >= k) = P(Gamma(k, h) <= T - (k-1) c), and E N(T) is their sum.
+    h, c, horizon = 0.1, 10.0, 100.0
+    s = scenario(rules={"strike": hazard_rule(h, cooldown_days=c)})
+    counts = run_table(s, seed=34, reps=range(1500)).counts[:, 1].astype(float)
+    expected = sum(
+        stats.gamma(k, scale=1 / h).cdf(horizon - (k - 1) * c)
+        for k in range(1, 12)
+        if horizon - (k - 1) * c > 0
+    )
+    mean_close(counts, expected)
+
+
+def test_a_regime_factor_scales_a_hazard_rule():
+    # A regime starting at day 10 (one attack, no delay) halves the rule's
+    # hazard h: P(no strike by T) = exp(-h 10 - h/2 (T - 10)).
+    h, n, horizon = 0.01, 2000, 100.0
+    s = scenario(
+        streams={"attack": one_off(10.0)},
+        rules={"strike": hazard_rule(h)},
+        regimes={"calm": regime({"on": ["attack"]}, rules={"strike": {"factor": 0.5}})},
+        outcomes={"strike": {"event": "strike"}},
+    )
+    days = run_table(s, seed=35, reps=range(n)).outcome_days[:, 0]
+    p = 1 - math.exp(-h * 10 - h / 2 * (horizon - 10))
+    probability_close(float(np.mean(~np.isnan(days))), p, n)

@@ -16,6 +16,7 @@ from sim.errors import UsageError
 from sim.montecarlo.fast.select import resolve_engine, unsupported_features
 from sim.montecarlo.parameters import Parameters
 from sim.scenario import load_scenario
+from sim.scenario.checks import scenario_warnings
 from tests.conftest import files_under, flat, line_of, problems_of
 
 REGIME: dict[str, Any] = {
@@ -222,3 +223,36 @@ def test_bad_regime_or_hazard_rule_is_refused_by_validate(
     assert files_under(project) == before
     message = flat(result.stderr)
     assert f"scenario.yaml:{line_of(file, *line)}: {path}: expected " in message
+
+
+def test_a_stream_factor_that_makes_the_stream_explosive_is_warned(write_scenario):
+    # The minimal scenario's attack stream has own branching 0.3: a factor 4
+    # makes it 1.2 while the regime is on.
+    s = load_scenario(
+        write_scenario(copy.deepcopy({**GOOD, "regimes.truce.streams.attack.factor": 4}))
+    )
+    (warning,) = [w for w in scenario_warnings(s) if w.startswith("regimes.")]
+    assert "regimes.truce.streams.attack.factor" in warning and "1.20 >= 1" in warning
+
+
+def test_a_variant_changes_and_adds_regimes_by_id(write_scenario, project):
+    write_scenario(copy.deepcopy(GOOD), name="base.yaml")
+    variant = project / "variant.yaml"
+    variant.write_text(
+        "extends: base.yaml\n"
+        "name: variant\n"
+        "regimes:\n"
+        "  truce:\n"
+        "    streams: {attack: {factor: 0.5}}\n"
+        "add:\n"
+        "  regimes:\n"
+        "    crackdown:\n"
+        "      onset: {on: [strike], probability: 0.5}\n"
+        "      streams: {attack: {factor: 0.2}}\n"
+        "      assumption: a test\n",
+        encoding="utf-8",
+    )
+    s = load_scenario(variant)
+    assert s.regimes["truce"].streams["attack"].factor == 0.5
+    assert s.regimes["truce"].onset.hazard == 0.01  # the rest merged from the base
+    assert s.regimes["crackdown"].onset.on == ("strike",)
