@@ -58,7 +58,8 @@ def validate(
         print_warnings([f"{path}: {w}" for w in scenario_warnings(s)])
         say(
             f"{path}: ok ({len(s.events)} event types, {len(s.streams)} streams, "
-            f"{len(s.rules)} rules, {len(s.outcomes)} outcomes)"
+            f"{len(s.rules)} rules, {len(s.outcomes)} outcomes"
+            + (f", {len(s.regimes)} regimes)" if s.regimes else ")")
         )
         if s.uncertain:
             for line in uncertain_lines(s):

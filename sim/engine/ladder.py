@@ -32,6 +32,7 @@ class Ladder:
         "last_support",
         "level",
         "max_level",
+        "on_change",
     )
 
     def __init__(
@@ -49,6 +50,8 @@ class Ladder:
         self.changes: list[tuple[float, int]] = [(0.0, initial)]
         self.last_support = 0.0
         self._pending = False
+        self.on_change: Callable[[float], None] | None = None
+        """Called after every change of level (hazards whose conditions read it)."""
         self._arm()
 
     def on_event(self, rung: int, t: float, cause: int | None) -> None:
@@ -65,8 +68,8 @@ class Ladder:
 
         The decay clock restarts even when the level is unchanged, and `on_raise` runs
         only for a rise, so level outcomes are recorded at the day they are first reached."""
-        raised = level > self.level
-        if level != self.level:
+        raised, changed = level > self.level, level != self.level
+        if changed:
             self.level = level
             self.changes.append((t, level))
             self.max_level = max(self.max_level, level)
@@ -74,6 +77,8 @@ class Ladder:
         if raised:
             self._on_raise(level, t, cause)
         self._arm()
+        if changed and self.on_change is not None:
+            self.on_change(t)
 
     def _arm(self) -> None:
         if self.decay_days is None or self.level == 0 or self._pending:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from sim.engine.conditions import ConditionSpec
 from sim.engine.delays import DelaySampler, delay_sampler
+from sim.engine.regimes import RegimeSpec
 from sim.scenario.schema import Scenario
 
 
@@ -62,6 +64,21 @@ class RuleSpec:
     recheck: bool
     max_pending: int | None
     actions: tuple[ActionSpec, ...]
+    hazard: float | None = None
+    """Decisions per day while the conditions hold (a hazard rule); None: a
+    lottery on each `on` trigger."""
+
+    @property
+    def condition(self) -> ConditionSpec:
+        """The rule's `if`, as a hazard evaluates it."""
+        return ConditionSpec(
+            self.level_at_least,
+            self.level_at_most,
+            self.counts,
+            self.totals,
+            self.after_day,
+            self.before_day,
+        )
 
 
 @dataclass(frozen=True)
@@ -90,6 +107,8 @@ class CompiledModel:
     """Per event type, past occurrences in days (negative, ascending)."""
     fired: tuple[float, ...] = ()
     """Per rule, its last firing before day 0 (-inf if none)."""
+    regimes: tuple[RegimeSpec, ...] = ()
+    """Changes of regime at random times (docs/MODEL.md, Regimes)."""
     history_totals: dict[tuple[int, float], float] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -156,6 +175,7 @@ def compile_model(s: Scenario) -> CompiledModel:
                 recheck=r.recheck,
                 max_pending=r.max_pending,
                 actions=actions,
+                hazard=r.hazard,
             )
         )
     outcomes = tuple(s.outcomes)
@@ -188,4 +208,33 @@ def compile_model(s: Scenario) -> CompiledModel:
             (max(d for d in fired[r]) - s.start_date).days + 0.5 if fired.get(r) else -math.inf
             for r in s.rules
         ),
+        regimes=compile_regimes(s, index, stream_index),
     )
+
+
+def compile_regimes(
+    s: Scenario, index: dict[str, int], stream_index: dict[str, int]
+) -> tuple[RegimeSpec, ...]:
+    """Each regime with its events, streams, rules and outcomes as indices."""
+    rule_index = {name: i for i, name in enumerate(s.rules)}
+    specs = []
+    for ident, regime in s.regimes.items():
+        onset = regime.onset
+        specs.append(
+            RegimeSpec(
+                ident=ident,
+                hazard=onset.hazard,
+                while_=ConditionSpec.of(onset.while_, index),
+                on=tuple(index[e] for e in onset.on),
+                condition=ConditionSpec.of(onset.if_, index),
+                probability=onset.probability,
+                delay=delay_sampler(onset.delay),
+                duration=delay_sampler(regime.duration) if regime.duration is not None else None,
+                stream_factors=tuple(
+                    (stream_index[k], e.factor) for k, e in regime.streams.items()
+                ),
+                rule_factors=tuple((rule_index[k], e.factor) for k, e in regime.rules.items()),
+                outcomes=tuple(i for i, o in enumerate(s.outcomes.values()) if o.regime == ident),
+            )
+        )
+    return tuple(specs)

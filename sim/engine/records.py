@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.engine.regimes import RegimeSpan
+
 
 @dataclass(frozen=True)
 class Occurrence:
@@ -46,6 +48,8 @@ class Replication:
     """SimPy events the replication dispatched (for throughput measurements)."""
     log: tuple[Occurrence, ...] | None = None
     """The full event log, kept only when asked for (traces)."""
+    regimes: tuple[RegimeSpan, ...] = ()
+    """Every spell of every regime, in order of onset (docs/MODEL.md, Regimes)."""
 
     def chain_to(self, index: int) -> list[Occurrence]:
         """The causal chain ending at occurrence `index`, root first."""

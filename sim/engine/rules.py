@@ -11,6 +11,7 @@ responses were drawn during one delay.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -32,11 +33,14 @@ class RuleRuntime:
 
     __slots__ = (
         "actions",
+        "chance",
         "check",
         "cooldown",
         "delay",
         "delay_draws",
         "draws",
+        "factor",
+        "factors",
         "ident",
         "last_fired",
         "max_pending",
@@ -70,6 +74,25 @@ class RuleRuntime:
         self.delay_draws = delay_draws
         self.last_fired = -float("inf")
         self.pending = 0
+        self.factors: list[float] = []
+        """Factors of the regimes in force on this rule."""
+        self.factor = 1.0
+        self.chance = probability
+        """The probability in force: `probability` times the factors, at most 1."""
+
+    def add_factor(self, factor: float) -> None:
+        """A regime starts multiplying the rule's probability (or hazard) by `factor`."""
+        self.factors.append(factor)
+        self._refactor()
+
+    def remove_factor(self, factor: float) -> None:
+        """A regime's factor on the rule ends."""
+        self.factors.remove(factor)
+        self._refactor()
+
+    def _refactor(self) -> None:
+        self.factor = math.prod(self.factors)
+        self.chance = min(1.0, self.probability * self.factor)
 
     def trigger(self, world: World, t: float, trigger: int | None) -> None:
         """Consider firing at day t after event `trigger`: refused by cooldown, the
@@ -83,7 +106,7 @@ class RuleRuntime:
             return
         if self.check is not None and not self.check(world, t):
             return
-        if self.probability < 1.0 and self.draws.uniform() >= self.probability:
+        if self.chance < 1.0 and self.draws.uniform() >= self.chance:
             return
         self.pending += 1
         timeout = world.env.timeout(self.delay(self.delay_draws))
@@ -91,9 +114,12 @@ class RuleRuntime:
 
     def fire(self, world: World, trigger: int | None) -> None:
         """Run the actions once the delay has passed, unless the cooldown was used up
-        meanwhile or, with `recheck`, the conditions no longer hold at firing time."""
+        meanwhile, a regime disables the rule (factor 0) now, or, with `recheck`,
+        the conditions no longer hold at firing time."""
         self.pending -= 1
         t = world.env.now
+        if self.factor == 0.0:
+            return
         if t - self.last_fired < self.cooldown:
             return
         if self.recheck and self.check is not None and not self.check(world, t):

@@ -45,4 +45,10 @@ def simulate(
         },
         simpy_events=world.simpy_events,
         log=log,
+        regimes=tuple(
+            sorted(
+                (span for regime in world.regimes for span in regime.spans),
+                key=lambda span: span.on_day,
+            )
+        ),
     )

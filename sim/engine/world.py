@@ -10,8 +10,10 @@ from __future__ import annotations
 import simpy
 
 from sim.engine.hawkes import Kernel
+from sim.engine.hazards import Hazard, HazardRule
 from sim.engine.ladder import Ladder
 from sim.engine.model import CompiledModel
+from sim.engine.regimes import RegimeRuntime
 from sim.engine.rules import (
     Act,
     RuleRuntime,
@@ -112,6 +114,33 @@ class World:
             self.rules.append(rule)
             for event in r.on:
                 self.triggers[event].append(rule)
+        self._add_hazards(seed, rep)
+
+    def _add_hazards(self, seed: int, rep: int) -> None:
+        """Hazard rules and regimes. Hazards re-evaluate their rate at every
+        change of state; a scenario with none adds no work and no draws, so its
+        results are those of an engine without them."""
+        model, n_events = self.model, len(self.model.events)
+        self.hazards: list[Hazard] = [
+            HazardRule(self, rule, spec.hazard, spec.condition)
+            for rule, spec in zip(self.rules, model.rules, strict=True)
+            if spec.hazard is not None
+        ]
+        self.regimes = [RegimeRuntime(self, spec, seed, rep) for spec in model.regimes]
+        self.regime_triggers: list[list[RegimeRuntime]] = [[] for _ in range(n_events)]
+        for regime in self.regimes:
+            if regime.spec.hazard is not None:
+                self.hazards.append(regime)
+            for event in regime.spec.on:
+                self.regime_triggers[event].append(regime)
+        if self.hazards:
+            self.ladder.on_change = self.refresh
+            self.refresh(0.0)
+
+    def refresh(self, t: float) -> None:
+        """Let every hazard re-evaluate its rate after a change of state at day t."""
+        for hazard in self.hazards:
+            hazard.update(t)
 
     def _level_raised(self, level: int, t: float, cause: int | None) -> None:
         for threshold, outcome in self.model.level_outcomes:
@@ -150,6 +179,11 @@ class World:
                     stream.wake()
         for rule in self.triggers[event]:
             rule.trigger(self, t, index)
+        if self.regimes:
+            for regime in self.regime_triggers[event]:
+                regime.trigger(self, t, index)
+        if self.hazards:
+            self.refresh(t)
         return index
 
     @property

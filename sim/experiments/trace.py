@@ -75,6 +75,8 @@ class Trace:
             "excitation": f"provoked by #{o.caused_by}",
             "history": "provoked by an event before the start (history)",
         }.get(o.cause, f"{o.cause.replace('rule:', 'response (rule ')}) to #{o.caused_by}")
+        if o.cause.startswith("rule:") and o.caused_by is None:
+            cause = f"decision (rule {o.cause.removeprefix('rule:')}, a hazard)"
         return (
             f"#{o.index:<5} {date:%Y-%m-%d} day {o.time_days:7.2f}  "
             f"{s.actors[o.actor].name}: {s.event_label(o.event)}  [{cause}; "
@@ -90,9 +92,32 @@ class Trace:
                 lines.append(f"{s.outcome_label(outcome)}: did not happen")
                 continue
             lines.append(f"{s.outcome_label(outcome)}: {s.date_of(day):%Y-%m-%d} (day {day:.1f})")
-            lines += ["    " + self.describe(i) for i in self.chain(outcome)] or [
-                "    (initial level)"
-            ]
+            regime = s.outcomes[outcome].regime
+            start = "    (initial level)" if regime is None else "    (its onset hazard)"
+            lines += ["    " + self.describe(i) for i in self.chain(outcome)] or [start]
+            if regime is not None:
+                lines.append(f"    regime on: {s.regime_label(regime)}")
+        return lines + self.regime_lines()
+
+    def regime_lines(self) -> list[str]:
+        """Each spell of each regime (docs/MODEL.md, Regimes): when it switched
+        on and what switched it on (its hazard, or a response to occurrence #k),
+        and when it switched off."""
+        s, spans = self.scenario, self.replication.regimes
+        if not s.regimes:
+            return []
+        lines = ["Regimes:" if spans else "Regimes: none switched on"]
+        for span in spans:
+            cause = "its hazard" if span.cause == "hazard" else f"a response to #{span.caused_by}"
+            end = (
+                f"off {s.date_of(span.off_day):%Y-%m-%d} (day {span.off_day:.1f})"
+                if span.off_day is not None
+                else "on to the horizon"
+            )
+            lines.append(
+                f"    {s.regime_label(span.regime)}: on {s.date_of(span.on_day):%Y-%m-%d} "
+                f"(day {span.on_day:.1f}, {cause}), {end}"
+            )
         return lines
 
     def plot(self, ax: Axes | None = None) -> Axes:

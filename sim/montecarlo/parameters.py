@@ -70,7 +70,9 @@ class _Target:
     """Where one parameter sits in the compiled model."""
 
     kind: str
-    """rate, kernel, probability, cooldown, delay, scale or decay."""
+    """rate, kernel, probability, hazard, cooldown, delay, scale, decay, or
+    regime (key: "hazard", "probability", "delay.<name>", "duration.<name>",
+    "stream" or "rule" with the effect's position)."""
     index: int = 0
     """The stream or rule index."""
     key: int | str = 0
@@ -89,6 +91,8 @@ def _target(model: CompiledModel, path: str) -> _Target:
     streams = [spec.ident for spec in model.streams]
     rules = [spec.ident for spec in model.rules]
     events = {e: i for i, e in enumerate(model.events)}
+    if m := re.fullmatch(r"regimes\.([^.\[]+)\.(.+)", path):
+        return _regime_target(model, m.group(1), m.group(2))
     if m := re.fullmatch(r"streams\.([^.]+)\.rate", path):
         return _Target("rate", streams.index(m.group(1)))
     if m := re.fullmatch(r"streams\.([^.]+)\.(self_excitation|excited_by\.([^.]+))\.(\w+)", path):
@@ -103,8 +107,8 @@ def _target(model: CompiledModel, path: str) -> _Target:
     if m is None:
         raise ValueError(f"not a parameter that can be uncertain: {path}")
     j, rest = rules.index(m.group(1)), m.group(2)
-    if rest == "probability":
-        return _Target("probability", j)
+    if rest in ("probability", "hazard"):
+        return _Target(rest, j)
     if rest == "cooldown_days":
         return _Target("cooldown", j)
     if d := re.fullmatch(r"delay\.(\w+)", rest):
@@ -112,6 +116,53 @@ def _target(model: CompiledModel, path: str) -> _Target:
     if a := re.fullmatch(r"then\[(\d+)\]\.scale\.(factor|days)", rest):
         return _Target("scale", j, int(a.group(1)), 1 if a.group(2) == "factor" else 2)
     raise ValueError(f"not a parameter that can be uncertain: {path}")
+
+
+def _regime_target(model: CompiledModel, ident: str, rest: str) -> _Target:
+    """Where an uncertain number of regime `ident` sits in its compiled spec."""
+    index = [spec.ident for spec in model.regimes].index(ident)
+    regime = model.scenario.regimes[ident]
+    if rest in ("onset.hazard", "onset.probability"):
+        return _Target("regime", index, rest.split(".")[1])
+    if d := re.fullmatch(r"(onset\.delay|duration)\.(\w+)", rest):
+        return _Target("regime", index, f"{d.group(1).split('.')[-1]}.{d.group(2)}")
+    if f := re.fullmatch(r"(streams|rules)\.([^.\[]+)\.factor", rest):
+        targets = list(regime.streams if f.group(1) == "streams" else regime.rules)
+        return _Target("regime", index, f.group(1)[:-1], targets.index(f.group(2)))
+    raise ValueError(f"not a parameter that can be uncertain: regimes.{ident}.{rest}")
+
+
+def _with_regimes(
+    model: CompiledModel, changes: dict[int, dict[tuple[str, int], float]]
+) -> CompiledModel:
+    """`model` with drawn values in its regimes: hazards and probabilities set,
+    delay and duration samplers rebuilt from the scenario's laws, factors set
+    in their (index, factor) tuples."""
+    specs = list(model.regimes)
+    for i, values in changes.items():
+        spec = specs[i]
+        regime = model.scenario.regimes[spec.ident]
+        update: dict[str, object] = {}
+        laws: dict[str, dict[str, float]] = {}
+        streams, rules = list(spec.stream_factors), list(spec.rule_factors)
+        for (key, position), value in values.items():
+            if key in ("hazard", "probability"):
+                update[key] = value
+            elif key == "stream":
+                streams[position] = (streams[position][0], value)
+            elif key == "rule":
+                rules[position] = (rules[position][0], value)
+            else:
+                law, name = key.split(".")
+                laws.setdefault(law, {})[name] = value
+        for law, params in laws.items():
+            written = regime.onset.delay if law == "delay" else regime.duration
+            assert written is not None
+            update[law] = delay_sampler(written.model_copy(update=params))
+        update["stream_factors"], update["rule_factors"] = tuple(streams), tuple(rules)
+        specs[i] = _replace(spec, **update)
+    changed: CompiledModel = _replace(model, regimes=tuple(specs))
+    return changed
 
 
 @dataclass(frozen=True)
@@ -178,6 +229,7 @@ class Parameters:
         rule_changes: dict[int, dict[str, object]] = {}
         scales: dict[int, dict[int, list[float]]] = {}
         delays: dict[int, dict[str, float]] = {}
+        regimes: dict[int, dict[tuple[str, int], float]] = {}
         decay = model.decay_days
         for t, value in zip(self.targets, row.tolist(), strict=True):
             if t.kind == "rate":
@@ -188,8 +240,10 @@ class Parameters:
                     current = {k[0]: k for k in model.streams[t.index].kernels}
                     entries[int(t.key)] = list(current.get(int(t.key), t.nominal) or ())
                 entries[int(t.key)][t.position] = value
-            elif t.kind == "probability":
-                rule_changes.setdefault(t.index, {})["probability"] = value
+            elif t.kind in ("probability", "hazard"):
+                rule_changes.setdefault(t.index, {})[t.kind] = value
+            elif t.kind == "regime":
+                regimes.setdefault(t.index, {})[(str(t.key), t.position)] = value
             elif t.kind == "cooldown":
                 rule_changes.setdefault(t.index, {})["cooldown"] = value
             elif t.kind == "delay":
@@ -201,7 +255,8 @@ class Parameters:
                 actions[int(t.key)][t.position] = value
             else:
                 decay = value
-        return _rebuilt(model, stream_changes, rule_changes, kernels, scales, delays, decay)
+        changed = _rebuilt(model, stream_changes, rule_changes, kernels, scales, delays, decay)
+        return _with_regimes(changed, regimes) if regimes else changed
 
 
 def _rebuilt(

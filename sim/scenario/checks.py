@@ -31,7 +31,7 @@ from sim.scenario.evidence import EvidenceLibrary, project_root
 from sim.scenario.schema import Observation, Rule, Scenario, Sourced, Stream
 from sim.scenario.yamlmap import Located
 
-SECTIONS = ("actors", "events", "streams", "rules", "outcomes", "observed")
+SECTIONS = ("actors", "events", "streams", "rules", "regimes", "outcomes", "observed")
 
 
 @dataclass(frozen=True)
@@ -177,6 +177,8 @@ def check_scenario(
     _check_streams(draft, add, need)
     for ident, rule in draft.items("rules"):
         _check_rule(draft, ident, rule, add, need, rung)
+    for ident, regime in draft.items("regimes"):
+        _check_regime(ident, regime, need, rung)
     _check_outcomes(draft, need, rung)
     _check_observed(draft, add)
     _check_history(draft, add, need)
@@ -203,6 +205,7 @@ def _check_outcomes(draft: Draft, need: Need, rung: Callable[[Any, str], None]) 
     for ident, outcome in draft.items("outcomes"):
         rung(outcome.get("level_at_least"), f"outcomes.{ident}.level_at_least")
         need("event", "events", outcome.get("event"), f"outcomes.{ident}.event")
+        need("regime", "regimes", outcome.get("regime"), f"outcomes.{ident}.regime")
     for ident in draft.ids("observed"):
         need("event", "events", ident, f"observed.{ident}")
 
@@ -262,15 +265,39 @@ def _check_rule(
     on = rule.get("on")
     for i, event in enumerate(on if isinstance(on, list) else ()):
         need("event", "events", event, f"{base}.on[{i}]")
-    cond = rule.get("if")
-    if isinstance(cond, dict):
-        for name in ("level_at_least", "level_at_most"):
-            rung(cond.get(name), f"{base}.if.{name}")
-        for name in ("count", "total"):
-            for path, item in _one_or_many(cond.get(name), f"{base}.if.{name}"):
-                if isinstance(item, dict):
-                    need("event", "events", item.get("event"), f"{path}.event")
+    _check_condition(rule.get("if"), f"{base}.if", need, rung)
     _check_actions(draft, base, actor, rule.get("then"), add, need, rung)
+
+
+def _check_condition(cond: Any, base: str, need: Need, rung: Callable[[Any, str], None]) -> None:
+    """A condition's rungs are on the ladder and its counted events exist."""
+    if not isinstance(cond, dict):
+        return
+    for name in ("level_at_least", "level_at_most"):
+        rung(cond.get(name), f"{base}.{name}")
+    for name in ("count", "total"):
+        for path, item in _one_or_many(cond.get(name), f"{base}.{name}"):
+            if isinstance(item, dict):
+                need("event", "events", item.get("event"), f"{path}.event")
+
+
+def _check_regime(
+    ident: str, regime: dict[str, Any], need: Need, rung: Callable[[Any, str], None]
+) -> None:
+    """A regime's triggers and conditions name known events and rungs, and its
+    effects name known streams and rules."""
+    base = f"regimes.{ident}"
+    onset = regime.get("onset")
+    if isinstance(onset, dict):
+        on = onset.get("on")
+        for i, event in enumerate(on if isinstance(on, list) else ()):
+            need("event", "events", event, f"{base}.onset.on[{i}]")
+        for key in ("if", "while"):
+            _check_condition(onset.get(key), f"{base}.onset.{key}", need, rung)
+    for section, kind in (("streams", "stream"), ("rules", "rule")):
+        effects = regime.get(section)
+        for target in effects if isinstance(effects, dict) else ():
+            need(kind, section, target, f"{base}.{section}.{target}")
 
 
 def _check_actions(
@@ -432,6 +459,8 @@ def sourced_parts(s: Scenario) -> Iterator[tuple[str, Sourced]]:
         yield f"streams.{ident}", stream
     for ident, rule in s.rules.items():
         yield f"rules.{ident}", rule
+    for ident, regime in s.regimes.items():
+        yield f"regimes.{ident}", regime
     for ident, windows in s.observed.items():
         for i, obs in enumerate(windows):
             yield f"observed.{ident}[{i}]", obs
@@ -444,6 +473,7 @@ def _written_sources(draft: Draft) -> Iterator[tuple[str, str]]:
     parts: list[tuple[str, Any]] = [
         *((f"streams.{i}", p) for i, p in draft.items("streams")),
         *((f"rules.{i}", p) for i, p in draft.items("rules")),
+        *((f"regimes.{i}", p) for i, p in draft.items("regimes")),
     ]
     observed = draft.data.get("observed")
     for ident, windows in observed.items() if isinstance(observed, dict) else ():
@@ -511,4 +541,13 @@ def scenario_warnings(s: Scenario) -> list[str]:
             )
         if stream.rate == 0 and not stream.excited_by and stream.self_excitation is None:
             warnings.append(f"streams.{ident} has rate 0 and nothing excites it: it never fires")
+    for ident, regime in s.regimes.items():
+        for target, effect in regime.streams.items():
+            own = s.streams[target].self_excitation
+            if own is not None and own.branching * effect.factor >= 1:
+                warnings.append(
+                    f"regimes.{ident}.streams.{target}.factor: while the regime is on, the "
+                    f"stream's own branching becomes {own.branching * effect.factor:.2f} >= 1 "
+                    "(explosive unless max_events caps it)"
+                )
     return warnings

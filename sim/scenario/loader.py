@@ -32,7 +32,7 @@ from sim.scenario.schema import Scenario
 from sim.scenario.validate import validate_document
 from sim.scenario.yamlmap import Located, read_yaml
 
-SECTIONS_BY_ID = ("actors", "events", "streams", "rules", "outcomes", "observed")
+SECTIONS_BY_ID = ("actors", "events", "streams", "rules", "regimes", "outcomes", "observed")
 SCENARIO_KEYS = frozenset(
     [*(f.alias or name for name, f in Scenario.model_fields.items()), "extends", "add", "remove"]
 )

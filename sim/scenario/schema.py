@@ -299,14 +299,19 @@ class Action(StrictModel):
 class Rule(Sourced):
     """A conditional response: when an `on` event occurs and the conditions hold,
     the actor fires with `probability` after `delay`, subject to cooldown and
-    `max_pending` (docs/MODEL.md, rules)."""
+    `max_pending` (docs/MODEL.md, rules). A hazard rule has `hazard` instead of
+    `on`: it decides at a constant daily rate while its conditions hold, rather
+    than by a lottery on each trigger (docs/MODEL.md, Hazard rules)."""
 
     actor: Id
     """Who responds."""
-    on: Annotated[tuple[Id, ...], Field(min_length=1)]
-    """Event types whose occurrences trigger the rule."""
+    on: tuple[Id, ...] = ()
+    """Event types whose occurrences trigger the rule (a lottery per trigger)."""
+    hazard: NonNegative | None = None
+    """Decisions per day while `if` holds (instead of `on`): a hazard rule."""
     if_: Condition | None = Field(default=None, alias="if")
-    """Conditions evaluated at the trigger's time (all must hold)."""
+    """Conditions evaluated at the trigger's time (all must hold); for a hazard
+    rule, the conditions under which the hazard runs."""
     probability: Probability = 1.0
     """Chance that a trigger meeting the conditions draws a response."""
     delay: Delay | None = None
@@ -320,23 +325,121 @@ class Rule(Sourced):
     then: Annotated[tuple[Action, ...], Field(min_length=1)]
     """Actions run in order when the rule fires."""
 
+    @model_validator(mode="after")
+    def _trigger_or_hazard(self) -> Rule:
+        if bool(self.on) == (self.hazard is not None):
+            raise contract_error(
+                "exactly one of 'on: [EVENT, ...]' (a lottery per trigger) and 'hazard: "
+                "RATE' (decisions per day while 'if' holds)",
+                "both" if self.on else "neither",
+            )
+        if self.hazard is not None and self.probability != 1:
+            raise contract_error(
+                "no probability on a hazard rule (its hazard is the daily rate of deciding)",
+                f"probability {self.probability:g}",
+            )
+        return self
+
+
+class RegimeOnset(StrictModel):
+    """When a regime switches on: at a constant daily `hazard` (while the `while`
+    conditions hold), or after an `on` event with `probability`, after `delay`,
+    if the `if` conditions hold at the trigger, or whichever of the two comes
+    first (docs/MODEL.md, Regimes)."""
+
+    hazard: NonNegative | None = None
+    """Onsets per day while the regime is off and `while` holds."""
+    while_: Condition | None = Field(default=None, alias="while")
+    """With `hazard`: the conditions under which the hazard runs (none: always)."""
+    on: tuple[Id, ...] = ()
+    """Event types whose occurrences may switch the regime on."""
+    if_: Condition | None = Field(default=None, alias="if")
+    """With `on`: conditions evaluated at the trigger's time."""
+    probability: Probability = 1.0
+    """With `on`: chance that a trigger meeting the conditions starts an onset."""
+    delay: Delay | None = None
+    """With `on`: days from trigger to onset; none: at once."""
+
+    @model_validator(mode="after")
+    def _hazard_or_trigger(self) -> RegimeOnset:
+        if not self.on and self.hazard is None:
+            raise contract_error("'hazard: RATE', 'on: [EVENT, ...]' or both", "neither")
+        if self.hazard is None and self.while_ is not None:
+            raise contract_error("'while' only with 'hazard: RATE'", "'while' without a hazard")
+        stray = [
+            key
+            for key, given in (
+                ("if", self.if_ is not None),
+                ("probability", self.probability != 1),
+                ("delay", self.delay is not None),
+            )
+            if given
+        ]
+        if not self.on and stray:
+            raise contract_error(
+                "'if', 'probability' and 'delay' only with 'on: [EVENT, ...]'",
+                ", ".join(stray) + " without 'on'",
+            )
+        return self
+
+
+class StreamEffect(StrictModel):
+    """What a regime does to one stream while it is on."""
+
+    factor: NonNegative
+    """Multiplies the stream's intensity, like a `scale` factor (0: the stream is off)."""
+
+
+class RuleEffect(StrictModel):
+    """What a regime does to one rule while it is on."""
+
+    factor: NonNegative
+    """Multiplies the rule's probability (capped at 1) or its hazard; 0 disables it."""
+
+
+class Regime(Sourced):
+    """A change of regime at a random time (a ceasefire elsewhere, a faction's
+    suspension, a crackdown that holds): once on, it multiplies several streams
+    and rules at once, for the rest of the horizon or for a drawn `duration`
+    (docs/MODEL.md, Regimes)."""
+
+    label: str | None = None
+    """Short human label for traces and charts (defaults to the id)."""
+    onset: RegimeOnset
+    """When it switches on."""
+    duration: Delay | None = None
+    """How long it lasts once on, drawn at each onset; none: to the horizon."""
+    streams: dict[Id, StreamEffect] = Field(default_factory=dict)
+    """Streams whose intensity it multiplies while on."""
+    rules: dict[Id, RuleEffect] = Field(default_factory=dict)
+    """Rules whose probability or hazard it multiplies while on."""
+
+    @model_validator(mode="after")
+    def _has_effect(self) -> Regime:
+        if not self.streams and not self.rules:
+            raise contract_error("at least one effect under 'streams:' or 'rules:'", "none")
+        return self
+
 
 class Outcome(StrictModel):
-    """Exactly one of level_at_least, event."""
+    """Exactly one of level_at_least, event, regime."""
 
     level_at_least: Whole | None = None
     event: Id | None = None
     count_at_least: PositiveWhole = 1
     """With `event`: the cumulative count at which the outcome happens."""
+    regime: Id | None = None
+    """The regime's first onset (docs/MODEL.md, Regimes)."""
     label: str | None = None
     """Human label for charts (defaults to the id)."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Outcome:
-        if (self.level_at_least is None) == (self.event is None):
+        given = [k for k in ("level_at_least", "event", "regime") if getattr(self, k) is not None]
+        if len(given) != 1:
             raise contract_error(
-                "exactly one of level_at_least, event",
-                "both" if self.event is not None else "neither",
+                "exactly one of level_at_least, event, regime",
+                "both " + " and ".join(given) if len(given) == 2 else ", ".join(given) or "neither",
             )
         return self
 
@@ -399,6 +502,8 @@ class Scenario(StrictModel):
     events: Annotated[dict[Id, EventType], Field(min_length=1)]
     streams: dict[Id, Stream] = Field(default_factory=dict)
     rules: dict[Id, Rule] = Field(default_factory=dict)
+    regimes: dict[Id, Regime] = Field(default_factory=dict)
+    """Changes of regime at random times (docs/MODEL.md, Regimes)."""
     outcomes: Annotated[dict[Id, Outcome], Field(min_length=1)]
     """What we ask the probability of; the first is the headline."""
     observed: dict[Id, tuple[Observation, ...]] = Field(default_factory=dict)
@@ -448,3 +553,7 @@ class Scenario(StrictModel):
     def outcome_label(self, outcome: str) -> str:
         """An outcome's label for charts: its `label`, else the id with spaces."""
         return self.outcomes[outcome].label or outcome.replace("_", " ")
+
+    def regime_label(self, regime: str) -> str:
+        """A regime's label for traces: its `label`, else the id with spaces."""
+        return self.regimes[regime].label or regime.replace("_", " ")

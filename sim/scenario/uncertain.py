@@ -47,6 +47,10 @@ UNCERTAIN_PATHS = (
     r"rules\.[^.\[]+\.(probability|cooldown_days)",
     r"rules\.[^.\[]+\.delay\.(days|mean|cv|median|sigma|low|high)",
     r"rules\.[^.\[]+\.then\[\d+\]\.scale\.(factor|days)",
+    r"rules\.[^.\[]+\.hazard",
+    r"regimes\.[^.\[]+\.onset\.(hazard|probability)",
+    r"regimes\.[^.\[]+\.(onset\.delay|duration)\.(days|mean|cv|median|sigma|low|high)",
+    r"regimes\.[^.\[]+\.(streams|rules)\.[^.\[]+\.factor",
     r"ladder_decay_days",
 )
 """The parameters that may be uncertain: those the engine reads as plain numbers
@@ -54,8 +58,9 @@ per replication. Windows, horizons and condition thresholds shape the run's
 layout or its logic and stay fixed."""
 SUPPORTED_TEXT = (
     "a fixed number here (uncertain values are for stream rates, kernels' branching "
-    "and decay_days, rule probabilities, cooldown_days, delay parameters, scale factors "
-    "and days, ladder_decay_days)"
+    "and decay_days, rule probabilities, hazards, cooldown_days, delay parameters, scale "
+    "factors and days, regimes' hazards, probabilities, delay and duration parameters and "
+    "factors, ladder_decay_days)"
 )
 OWN_BRANCHING = re.compile(r"streams\.([^.\[]+)\.self_excitation\.branching")
 
@@ -365,7 +370,7 @@ def _check_pairs(
 
     problems = []
     for path in found:
-        if not path.endswith((".delay.low", ".delay.high")):
+        if not path.endswith((".delay.low", ".delay.high", ".duration.low", ".duration.high")):
             continue
         base = path.rsplit(".", 1)[0]
         if path.endswith(".high") and f"{base}.low" in found:

@@ -150,7 +150,7 @@ def test_add_to_something_that_is_not_a_section(base, project):
     file = variant(project, "extends: base.yaml\nadd:\n  ladder: [a, b]\n")
     (problem,) = problems_of(file)
     assert problem.path == "add.ladder"
-    assert "one of actors, events, streams, rules, outcomes, observed" in problem.expected
+    assert "one of actors, events, streams, rules, regimes, outcomes, observed" in problem.expected
 
 
 def test_remove_of_a_path_that_does_not_exist(base, project):

@@ -136,7 +136,7 @@ def test_missing_required_key(write_scenario):
         ({"start_date": "2024-13-01"}, "start_date", "a date YYYY-MM-DD", "'2024-13-01'"),
         ({"actors.a.kind": "alien"}, "actors.a.kind", "'armed_faction'", "'alien'"),
         ({"actors": ["a", "b"]}, "actors", "a mapping", "a list of 2 item(s)"),
-        ({"rules.respond.on": []}, "rules.respond.on", "at least 1 item", "a list of 0"),
+        ({"rules.respond.on": []}, "rules.respond", "exactly one of 'on: [EVENT", "neither"),
         ({"events.bad id": {"actor": "a"}}, "events.bad id", "an id: letters", "'bad id'"),
         ({"rules.respond.delay.dist": "weibull"}, "rules.respond.delay.dist", "'gamma'", "weibull"),
         (

@@ -59,12 +59,17 @@ def fast_engine_available() -> tuple[bool, str]:
 
 
 def unsupported_features(scenario: Scenario) -> list[str]:
-    """Parts of `scenario` the fast engine cannot run (empty: it can run all)."""
-    return sorted(
+    """Parts of `scenario` the fast engine cannot run (empty: it can run all):
+    top-level parts it does not implement (such as `regimes`), and hazard rules
+    (`rules.<id>.hazard`), which it does not implement either."""
+    parts = sorted(
         name
         for name in type(scenario).model_fields
         if name not in IMPLEMENTED and getattr(scenario, name) not in (None, {}, (), [])
     )
+    return parts + [
+        f"rules.{ident}.hazard" for ident, rule in scenario.rules.items() if rule.hazard is not None
+    ]
 
 
 def resolve_engine(engine: str, scenario: Scenario) -> str:
