@@ -406,7 +406,7 @@ BAD_QUESTIONS = [
     ),
     (
         {"resolution": "maybe"},
-        "questions[0].resolution: expected {happened: DATE} or",
+        "questions[0].resolution: expected {happened: DATE}, {happened_by: DATE} or",
         "resolution:",
     ),
 ]

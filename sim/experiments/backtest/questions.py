@@ -63,10 +63,13 @@ class Question:
     window_from: dt.date
     window_to: dt.date
     happened_on: dt.date | None
-    """The date the outcome happened (within the window); None: it did not."""
+    """The date the outcome happened (within the window); None: it did not.
+    With `happened_exact` false, the latest day it can have happened (the
+    source dates it only as "by" that day)."""
     source: str | dict[str, str]
     frozen: dt.date
     text: str | None = None
+    happened_exact: bool = True
 
     @property
     def happened(self) -> bool:
@@ -245,6 +248,7 @@ def _question(check: _Checker, item: Any, at: str) -> Question | None:
     frozen = check.date(item["frozen"], f"{at}.frozen")
     window = _window(check, item["window"], f"{at}.window", scenario)
     happened_on = _resolution(check, item["resolution"], f"{at}.resolution", window)
+    exact = not (isinstance(item["resolution"], dict) and "happened_by" in item["resolution"])
     source = check.source(item["source"], f"{at}.source")
     _check_frozen(check, f"{at}.frozen", frozen, window, scenario)
     if len(check.problems) > before:
@@ -263,6 +267,7 @@ def _question(check: _Checker, item: Any, at: str) -> Question | None:
         source=source,
         frozen=frozen,
         text=text,
+        happened_exact=exact,
     )
 
 
@@ -361,16 +366,22 @@ def _resolution(
 ) -> dt.date | None:
     if value == DID_NOT_HAPPEN:
         return None
-    if isinstance(value, dict) and set(value) == {"happened"}:
-        day = check.date(value["happened"], f"{at}.happened")
+    if isinstance(value, dict) and len(value) == 1 and set(value) <= {"happened", "happened_by"}:
+        # happened_by: the source dates the outcome only as "on or before" a day
+        # (a halt "announced on 24 June" after a strike it does not date); the
+        # window question's answer does not depend on the exact day.
+        ((key, raw),) = value.items()
+        day = check.date(raw, f"{at}.{key}")
         if day is not None and window is not None and not window[0] <= day <= window[1]:
             check.problem(
-                f"{at}.happened",
+                f"{at}.{key}",
                 f"a date within the window ({window[0]} to {window[1]})",
                 str(day),
             )
         return day
-    check.problem(at, f"{{happened: DATE}} or '{DID_NOT_HAPPEN}'", describe(value))
+    check.problem(
+        at, f"{{happened: DATE}}, {{happened_by: DATE}} or '{DID_NOT_HAPPEN}'", describe(value)
+    )
     return None
 
 

@@ -164,6 +164,7 @@ def score_forecasts(
                 "frozen": q.frozen,
                 "happened": int(q.happened),
                 "happened_on": q.happened_on,
+                "happened_exact": q.happened_exact,
                 "probability": f.probability,
                 "lower": lower,
                 "upper": upper,

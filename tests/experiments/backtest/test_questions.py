@@ -37,7 +37,7 @@ def test_a_valid_file_loads_with_its_scenarios(project: Path) -> None:
     )
     qs = load_questions(path)
     first, second = qs.questions
-    assert first.happened and first.happened_on == dt.date(2024, 1, 18)
+    assert first.happened and first.happened_on == dt.date(2024, 1, 18) and first.happened_exact
     assert first.window_days() == (0.0, 20.0)
     assert not second.happened
     assert second.scenario.streams["attack"].rate == 0.25
@@ -76,7 +76,19 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         "unknown resolution word",
         {"resolution": "maybe"},
         "resolution:",
-        "expected {happened: DATE} or 'did_not_happen', found 'maybe'",
+        "expected {happened: DATE}, {happened_by: DATE} or 'did_not_happen', found 'maybe'",
+    ),
+    (
+        "happened_by outside the window",
+        {"resolution": {"happened_by": "2024-01-25"}},
+        "happened_by:",
+        "expected a date within the window (2024-01-01 to 2024-01-20), found 2024-01-25",
+    ),
+    (
+        "both happened and happened_by",
+        {"resolution": {"happened": "2024-01-05", "happened_by": "2024-01-06"}},
+        "resolution:",
+        "expected {happened: DATE}, {happened_by: DATE} or 'did_not_happen'",
     ),
     (
         "frozen after the window starts",
@@ -192,8 +204,13 @@ def test_a_file_may_hold_no_questions_only_with_its_reasons(project: Path) -> No
 
 def test_the_episode_question_set_loads_and_records_its_reasons() -> None:
     loaded = load_questions(REPO / "backtests" / "episodes.yaml")
-    assert loaded.questions == ()
-    assert len(loaded.left_out) == 6
+    assert [q.id for q in loaded.questions] == [
+        "june-2025-us-strikes-iran-within-a-week",
+        "june-2025-fighting-halts-within-a-month",
+    ]
+    assert all(q.happened for q in loaded.questions)
+    assert [q.happened_exact for q in loaded.questions] == [False, True]
+    assert len(loaded.left_out) == 7
 
 
 def test_an_episode_scenario_frozen_at_its_start_is_hindsight(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from sim.scenario import load_scenario
 assert uniform_filler() is uniforms_numpy
 ok, reason = fast_engine_available()
 assert not ok and "numba" in reason, reason
-s = load_scenario("scenarios/iraq_2024_israel_threat.yaml")
+s = load_scenario("scenarios/reference/hawkes_count.yaml")
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     table = run_table(s, 1, range(40), engine="fast")
@@ -39,5 +39,5 @@ def test_without_numba_the_simpy_engine_gives_the_same_table():
     from sim.montecarlo.runner import run_table
     from sim.scenario import load_scenario
 
-    table = run_table(load_scenario(ROOT / "scenarios/iraq_2024_israel_threat.yaml"), 1, range(40))
+    table = run_table(load_scenario(ROOT / "scenarios/reference/hawkes_count.yaml"), 1, range(40))
     assert done.stdout.split() == [str(c) for c in table.counts.sum(axis=0)]
