@@ -105,7 +105,7 @@ def run(
       escsim run scenarios/iraq_2024_israel_threat.yaml
       escsim run scenarios/iraq_2024_israel_threat.yaml --precision 0.01 --out results/precise
       escsim run scenarios/iraq_2024_israel_threat.yaml \\
-        --set rules.israel_strikes_factions.probability=0.01 --out results/cautious
+        --set rules.israel_strikes_factions.hazard=0.01 --out results/cautious
       escsim run S.yaml --history events.csv --map map.yaml   # forecast from the data's end
     """  # noqa: D301, RUF100 (\b: click's "keep these lines as written")
     from sim.experiments.run import run as run_experiment
