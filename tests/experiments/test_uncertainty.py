@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from sim.charts.style import figure
-from sim.charts.uncertainty import MC_BAND, PARAMETER_BAND, probability_bands_chart, research_chart
+from sim.charts.uncertainty import (
+    MC_BAND,
+    PARAMETER_BAND,
+    SIMULTANEOUS_BAND,
+    probability_bands_chart,
+    research_chart,
+)
 from sim.engine import compile_model
 from sim.experiments.uncertainty import FIXED_NOTE, run_nested, run_sobol
 from sim.montecarlo.parameters import Parameters
@@ -69,8 +75,8 @@ def test_fixed_parameters_only_say_so_and_run_as_usual(write_scenario):
     assert_same_tables(result.table, run_table(s, 1, range(120)))
     assert result.curves()["cond_median"].isna().all()
     ax = probability_bands_chart(result.curves(), "fixed", ax=figure()[1])
-    labels = ax.get_legend_handles_labels()[1]
-    assert MC_BAND in ax.get_legend().texts[-1].get_text() and PARAMETER_BAND not in labels
+    shown = [t.get_text().replace("\n", " ") for t in ax.get_legend().texts]
+    assert MC_BAND in shown and SIMULTANEOUS_BAND in shown and PARAMETER_BAND not in shown
 
 
 def test_sobol_indices_find_the_parameter_an_outcome_depends_on(write_scenario):
@@ -101,6 +107,6 @@ def test_sobol_needs_two_uncertain_inputs(beta_scenario):
 def test_the_probability_chart_names_both_bands(beta_scenario):
     result = run_nested(beta_scenario, 1, param_draws=10, reps_per_draw=20)
     ax = probability_bands_chart(result.curves(), "beta", ax=figure()[1])
-    labels = [t.get_text() for t in ax.get_legend().texts]
-    assert MC_BAND in labels and PARAMETER_BAND in labels
+    labels = [t.get_text().replace("\n", " ") for t in ax.get_legend().texts]
+    assert MC_BAND in labels and SIMULTANEOUS_BAND in labels and PARAMETER_BAND in labels
     assert any("parameters 90%" in label for label in labels)
