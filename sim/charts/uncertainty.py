@@ -94,7 +94,7 @@ def probability_bands_chart(
     style(
         ax,
         title,
-        f"predictive probability of each outcome by date; {design}; "
+        f"predictive probability by date; {design}; "
         "[interval] in the legend: Monte Carlo, by the horizon",
     )
     ax.set_ylim(0, 1)

@@ -180,11 +180,7 @@ class RunResult:
         summary = self.summary()
         noisy = summary[summary["noise_share"] >= NOISY_BAND]
         return [
-            f"{row['label']}: with {per:,} replications per draw, replication noise is "
-            f"{row['noise_share']:.0%} of the spread across draws, so the parameter band is "
-            f"at least {1 / (1 - min(row['noise_share'], 0.99)) ** 0.5 - 1:.0%} wider than the "
-            "parameters alone make it; raise --reps-per-draw"
-            for row in noisy.to_dict(orient="records")
+            _noise_warning(row["label"], row["noise_share"], per) for _, row in noisy.iterrows()
         ]
 
     def levels(self) -> pd.DataFrame:
@@ -279,6 +275,22 @@ class RunResult:
             self.title,
             ax=ax,
         )
+
+
+def _noise_warning(label: str, share: float, per: int) -> str:
+    """Why a parameter band is mostly replication noise, in words. Its variance is
+    the parameters' plus the noise's, so its width is 1 / sqrt(1 - share) times
+    what the parameters alone give; at a share of 1 or more (noise estimated
+    above the whole spread) nothing of the parameters' effect is left to see."""
+    if share >= 1:
+        effect = "replication noise accounts for all of the spread across draws: the band "
+        effect += "shows no effect of the parameters"
+    else:
+        effect = (
+            f"replication noise is {share:.0%} of the spread across draws, so the band is "
+            f"about {(1 - share) ** -0.5 - 1:.0%} wider than the parameters alone make it"
+        )
+    return f"{label}: with {per:,} replications per draw, {effect}; raise --reps-per-draw"
 
 
 def run(
