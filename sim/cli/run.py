@@ -173,6 +173,11 @@ def run(
     from sim.writers.run import write_run
 
     def action() -> None:
+        if reps_per_draw is not None and param_draws is None and sobol is None:
+            raise UsageError(
+                "--reps-per-draw: goes with --param-draws (the nested design) or --sobol; "
+                "found it alone"
+            )
         check_design(param_draws, reps_per_draw, precision)
         per = reps_per_draw or DEFAULT_REPS_PER_DRAW
         n = _replications(reps, param_draws, per)

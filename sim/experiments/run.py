@@ -325,7 +325,8 @@ def run(
             `reps_per_draw` replications each, in place of `reps` (see
             `check_design`). With every parameter fixed, or M = 1, it is a plain
             run of K M replications.
-        reps_per_draw: M (default `DEFAULT_REPS_PER_DRAW`); only with `param_draws`.
+        reps_per_draw: M (default `DEFAULT_REPS_PER_DRAW`); ignored without
+            `param_draws`.
 
     Raises:
         UsageError: a design `check_design` refuses, or an engine that cannot
@@ -386,14 +387,10 @@ def check_design(
     replication draws its own parameters).
 
     Raises:
-        UsageError: K below 2 (one draw has no spread), M below 1, M without
-            K, or K with `precision`.
+        UsageError: K below 2 (one draw has no spread), M below 1, or K with
+            `precision`.
     """
     if param_draws is None:
-        if reps_per_draw is not None:
-            raise UsageError(
-                "--reps-per-draw: goes with --param-draws (the nested design); found it alone"
-            )
         return
     if param_draws < 2:
         raise UsageError(
