@@ -136,10 +136,10 @@ COVERAGE_SLACK = 4 * math.sqrt(NOMINAL * (1 - NOMINAL) / REPEATS)
 def _empirical(first: np.ndarray) -> np.ndarray:
     """(repeats, days) share of each repeat's replications whose time to the
     event is at most each day (times past the horizon: never, censored)."""
-    return np.mean(first[:, :, None] <= DAYS, axis=1)
+    return np.asarray(np.mean(first[:, :, None] <= DAYS, axis=1))
 
 
-def test_the_dkw_band_covers_the_whole_curve_and_the_pointwise_band_does_not():
+def test_the_dkw_band_covers_the_whole_curve_and_the_pointwise_band_does_not() -> None:
     """Exponential time to an event (mean 120 days) censored at a 180-day horizon,
     200 replications per run: the DKW band holds the whole true curve in at
     least ~95% of 400 runs; the pointwise Wilson band, 95% per day, holds it
@@ -159,7 +159,7 @@ def test_the_dkw_band_covers_the_whole_curve_and_the_pointwise_band_does_not():
 
 
 @pytest.mark.parametrize(("sigma", "per_draw"), [(0.8, 20), (0.1, 5)])
-def test_nested_bands_count_draws_not_replications(sigma, per_draw):
+def test_nested_bands_count_draws_not_replications(sigma: float, per_draw: int) -> None:
     """K = 40 draws of an exponential rate (lognormal, median 1/120 a day) x M
     replications each. The predictive curve is E[1 - exp(-rate d)] (Gauss-Hermite
     quadrature). With n = K the DKW band holds the whole curve in ~95% of runs
@@ -190,7 +190,7 @@ def test_nested_bands_count_draws_not_replications(sigma, per_draw):
         assert np.mean((plo <= end) & (end <= phi)) < NOMINAL - COVERAGE_SLACK
 
 
-def test_clustered_wilson_is_plain_wilson_for_single_replication_clusters():
+def test_clustered_wilson_is_plain_wilson_for_single_replication_clusters() -> None:
     shares = np.array([1.0, 0, 0, 1, 1, 0, 1, 1])
     lo, hi = clustered_wilson_interval(shares, 1)
     plo, phi = wilson_interval(5, 8)

@@ -99,7 +99,7 @@ def test_time_to_outcome_chart_gives_each_outcome_its_median_and_legend_outside(
     assert re.fullmatch(FIRST_TICK, first_tick_label(ax))
 
 
-def test_probability_chart_draws_and_names_both_bands(poisson_run: RunResult):
+def test_probability_chart_draws_and_names_both_bands(poisson_run: RunResult) -> None:
     """Default: the pointwise Wilson band (shaded) and the simultaneous DKW band
     (dashed lines on its edges), each named in the legend and the subtitle;
     asked for one band only, only that one is drawn and named."""

@@ -79,7 +79,9 @@ def _run(*args: str) -> Any:
     return runner.invoke(app, ["run", *args, "-w", "1", "--no-progress", "--out", "r"])
 
 
-def test_a_nested_run_prints_and_writes_both_bands_and_the_draws_manifest(two_uncertain: Path):
+def test_a_nested_run_prints_and_writes_both_bands_and_the_draws_manifest(
+    two_uncertain: Path,
+) -> None:
     result = _run("n.yaml", "--param-draws", "12", "--reps-per-draw", "25")
     assert result.exit_code == 0, result.output
     headline = result.stdout.splitlines()[0]
@@ -114,7 +116,7 @@ def test_a_nested_run_prints_and_writes_both_bands_and_the_draws_manifest(two_un
 
 def test_without_param_draws_uncertain_parameters_give_the_predictive_probability(
     two_uncertain: Path,
-):
+) -> None:
     result = _run("n.yaml", "-n", "200")
     assert result.exit_code == 0, result.output
     assert "each drawing 2 uncertain parameter(s)" in result.stdout
@@ -126,7 +128,7 @@ def test_without_param_draws_uncertain_parameters_give_the_predictive_probabilit
 
 def test_param_draws_on_fixed_parameters_say_so_and_run_as_usual(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     monkeypatch.chdir(tmp_path)
     _write(tmp_path, 0.02, 0.5)
     result = _run("n.yaml", "--param-draws", "4", "--reps-per-draw", "30")
@@ -155,7 +157,7 @@ def test_param_draws_on_fixed_parameters_say_so_and_run_as_usual(
 )
 def test_bad_designs_are_refused_before_anything_is_written(
     two_uncertain: Path, args: list[str], message: str
-):
+) -> None:
     result = _run("n.yaml", *args)
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.stderr.split())
@@ -163,7 +165,7 @@ def test_bad_designs_are_refused_before_anything_is_written(
     assert not (two_uncertain.parent / "r").exists()
 
 
-def test_sobol_ranks_the_parameters_and_writes_its_table_and_chart(two_uncertain: Path):
+def test_sobol_ranks_the_parameters_and_writes_its_table_and_chart(two_uncertain: Path) -> None:
     result = _run("n.yaml", "-n", "100", "--sobol", "8", "--reps-per-draw", "20")
     assert result.exit_code == 0, result.output
     line = next(x for x in result.stdout.splitlines() if x.startswith("what to research next"))
@@ -182,7 +184,7 @@ def test_sobol_ranks_the_parameters_and_writes_its_table_and_chart(two_uncertain
 
 def test_sobol_with_one_uncertain_parameter_is_skipped_with_a_note(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     monkeypatch.chdir(tmp_path)
     _write(tmp_path, GAMMA, 0.5)
     result = _run("n.yaml", "-n", "100", "--sobol", "8")

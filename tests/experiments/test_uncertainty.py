@@ -4,6 +4,8 @@ indices over uncertain parameters (issue 10), with their charts."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +24,7 @@ from sim.experiments.uncertainty import FIXED_NOTE, run_nested, run_sobol
 from sim.montecarlo.parameters import Parameters
 from sim.montecarlo.runner import run_table
 from sim.scenario import load_scenario
+from sim.scenario.schema import Scenario
 from sim.stats import dkw_half_width, wilson_interval
 from tests.montecarlo.test_parameters import HORIZON, assert_same_tables, poisson_scenario
 
@@ -114,7 +117,9 @@ def test_the_probability_chart_names_both_bands(beta_scenario):
     assert any("parameters 90%" in label for label in labels)
 
 
-def test_a_nested_run_result_counts_draws_in_its_monte_carlo_intervals(beta_scenario):
+def test_a_nested_run_result_counts_draws_in_its_monte_carlo_intervals(
+    beta_scenario: Scenario,
+) -> None:
     """`run(param_draws=K, reps_per_draw=M)` is `run_nested`'s table; its
     intervals are the clustered Wilson ones (wider than Wilson on K M
     independent replications when the draws matter), its simultaneous band is
@@ -136,7 +141,9 @@ def test_a_nested_run_result_counts_draws_in_its_monte_carlo_intervals(beta_scen
     assert "parameter band: median" in result.headline_text()
 
 
-def test_a_band_made_of_replication_noise_is_warned_about(write_scenario):
+def test_a_band_made_of_replication_noise_is_warned_about(
+    write_scenario: Callable[..., Path],
+) -> None:
     """With a nearly fixed probability (sd 0.005) and 10 replications per draw,
     almost all the spread across draws is binomial noise: the result says so
     and tells the user to raise M."""
@@ -149,7 +156,9 @@ def test_a_band_made_of_replication_noise_is_warned_about(write_scenario):
     assert all("raise --reps-per-draw" in w for w in warnings)
 
 
-def test_one_replication_per_draw_or_fixed_parameters_give_no_band(write_scenario, beta_scenario):
+def test_one_replication_per_draw_or_fixed_parameters_give_no_band(
+    write_scenario: Callable[..., Path], beta_scenario: Scenario
+) -> None:
     assert run(beta_scenario, 1, param_draws=50, reps_per_draw=1).nested is None
     fixed = load_scenario(write_scenario(data=poisson_scenario(RATE, 0.3)))
     result = run(fixed, 1, param_draws=5, reps_per_draw=20)
