@@ -191,3 +191,26 @@ def test_sobol_with_one_uncertain_parameter_is_skipped_with_a_note(
     assert result.exit_code == 0, result.output
     assert "--sobol: skipped" in result.stderr
     assert not (tmp_path / "r" / "sobol.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "replications"),
+    [
+        (["--param-draws", "4000", "--reps-per-draw", "100"], "400,000"),
+        (["-n", "100", "--sobol", "4096"], "819,300"),  # 100 + 4096 x 4 points x 50
+    ],
+)
+def test_the_workload_check_counts_the_whole_design(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], replications: str
+) -> None:
+    """About 7,500 events per replication (a rate of 100 a day for 50 days, half
+    answered): fine for 2,000 replications, past the run's limit for the
+    nested or Sobol design, which is refused before anything runs unless
+    --allow-large is given."""
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, {"dist": "gamma", "mean": 100, "cv": 0.3}, BETA)
+    result = _run("n.yaml", *args)
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.stderr.split())
+    assert f"x {replications} replications" in message and "--allow-large" in message
+    assert not (tmp_path / "r").exists()
