@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from sim.cli.app import (
+    MAX_REPLICATIONS,
     AllowLargeOpt,
     EngineOpt,
     ForceOpt,
@@ -189,7 +190,11 @@ def run(
         design_notes, sobol_points = _design_notes(s, param_draws, per, sobol)
         print_notes(design_notes)
         sobol_reps = sobol_points * per
-        check_replications(sobol_reps)
+        if sobol_reps > MAX_REPLICATIONS:
+            raise UsageError(
+                f"--sobol: expected at most {MAX_REPLICATIONS:,} replications in one command, "
+                f"found {sobol_points:,} design points x {per:,} = {sobol_reps:,}"
+            )
         check_workload(s, (max_reps if precision else n) + sobol_reps, allow_large)
         with io.reserve(folder, force):
             warnings = scenario_warnings(s)
@@ -240,11 +245,17 @@ def _replications(reps: int | None, param_draws: int | None, per: int) -> int:
     """The run's replications: K x M for a nested design, else --reps.
 
     Raises:
-        UsageError: --reps given with --param-draws and different from K x M.
+        UsageError: K x M above the replication cap, or --reps given with
+            --param-draws and different from K x M.
     """
     if param_draws is None:
         return reps or DEFAULT_REPS
     n = param_draws * per
+    if n > MAX_REPLICATIONS:
+        raise UsageError(
+            f"--param-draws x --reps-per-draw: expected at most {MAX_REPLICATIONS:,} "
+            f"replications in one command, found {param_draws:,} x {per:,} = {n:,}"
+        )
     if reps is not None and reps != n:
         raise UsageError(
             f"--reps: with --param-draws {param_draws:,} --reps-per-draw {per:,} the run has "
