@@ -243,9 +243,8 @@ def pairing_gain() -> list[dict[str, object]]:
 
     base = load_scenario(FLAGSHIP)
     policy = load_scenario(ROOT / "scenarios" / "policies" / "us_strikes_iraq_not_syria.yaml")
-    cautious = parse_variants(
-        base, ["cautious-israel:rules.israel_strikes_factions.hazard=0.015"]
-    )[0]
+    variants = ["cautious-israel:rules.israel_strikes_factions.hazard=0.015"]
+    cautious = parse_variants(base, variants)[0]
     rows = []
     for name, other in (("US strikes in Iraq, not Syria", policy), (cautious[0], cautious[1])):
         diff = compare(
