@@ -41,6 +41,18 @@ if TYPE_CHECKING:
 
 
 DEFAULT_REPS = 2000
+DEFAULT_PARAM_DRAWS = 100
+DEFAULT_DESIGN_REPS_PER_DRAW = 100
+"""K when a scenario has uncertain parameters and neither --reps, --param-draws
+nor --precision is given: the default run then reports both bands, so a
+plain `escsim run` never shows a Monte Carlo interval alone as if the
+parameters were known. M is 100 there (not --reps-per-draw's 50): at 50 the
+replication noise was a third or more of the flagship's parameter band."""
+DEFAULT_DESIGN_NOTE = (
+    "uncertain parameters: ran the nested design, {k} parameter draws x {m} replications "
+    "= {n:,} (the default; --param-draws/--reps-per-draw to choose, --reps N for a plain "
+    "predictive run)"
+)
 RepsOpt = Annotated[
     int | None,
     typer.Option(
@@ -152,8 +164,12 @@ def run(
 
     With uncertain parameters (written as distributions in the scenario, or
     with --set path='{dist: ...}') each replication draws its own values and
-    the probabilities are predictive; --param-draws K --reps-per-draw M adds
-    the parameter band, and --sobol N which parameters drive it.
+    the probabilities are predictive. Such a run is by default a nested
+    design (100 parameter draws x 100 replications) that prints two bands: the
+    Monte Carlo interval of the predictive probability and the parameter
+    band (how the probability moves with what is not known). --param-draws K
+    --reps-per-draw M choose the design, --reps N asks for a plain predictive
+    run, and --sobol N ranks which parameters drive the answer.
 
     \b
     Examples:
@@ -186,8 +202,13 @@ def run(
         check_replications(max(n, max_reps if precision else n))
         s = load(scenario, set_)
         s = _with_history(s, history, map_file)
+        draws = param_draws
+        if s.uncertain and draws is None and reps is None and precision is None:
+            per = reps_per_draw or DEFAULT_DESIGN_REPS_PER_DRAW
+            draws, n = DEFAULT_PARAM_DRAWS, DEFAULT_PARAM_DRAWS * per
+            print_notes([DEFAULT_DESIGN_NOTE.format(k=draws, m=per, n=n)])
         folder = out_dir or default_folder(s.name)
-        design_notes, sobol_points = _design_notes(s, param_draws, per, sobol)
+        design_notes, sobol_points = _design_notes(s, draws, per, sobol)
         print_notes(design_notes)
         sobol_reps = sobol_points * per
         if sobol_reps > MAX_REPLICATIONS:
@@ -210,8 +231,8 @@ def run(
                     progress=tick,
                     max_reps=max_reps,
                     engine=engine,
-                    param_draws=param_draws,
-                    reps_per_draw=per if param_draws else None,
+                    param_draws=draws,
+                    reps_per_draw=per if draws else None,
                 )
             indices = None
             if sobol_points:

@@ -126,6 +126,25 @@ def test_without_param_draws_uncertain_parameters_give_the_predictive_probabilit
     assert "cond_median" not in summary["headline"]
 
 
+def test_a_plain_run_of_an_uncertain_scenario_reports_both_bands_by_default(
+    two_uncertain: Path,
+) -> None:
+    """No --reps, --param-draws or --precision: the default nested design
+    (100 draws x 100), said in a note, so the headline never shows the Monte
+    Carlo interval alone; a fixed scenario keeps the plain default run."""
+    result = _run("n.yaml")
+    assert result.exit_code == 0, result.output
+    assert "ran the nested design, 100 parameter draws x 100 replications" in result.output
+    assert "parameter band:" in result.stdout
+    summary = json.loads((two_uncertain.parent / "r" / "summary.json").read_text())
+    assert summary["uncertainty"]["param_draws"] == 100
+    assert summary["uncertainty"]["reps_per_draw"] == 100
+    fixed = _write(two_uncertain.parent, 0.02, 0.5)
+    result = runner.invoke(app, ["run", str(fixed), "-w", "1", "--no-progress", "--out", "f"])
+    assert result.exit_code == 0, result.output
+    assert "nested design" not in result.stdout and "2,000 replications" in result.stdout
+
+
 def test_param_draws_on_fixed_parameters_say_so_and_run_as_usual(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
