@@ -186,7 +186,11 @@ class Posterior:
     def warnings(self) -> list[str]:
         """What a reader must know before trusting the draws, in words."""
         out = []
-        low = [f"{p} ({e:.0f})" for p, e in zip(self.paths, self.ess, strict=True) if e < MIN_ESS]
+        low = [
+            f"{p} ({math.floor(e)})"
+            for p, e in zip(self.paths, self.ess, strict=True)
+            if e < MIN_ESS
+        ]
         if low:
             out.append(
                 f"effective sample size below {MIN_ESS}: {', '.join(low)}; the credible "
