@@ -69,7 +69,8 @@ def posterior_text(posterior: Posterior) -> str:
     s = posterior.settings
     ess = ", ".join(f"{e:.0f}" for e in posterior.ess)
     return (
-        f"Posterior by emcee's ensemble sampler on the same synthetic likelihood: "
+        f"Posterior by emcee's ensemble sampler (differential-evolution moves) on the same "
+        "synthetic likelihood: "
         f"{s.walkers} walkers x {s.steps} steps ({s.burn_in} burn-in, thinned by "
         f"{posterior.thin}), {len(posterior.draws)} draws in {POSTERIOR_FILE}; acceptance "
         f"{posterior.acceptance.mean():.2f}, autocorrelation time "
@@ -189,7 +190,7 @@ def summary(result: CalibrationResult, posterior: Posterior | None) -> dict[str,
         s = posterior.settings
         data["posterior"] = {
             "file": POSTERIOR_FILE,
-            "sampler": "emcee EnsembleSampler (stretch move)",
+            "sampler": "emcee EnsembleSampler (DEMove 0.8, DESnookerMove 0.2)",
             "engine": posterior.engine,
             "walkers": s.walkers,
             "steps": s.steps,
