@@ -282,9 +282,29 @@ class _Evaluator:
         self.executor = executor
         self.on_evaluation = on_evaluation
         self.evaluations = 0
+        self.failure: BaseException | None = None
+
+    def raise_failure(self) -> None:
+        """Raise the exception a batch met (Ctrl-C, a worker's error), if any."""
+        if self.failure is not None:
+            raise self.failure
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
-        """The log posterior emcee asks for (vectorised): one value per row of `z`."""
+        """The log posterior emcee asks for (vectorised): one value per row of `z`.
+
+        emcee wraps this call in a handler that prints a traceback for any
+        exception, Ctrl-C included; so an exception is kept in `failure` (the
+        batch scores minus infinity) and `sample_posterior` raises it after the
+        step, outside emcee."""
+        if self.failure is not None:
+            return np.full(len(z), -np.inf)
+        try:
+            return self._log_posterior(z)
+        except BaseException as exc:  # re-raised by sample_posterior after the step
+            self.failure = exc
+            return np.full(len(z), -np.inf)
+
+    def _log_posterior(self, z: np.ndarray) -> np.ndarray:
         out = np.full(len(z), -np.inf)
         todo: list[tuple[int, Scenario]] = []
         for k, row in enumerate(np.atleast_2d(z)):
@@ -383,7 +403,8 @@ def sample_posterior(
         settings.walkers, len(params), evaluate, moves=moves, vectorize=True
     )
     state = emcee.State(coords, random_state=np.random.RandomState(rng.integers(2**32)).get_state())
-    sampler.run_mcmc(state, settings.steps)
+    for _ in sampler.sample(state, iterations=settings.steps):
+        evaluate.raise_failure()
     internal = sampler.get_chain()
     tau = [float(t) for t in sampler.get_autocorr_time(discard=settings.burn_in, tol=0)]
     thin = max(1, int(0.5 * min(tau)))
@@ -412,12 +433,14 @@ def _starting_ball(
     (a walker that breaks the contract is drawn again)."""
     coords = centre + START_SPREAD * rng.standard_normal((walkers, centre.size))
     finite = np.isfinite(evaluate(coords))
+    evaluate.raise_failure()
     for _ in range(START_TRIES):
         if finite.all():
             return coords
         bad = np.flatnonzero(~finite)
         coords[bad] = centre + START_SPREAD * rng.standard_normal((bad.size, centre.size))
         finite[bad] = np.isfinite(evaluate(coords[bad]))
+        evaluate.raise_failure()
     raise UsageError(
         "no starting point for the sampler: the posterior is zero around the point fit "
         f"({len(np.flatnonzero(~finite))} of {walkers} walkers); check the fitted values"

@@ -147,3 +147,29 @@ def test_diagnostics_and_draws_of_a_short_chain(tmp_path: Path):
     assert len(trace) == 12 * 4 and set(trace.columns) == {"step", "walker", "path", "value"}
     again = sample_posterior(s, fit_parameters(s, [RATE]), [0.5], settings, reps=20, seed=3)
     np.testing.assert_array_equal(post.chain, again.chain)  # seeded: reproducible
+
+
+def test_ctrl_c_while_sampling_stops_at_once_without_emcees_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    s = scenario_with_counts(tmp_path, [10, 10], 0.5)
+    seen = []
+
+    def interrupt(evaluations: int) -> None:
+        seen.append(evaluations)
+        if evaluations > 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sample_posterior(
+            s,
+            fit_parameters(s, [RATE]),
+            [0.5],
+            Settings(walkers=4, steps=1000),
+            reps=20,
+            on_evaluation=interrupt,
+        )
+    assert max(seen) <= 24  # stopped after the batch that met Ctrl-C, not 4,000 later
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert "emcee" not in captured.out + captured.err
