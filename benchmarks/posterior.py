@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -62,11 +63,14 @@ def measure(folder: Path) -> dict[str, Any]:
     """Run the command in `folder`; its wall time, load and diagnostics."""
     out = folder / "flagship-posterior.yaml"
     load_before = os.getloadavg()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(command(out), cwd=folder, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     load_after = os.getloadavg()
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     if done.returncode not in (0, 1):
         raise SystemExit(f"calibrate failed ({done.returncode}):\n{done.stderr}")
     summary = json.loads((folder / "results" / out.stem / "summary.json").read_text())
@@ -77,6 +81,7 @@ def measure(folder: Path) -> dict[str, Any]:
         "command": "escsim calibrate scenarios/iraq_2024_israel_threat.yaml --fit "
         f"{PATHS} --posterior --engine fast --workers 2 --seed 1",
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "load_before": load_before[0],
         "load_after_1min": load_after[0],
         "exit_code": done.returncode,
@@ -113,7 +118,8 @@ def render(r: dict[str, Any]) -> str:
             f"{post['acceptance_mean']:.2f} (walkers {post['acceptance_min']:.2f}-"
             f"{post['acceptance_max']:.2f}); warnings: {warnings}. Load average "
             f"{r['load_before']:.2f} before the run, {r['load_after_1min']:.2f} (1 min) at "
-            "its end.",
+            f"its end; the command and its workers used {r['cpu_seconds'] / 60:.1f} CPU "
+            "minutes (on two otherwise idle cores, about half that in wall time).",
             "",
             "| parameter | point fit [95% profile] | posterior median [90% credible] | "
             "autocorrelation time (steps) | effective sample size |",

@@ -11,7 +11,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.charts.style import PALETTE, legend_outside, new_axes, style
+from sim.charts.style import PALETTE, legend_outside, new_axes, style, wrap_label
+
+PAIR_LABEL_WRAP = 30
+"""Characters per line of a pair chart's axis labels (panels are narrow)."""
 
 
 def calibration_chart(windows: pd.DataFrame, title: str, ax: Axes | None = None) -> Axes:
@@ -116,7 +119,7 @@ def marginal_chart(
     for bound in (lo, hi):
         ax.axvline(bound, color=PALETTE[1], linewidth=1, linestyle="--")
     ax.set_yticks([])
-    ax.set_xlabel(label or path)
+    ax.set_xlabel(wrap_label(label or path, PAIR_LABEL_WRAP))
     style(ax, None, f"median {median:.3g}, 90% [{lo:.3g}, {hi:.3g}]")
     return ax
 
@@ -133,8 +136,8 @@ def joint_chart(
     ax = new_axes(ax, size=(4, 3.4))
     ax.scatter(draws[x], draws[y], s=4, alpha=0.35, color=PALETTE[0], linewidths=0)
     rho = draws[[x, y]].corr(method="spearman").iloc[0, 1]
-    ax.set_xlabel(labels[0] if labels else x)
-    ax.set_ylabel(labels[1] if labels else y)
+    ax.set_xlabel(wrap_label(labels[0] if labels else x, PAIR_LABEL_WRAP))
+    ax.set_ylabel(wrap_label(labels[1] if labels else y, PAIR_LABEL_WRAP))
     style(ax, None, f"rank correlation {rho:+.2f}")
     return ax
 

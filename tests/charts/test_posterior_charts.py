@@ -11,7 +11,13 @@ from matplotlib.figure import Figure
 
 from sim.charts.calibrate import pair_chart, trace_chart
 from sim.charts.style import figure
-from tests.charts.helpers import assert_legend_off_the_data, drawn, legend_texts, subtitle_artist
+from tests.charts.helpers import (
+    assert_legend_off_the_data,
+    drawn,
+    inside,
+    legend_texts,
+    subtitle_artist,
+)
 
 
 def draws(n: int = 400) -> pd.DataFrame:
@@ -57,3 +63,16 @@ def test_the_pair_chart_is_a_corner_plot():
     assert rho < -0.9
     assert scatter.get_xlabel() == "drone rate" and scatter.get_ylabel() == "branching"
     assert branching.get_xlabel() == "branching"
+
+
+def test_long_parameter_names_stay_inside_the_pair_chart():
+    long = "faction drone attack on Israel: self-excitation branching"
+    fig = Figure(figsize=(7.8, 7), layout="constrained")
+    axes = pair_chart(
+        draws(), {"rate": long.replace("self-excitation", "base"), "branching": long}, "P", fig
+    )
+    drawn(axes[0])
+    for ax in axes:
+        for label in (ax.xaxis.label, ax.yaxis.label):
+            if label.get_text():
+                assert inside(label.get_window_extent(), fig.bbox), label.get_text()
