@@ -30,6 +30,7 @@ from sim.errors import UsageError
 if TYPE_CHECKING:
     from sim.experiments.calibrate import CalibrationResult
     from sim.experiments.posterior import Posterior
+    from sim.scenario.schema import Scenario
 
 
 FitOpt = Annotated[
@@ -189,6 +190,7 @@ def calibrate(
                         f"({walkers * steps:,} candidates) ...",
                         err,
                     )
+                    _suggest_fast_engine(s, engine)
                     draws = sample_posterior(
                         s,
                         params,
@@ -212,6 +214,19 @@ def calibrate(
 
     if not guarded(action):
         raise typer.Exit(1)
+
+
+def _suggest_fast_engine(s: Scenario, engine: str) -> None:
+    """A posterior simulates tens of thousands of candidates: point to the fast
+    engine (identical tables) when the scenario allows it and it was not asked for."""
+    from sim.montecarlo.fast.select import unsupported_features
+
+    if engine == "simpy" and not unsupported_features(s):
+        say(
+            "tip: --engine fast gives the same simulations at about 30x the speed for "
+            "this scenario",
+            err,
+        )
 
 
 def _fit_paths(fit: str) -> list[str]:

@@ -106,6 +106,7 @@ def test_a_short_posterior_run_writes_draws_the_calibrated_scenario_uses(observe
     }
     out = " ".join(result.stdout.split())
     assert "Posterior (90% credible intervals)" in out and "acceptance fraction" in out
+    assert "tip: --engine fast" in stderr(result)  # the reference scenario allows it
     for path in (observed / "s.calibrated.yaml", folder / "calibrated.yaml"):
         s = load_scenario(path)
         law = s.uncertain[RATE]
