@@ -118,8 +118,9 @@ def render(r: dict[str, Any]) -> str:
             f"{post['acceptance_mean']:.2f} (walkers {post['acceptance_min']:.2f}-"
             f"{post['acceptance_max']:.2f}); warnings: {warnings}. Load average "
             f"{r['load_before']:.2f} before the run, {r['load_after_1min']:.2f} (1 min) at "
-            f"its end; the command and its workers used {r['cpu_seconds'] / 60:.1f} CPU "
-            "minutes (on two otherwise idle cores, about half that in wall time).",
+            f"its end (other processes shared the two cores); the command and its workers "
+            f"used {r['cpu_seconds'] / 60:.1f} CPU minutes, so on two idle cores the wall "
+            "time is at least half that.",
             "",
             "| parameter | point fit [95% profile] | posterior median [90% credible] | "
             "autocorrelation time (steps) | effective sample size |",
