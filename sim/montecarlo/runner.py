@@ -126,6 +126,11 @@ def run_table(
         raise ValueError("no replications to run")
     engine = resolve_engine(engine, scenario)
     chunks = chunked(reps, workers, chunk, engine)
+    if engine == "fast" and len(chunks) == 1:
+        # One fast chunk (a second at most) costs less here than shipping the
+        # scenario to a worker that validates and compiles it again: a
+        # calibration's candidates, a backtest's origins, a question's run.
+        executor, workers = None, 1
     if executor is not None:
         futures = [executor.submit(scenario_chunk, scenario, seed, part, engine) for part in chunks]
         return RunTable.concat(_collect(futures, chunks, progress))
