@@ -102,12 +102,10 @@ def _derived(
     for r, update in delays.items():
         law = list(structure.scenario.rules.values())[r].delay
         assert law is not None  # only a written delay law has uncertain parameters
-        ab = np.array(
-            [
-                delay_law(_with(law, {k: float(v[i]) for k, v in update.items()}))[1:]
-                for i in range(n)
-            ]
-        ).reshape(n, 2)
+        written = dict(law)
+        columns_ = [v.tolist() for v in update.values()]
+        drawn = [dict(zip(update, row, strict=True)) for row in zip(*columns_, strict=True)]
+        ab = np.array([delay_law(_with(written, d))[1:] for d in drawn]).reshape(n, 2)
         columns[("rule_delay_a", r)] = ab[:, 0]
         columns[("rule_delay_b", r)] = ab[:, 1]
     slots = list(columns)
@@ -145,7 +143,8 @@ def _kernel_columns(
     return out
 
 
-def _with(law: Delay, update: dict[str, float]) -> Delay:
-    """`law` with some parameters replaced, as `law.model_copy(update=...)` but
-    without pydantic's copy (`delay_law` only reads the attributes)."""
-    return cast(Delay, SimpleNamespace(**{**dict(law), **update}))
+def _with(written: dict[str, object], update: dict[str, float]) -> Delay:
+    """A delay law's fields `written` with some replaced, as
+    `law.model_copy(update=...)` gives them to `delay_law` (which only reads
+    the attributes), without pydantic's copy per replication."""
+    return cast(Delay, SimpleNamespace(**{**written, **update}))
