@@ -103,8 +103,8 @@ def _derived(
         law = list(structure.scenario.rules.values())[r].delay
         assert law is not None  # only a written delay law has uncertain parameters
         written = dict(law)
-        columns_ = [v.tolist() for v in update.values()]
-        drawn = [dict(zip(update, row, strict=True)) for row in zip(*columns_, strict=True)]
+        per_name = [v.tolist() for v in update.values()]
+        drawn = [dict(zip(update, row, strict=True)) for row in zip(*per_name, strict=True)]
         ab = np.array([delay_law(_with(written, d))[1:] for d in drawn]).reshape(n, 2)
         columns[("rule_delay_a", r)] = ab[:, 0]
         columns[("rule_delay_b", r)] = ab[:, 1]
