@@ -206,8 +206,11 @@ def test_a_law_in_a_variant_replaces_the_bases_law_whole(base, project):
         "    probability: {samples: draws.csv, column: p}\n",
         name="middle.yaml",
     )
-    assert load_scenario(middle).uncertain["rules.respond.probability"].describe().startswith(
-        "samples"
+    assert (
+        load_scenario(middle)
+        .uncertain["rules.respond.probability"]
+        .describe()
+        .startswith("samples")
     )
     file = variant(
         project,
