@@ -1,6 +1,6 @@
 """Posterior calibration of the flagship's two drone-stream parameters (issue 10).
 
-Target: `escsim calibrate --posterior` on scenarios/iraq_2024_israel_threat.yaml,
+Target: `escsim calibrate --posterior` on scenarios/fits/iraq_2024_drone_fit_window.yaml,
 fitting the drone stream's baseline rate and own branching, finishes in under
 10 minutes with 2 workers, with its effective sample size stated.
 
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-FLAGSHIP = ROOT / "scenarios" / "iraq_2024_israel_threat.yaml"
+FLAGSHIP = ROOT / "scenarios" / "fits" / "iraq_2024_drone_fit_window.yaml"
 PATHS = "streams.drone_attack_israel.rate,streams.drone_attack_israel.self_excitation.branching"
 TARGET_SECONDS = 600
 SECTION = "## Posterior calibration (benchmarks/posterior.py)"
@@ -78,7 +78,7 @@ def measure(folder: Path) -> dict[str, Any]:
     return {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
-        "command": "escsim calibrate scenarios/iraq_2024_israel_threat.yaml --fit "
+        "command": "escsim calibrate scenarios/fits/iraq_2024_drone_fit_window.yaml --fit "
         f"{PATHS} --posterior --engine fast --workers 2 --seed 1",
         "seconds": seconds,
         "cpu_seconds": cpu,

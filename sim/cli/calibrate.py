@@ -144,9 +144,9 @@ def calibrate(
 
     \b
     Example:
-      escsim calibrate scenarios/iraq_2024_israel_threat.yaml \\
+      escsim calibrate scenarios/fits/iraq_2024_drone_fit_window.yaml \\
         --fit streams.drone_attack_israel.rate,streams.drone_attack_israel.self_excitation.branching
-      escsim calibrate scenarios/iraq_2024_israel_threat.yaml --posterior --engine fast \\
+      escsim calibrate scenarios/fits/iraq_2024_drone_fit_window.yaml --posterior --engine fast \\
         --fit streams.drone_attack_israel.rate,streams.drone_attack_israel.self_excitation.branching
     """  # noqa: D301, RUF100 (\b: click's "keep these lines as written")
     from sim.experiments.calibrate import calibrate as fit_parameters
