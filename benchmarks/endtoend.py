@@ -86,7 +86,14 @@ def commands(scratch: Path) -> dict[str, list[str]]:
             "sweep", str(big), "--engine", "{engine}", "--no-progress", "--out", "{out}"
         ),
         "calibrate (README: drone rate and branching)": escsim(
-            "calibrate", str(FIT_WINDOW), "--fit", FIT, "--engine", "{engine}", "--out", "{out}.yaml"
+            "calibrate",
+            str(FIT_WINDOW),
+            "--fit",
+            FIT,
+            "--engine",
+            "{engine}",
+            "--out",
+            "{out}.yaml",
         ),
     }
 
