@@ -235,6 +235,9 @@ def test_the_workload_check_counts_the_whole_design(
     assert not (tmp_path / "r").exists()
 
 
+NESTED_SMALL = ["run", "n.yaml", "--param-draws", "6", "--reps-per-draw", "20", "-w", "1"]
+
+
 def test_a_nested_run_on_the_fast_engine_gives_the_simpy_table(two_uncertain: Path) -> None:
     """The nested design runs on either engine with the same replications."""
     folder = two_uncertain.parent
@@ -243,8 +246,7 @@ def test_a_nested_run_on_the_fast_engine_gives_the_simpy_table(two_uncertain: Pa
         out = f"r-{engine}"
         result = runner.invoke(
             app,
-            ["run", "n.yaml", "--param-draws", "6", "--reps-per-draw", "20", "-w", "1"]
-            + ["--no-progress", "--engine", engine, "--out", out],
+            [*NESTED_SMALL, "--no-progress", "--engine", engine, "--out", out],
         )
         assert result.exit_code == 0, result.output
         tables.append(pd.read_parquet(folder / out / "replications.parquet"))
