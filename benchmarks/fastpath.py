@@ -53,7 +53,10 @@ PYTHON = sys.executable
 RATE = """
 import json, sys, time
 from sim.scenario import load_scenario
-from sim.montecarlo.runner import run_table
+try:
+    from sim.montecarlo.runner import run_table
+except ImportError:  # the base tree: sim/montecarlo.py was one module then
+    from sim.montecarlo import run_table
 s = load_scenario(sys.argv[1])
 engine, reps, offset = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 kwargs = {} if engine == "base" else {"engine": engine}
