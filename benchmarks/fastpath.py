@@ -2,6 +2,7 @@
 
     PYTHONPATH=$PWD python benchmarks/fastpath.py [--base b473302] [--json out.json]
     PYTHONPATH=$PWD python benchmarks/fastpath.py --simpy-only   # item 2 and the rates
+    PYTHONPATH=$PWD python benchmarks/fastpath.py --simpy-only --base HEAD~1 --flagship-at b473302
 
 Every comparison between two trees or two engines runs the SAME scenario
 file: the flagship as it was at `--base` (`git show BASE:scenarios/...`),
@@ -9,6 +10,8 @@ written into each tree's `scenarios/` folder under a temporary name (so its
 evidence paths resolve) and removed afterwards. The flagship changed after
 the base commit (uncertain ranges, hazard rules, regimes), so timing the
 current file against the base's would compare two different workloads.
+`--flagship-at` takes the file from another commit (to time a change
+against its parent on the base's workload, as in the third command).
 
 1. Fast engine vs SimPy engine on that fixed flagship, replications per
    second per core, output table included (`run_table(..., workers=1)`),
@@ -173,6 +176,10 @@ def median(runs: list[dict], key: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default="b473302", help="commit to compare the SimPy engine with")
+    parser.add_argument(
+        "--flagship-at",
+        help="commit whose flagship file is the fixed workload (default: --base)",
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--simpy-reps", type=int, default=600)
     parser.add_argument("--fast-reps", type=int, default=30_000)
@@ -187,6 +194,7 @@ def main() -> None:
         help="only the SimPy rates (now, at --base, current flagship): no fast engine, no memory",
     )
     options = parser.parse_args()
+    workload_at = options.flagship_at or options.base
 
     results: dict[str, object] = {"load_average_before": load_average()}
     cold = warm = None
@@ -208,7 +216,7 @@ def main() -> None:
             capture_output=True,
         )
         try:
-            with flagship_at(options.base, [ROOT, base]) as name:
+            with flagship_at(workload_at, [ROOT, base]) as name:
                 fixed_here, fixed_base = ROOT / "scenarios" / name, base / "scenarios" / name
                 for repeat in range(options.repeats):  # interleaved: drift hits all alike
                     simpy_reps = options.simpy_reps
@@ -228,7 +236,7 @@ def main() -> None:
     results["load_average_after"] = load_average()
     now_rate, base_rate = median(runs["simpy"], "per_cpu_s"), median(runs["base"], "per_cpu_s")
     current_simpy = median(runs["now_simpy"], "per_cpu_s")
-    results["workload"] = f"scenarios/iraq_2024_israel_threat.yaml as of {options.base}"
+    results["workload"] = f"scenarios/iraq_2024_israel_threat.yaml as of {workload_at}"
     fixed_rates: dict[str, object] = {
         "simpy": now_rate,
         f"simpy_at_{options.base}": base_rate,
@@ -249,7 +257,7 @@ def main() -> None:
     )
     print("| measure | value | target |")
     print("| --- | --- | --- |")
-    fixed = f"flagship as of {options.base}"
+    fixed = f"flagship as of {workload_at}"
     if not options.simpy_only:
         fast_rate = median(runs["fast"], "per_cpu_s")
         fixed_rates["fast"] = fast_rate

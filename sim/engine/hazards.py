@@ -152,7 +152,7 @@ class HazardRule(Hazard):
 
     def next_change(self, t: float) -> float:
         """The condition's next timed change, or the end of the cooldown."""
-        soon = super().next_change(t)
+        soon = self.condition.next_change(self.world, t)
         ends = self.rule.last_fired + self.rule.cooldown
         return min(soon, ends) if ends > t else soon
 

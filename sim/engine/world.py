@@ -177,7 +177,7 @@ class World:
         count = counts[event] + 1
         counts[event] = count
         rung = self.rungs[event]
-        if rung is not None:
+        if rung is not None and rung >= self.ladder.level:  # a lower rung changes nothing
             self.ladder.on_event(rung, t, index)
         if self.log is not None:
             self.indices[event].append(index)
