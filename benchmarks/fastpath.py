@@ -205,6 +205,7 @@ def main() -> None:
         results["jit"] = {"cold_s": cold["seconds"], "warm_s": warm["seconds"], "ok": cold["ok"]}
         print(f"JIT: compile {cold['seconds']:.1f} s (cold), load {warm['seconds']:.2f} s (warm)")
 
+    fixed = f"flagship as of {workload_at}"
     runs: dict[str, list[dict]] = {
         k: [] for k in ("simpy", "base", "fast", "now_simpy", "now_fast")
     }
@@ -227,6 +228,14 @@ def main() -> None:
                         fast_reps = options.fast_reps
                         runs["fast"].append(rate(fixed_here, "fast", fast_reps, repeat, ROOT))
                         runs["now_fast"].append(rate(FLAGSHIP, "fast", fast_reps, repeat, ROOT))
+                if not options.simpy_only:  # the fast engine refuses the current flagship
+                    fast_args = [str(fixed_here), "fast", str(options.memory_reps)]
+                    memory_fast = (f"{fixed}, fast", run_script(MEMORY, fast_args, ROOT))
+                    simpy_reps = str(options.simpy_memory_reps or options.memory_reps)
+                    memory_simpy = (
+                        "current flagship, SimPy",
+                        run_script(MEMORY, [str(FLAGSHIP), "simpy", simpy_reps], ROOT),
+                    )
         finally:
             subprocess.run(
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
@@ -257,7 +266,6 @@ def main() -> None:
     )
     print("| measure | value | target |")
     print("| --- | --- | --- |")
-    fixed = f"flagship as of {workload_at}"
     if not options.simpy_only:
         fast_rate = median(runs["fast"], "per_cpu_s")
         fixed_rates["fast"] = fast_rate
@@ -288,14 +296,10 @@ def main() -> None:
             f"| fast engine, current flagship, replications/s per core | {shown} "
             "| (reported apart) |"
         )
-        memory = run_script(MEMORY, [str(FLAGSHIP), "fast", str(options.memory_reps)], ROOT)
-        results["memory_fast"] = memory
-        simpy_reps = str(options.simpy_memory_reps or options.memory_reps)
-        memory_simpy = run_script(MEMORY, [str(FLAGSHIP), "simpy", simpy_reps], ROOT)
-        results["memory_simpy"] = memory_simpy
-        for engine_name, m in (("fast", memory), ("SimPy", memory_simpy)):
+        results["memory_fast"], results["memory_simpy"] = memory_fast[1], memory_simpy[1]
+        for workload, m in (memory_fast, memory_simpy):
             print(
-                f"| {engine_name}: largest worker, {m['reps']:,} replications on 2 workers "
+                f"| {workload}: largest worker, {m['reps']:,} replications on 2 workers "
                 f"({m['wall']:.0f} s): private (USS) / resident (RSS, shared pages "
                 f"included) | {m['worker_uss_mib']:.0f} / {m['worker_rss_mib']:.0f} MiB "
                 "| <= 150 MiB |"
