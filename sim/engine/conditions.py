@@ -50,6 +50,11 @@ class ConditionSpec:
             condition.before_day,
         )
 
+    @property
+    def events(self) -> frozenset[int]:
+        """The event types whose occurrences this condition reads (counts, totals)."""
+        return frozenset([e for e, _, _ in self.counts] + [e for e, _ in self.totals])
+
     def holds(self, world: World, t: float) -> bool:
         """Every stated condition holds at day t.
 

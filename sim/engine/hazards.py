@@ -86,6 +86,11 @@ class Hazard:
         self._wake_at = math.inf
         self._wake_token = 0
         """Identifies the earliest pending wake; an older one only re-evaluates."""
+        self.reads = condition.events
+        """Event types whose occurrences can change the rate (`World.occurred`)."""
+        self.steady_until = -math.inf
+        """`next_change` at the last `update`: until then, with no new input, the
+        rate and the next wake stay as they are (`World.occurred`)."""
 
     def rate(self, t: float) -> float:
         """The hazard per day at day t (0 when it does not run)."""
@@ -107,7 +112,7 @@ class Hazard:
         still names `soon`, and the next wake, `soon - now` later, lands on it
         exactly (the difference of two nearby floats is exact)."""
         self.clock.set_rate(t, self.rate(t))
-        soon = self.next_change(t)
+        soon = self.steady_until = self.next_change(t)
         if soon < self._wake_at and soon < self.world.model.horizon:
             self._wake_at = soon
             self._wake_token += 1
@@ -147,7 +152,7 @@ class HazardRule(Hazard):
 
     def next_change(self, t: float) -> float:
         """The condition's next timed change, or the end of the cooldown."""
-        soon = super().next_change(t)
+        soon = self.condition.next_change(self.world, t)
         ends = self.rule.last_fired + self.rule.cooldown
         return min(soon, ends) if ends > t else soon
 

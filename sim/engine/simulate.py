@@ -23,7 +23,7 @@ def simulate(
     world = World(model, seed, rep, keep_log)
     for stream in world.streams:
         stream.process = world.env.process(stream_process(world.env, world, stream))
-    world.env.run(until=model.horizon)
+    world.env.run_until(model.horizon)
     log = None
     if world.log is not None:
         names, actors = model.events, model.actors

@@ -7,8 +7,7 @@ triggers (which only schedule responses).
 
 from __future__ import annotations
 
-import simpy
-
+from sim.engine.clock import Clock
 from sim.engine.hawkes import Kernel
 from sim.engine.hazards import Hazard, HazardRule
 from sim.engine.ladder import Ladder
@@ -36,7 +35,7 @@ class World:
     log cannot disagree."""
 
     def __init__(self, model: CompiledModel, seed: int, rep: int, keep_log: bool):
-        self.env = simpy.Environment()
+        self.env = Clock()
         self.model = model
         n_events = len(model.events)
         past = model.history or tuple(() for _ in range(n_events))
@@ -142,6 +141,25 @@ class World:
         for hazard in self.hazards:
             hazard.update(t)
 
+    def occurred(self, event: int, t: float) -> None:
+        """After an occurrence of `event` at day t, update the hazards whose rate
+        may have changed: those whose condition reads `event`, and those whose
+        last `update` named a timed change at or before t (`steady_until`).
+
+        Skipping the others gives the very results of updating them all. An
+        occurrence changes no other input of a hazard's rate (level changes,
+        regime switches and a hazard rule's own firings update hazards where
+        they happen), and at t before `steady_until` nothing timed has changed
+        either, so its `update` would find the rate its clock already runs at
+        (`set_rate` returns at once) and the wake it already has pending
+        (`next_change` names the same instant, a wake at or before it is
+        queued): it would draw nothing and schedule nothing. On the flagship
+        this skips most of the updates, which were a third of the run time.
+        """
+        for hazard in self.hazards:
+            if t >= hazard.steady_until or event in hazard.reads:
+                hazard.update(t)
+
     def _level_raised(self, level: int, t: float, cause: int | None) -> None:
         for threshold, outcome in self.model.level_outcomes:
             if threshold > level:
@@ -159,7 +177,7 @@ class World:
         count = counts[event] + 1
         counts[event] = count
         rung = self.rungs[event]
-        if rung is not None:
+        if rung is not None and rung >= self.ladder.level:  # a lower rung changes nothing
             self.ladder.on_event(rung, t, index)
         if self.log is not None:
             self.indices[event].append(index)
@@ -183,7 +201,7 @@ class World:
             for regime in self.regime_triggers[event]:
                 regime.trigger(self, t, index)
         if self.hazards:
-            self.refresh(t)
+            self.occurred(event, t)
         return index
 
     @property

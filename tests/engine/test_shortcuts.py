@@ -1,0 +1,152 @@
+"""The engine's speed shortcuts change nothing: each is switched off here and
+every shipped scenario must give the very same replications, field for
+field (times as equal floats, the full log, regime spells and the number of
+SimPy events dispatched).
+
+- `Clock` (sim/engine/clock.py) against SimPy's own `Environment.timeout`
+  and `Environment.run(until=...)`;
+- `World.occurred` (update only the hazards an occurrence can change)
+  against updating every hazard after every occurrence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import simpy
+
+from sim.engine import compile_model, simulate
+from sim.engine.hazards import Hazard
+from sim.engine.records import Replication
+from sim.engine.world import World
+from sim.scenario import load_scenario
+from tests.engine.helpers import scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
+
+
+class PlainSimPy(simpy.Environment):
+    """SimPy's own timeout and run loop, under the names the engine calls."""
+
+    def timeout(self, delay: float, value: object = None) -> simpy.Timeout:  # type: ignore[override]
+        return simpy.Timeout(self, delay, value)
+
+    def run_until(self, at: float) -> None:
+        self.run(until=at)
+
+
+def every_hazard(world: World, event: int, t: float) -> None:
+    """The update the shortcut replaces: every hazard, after every occurrence."""
+    world.refresh(t)
+
+
+def runs(path: Path, reps: int) -> list[Replication]:
+    model = compile_model(load_scenario(path))
+    return [simulate(model, 3, rep, keep_log=rep % 4 == 0) for rep in range(reps)]
+
+
+def loads(path: Path) -> bool:
+    try:
+        load_scenario(path)
+    except Exception:  # fragments (policies, bases) that only load through another file
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in SCENARIOS if loads(p)], ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_shortcuts_give_the_replications_of_the_plain_engine(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = runs(path, 40)
+    monkeypatch.setattr("sim.engine.world.Clock", PlainSimPy)
+    monkeypatch.setattr(World, "occurred", every_hazard)
+    plain = runs(path, 40)
+    assert fast == plain
+
+
+def hazard_updates(monkeypatch: pytest.MonkeyPatch, every: bool) -> int:
+    """Hazard updates in 20 flagship replications, with or without the shortcut."""
+    calls = 0
+    update = Hazard.update
+
+    def counting(hazard: Hazard, t: float) -> None:
+        nonlocal calls
+        calls += 1
+        update(hazard, t)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Hazard, "update", counting)
+        if every:
+            patch.setattr(World, "occurred", every_hazard)
+        model = compile_model(load_scenario(ROOT / "scenarios" / "iraq_2024_israel_threat.yaml"))
+        for rep in range(20):
+            simulate(model, 3, rep)
+    return calls
+
+
+def test_the_hazard_shortcut_skips_most_updates_on_the_flagship(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Four hazards, each reading one or two of nine event types: most updates
+    # after an occurrence are skipped (else the shortcut would be dead weight).
+    skipped = hazard_updates(monkeypatch, every=False)
+    assert 0 < skipped < hazard_updates(monkeypatch, every=True) / 2
+
+
+def rule(on: str, then: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    return {"actor": "b", "on": [on], "then": then, "assumption": "test", **extra}
+
+
+def test_shortcuts_keep_same_instant_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Zero-delay responses, several rules on one trigger, a stream scaled to
+    # zero and interrupted at the trigger's instant, a hazard rule acting at
+    # once while a count holds, a regime triggered without delay: everything
+    # at one instant runs in SimPy's order (URGENT first, then scheduling
+    # order), which a wrong priority or a skipped update would change.
+    s = scenario(
+        streams={
+            "attack": {
+                "rate": 2.0,
+                "self_excitation": {"branching": 0.5, "decay_days": 1},
+                "assumption": "test",
+            }
+        },
+        rules={
+            "first": rule("attack", [{"emit": "strike"}], probability=0.5),
+            "second": rule("attack", [{"emit": "big"}], probability=0.2, cooldown_days=3),
+            "third": rule("big", [{"emit": "strike"}, {"set_level": 1}]),
+            "fourth": rule("big", [{"scale": {"stream": "attack", "factor": 0.0, "days": 1}}]),
+            "fifth": rule("strike", [{"set_level": 3}], probability=0.1, cooldown_days=2),
+            "sixth": {
+                "actor": "b",
+                "hazard": 0.5,
+                "if": {"count": {"event": "attack", "within_days": 2, "at_least": 3}},
+                "then": [{"set_level": 2}],
+                "cooldown_days": 1,
+                "assumption": "test",
+            },
+        },
+        regimes={
+            "pause": {
+                "onset": {"on": ["big"], "probability": 0.5},
+                "duration": {"dist": "fixed", "days": 2},
+                "streams": {"attack": {"factor": 0.5}},
+                "rules": {"sixth": {"factor": 2.0}},
+                "assumption": "test",
+            }
+        },
+        outcomes={"high": {"level_at_least": 3}, "big": {"event": "big"}},
+        ladder_decay_days=2,
+    )
+    model = compile_model(s)
+    fast = [simulate(model, 3, rep, keep_log=True) for rep in range(80)]
+    monkeypatch.setattr("sim.engine.world.Clock", PlainSimPy)
+    monkeypatch.setattr(World, "occurred", every_hazard)
+    plain = [simulate(model, 3, rep, keep_log=True) for rep in range(80)]
+    assert fast == plain
+    assert sum(rep.simpy_events for rep in fast) > 80 * 100  # it did run busy replications
