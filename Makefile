@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## demo: run the flagship Iraq scenario (2,000 replications) and (re)write results/demo/
+## demo: run the flagship Iraq scenario (100 parameter draws x 100 replications) and (re)write results/demo/
 demo: $(STAMP)
-	$(BIN)/escsim run scenarios/iraq_2024_israel_threat.yaml --reps 2000 --seed 1 \
+	$(BIN)/escsim run scenarios/iraq_2024_israel_threat.yaml --seed 1 \
 		--workers 2 --out results/demo --force
 
 ## test: lint, type-check and run the whole test suite (notebooks included)
