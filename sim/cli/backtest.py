@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from sim.cli.app import (
+    EngineOpt,
     ForceOpt,
     ProgressOpt,
     SeedOpt,
@@ -189,6 +190,7 @@ def backtest(
     reps: RepsOpt = None,
     seed: SeedOpt = 0,
     workers: WorkersOpt = 2,
+    engine: EngineOpt = "simpy",
     resume: ResumeOpt = False,
     set_: SetOpt = None,
     out_dir: OutDirOpt = None,
@@ -215,6 +217,7 @@ def backtest(
       escsim backtest --map data_maps/iraq_backtest_2007_08.yaml \\
         --scenario scenarios/backtests/iraq_2007_08_streams.yaml --every 7d --lead 7d
       escsim backtest --map MAP.yaml --scenario S.yaml --refit-window 90d --resume
+      escsim backtest --map MAP.yaml --scenario S.yaml --engine fast   # same scores, faster
     """  # noqa: D301 (\b is click's 'keep these lines as written')
 
     def action() -> None:
@@ -226,7 +229,7 @@ def backtest(
         if questions is not None:
             if resume:
                 raise UsageError("--resume is for rolling backtests; a question set reruns whole")
-            _questions(questions, reps or 2000, seed, workers, out_dir, force, set_)
+            _questions(questions, reps or 2000, seed, workers, out_dir, force, set_, engine)
             return
         if map_file is None or scenario is None:
             raise UsageError(
@@ -252,6 +255,7 @@ def backtest(
             out_dir,
             force,
             progress,
+            engine,
         )
 
     guarded(
@@ -269,9 +273,11 @@ def _questions(
     out_dir: Path | None,
     force: bool,
     set_: list[str] | None,
+    engine: str,
 ) -> None:
     from sim.experiments.backtest.questions import load_questions
     from sim.experiments.backtest.questions_run import run_questions
+    from sim.montecarlo.fast.select import resolve_engine
     from sim.montecarlo.runner import process_pool, stopping_on_interrupt
     from sim.writers import folder as io
     from sim.writers.backtest import question_headline, write_questions
@@ -280,14 +286,18 @@ def _questions(
     if set_:
         raise UsageError("--set is for rolling backtests; a question sets its overrides in `set:`")
     question_set = load_questions(path)
+    # Every scenario checked before any run (a refusal names the part); the
+    # engine that actually runs (after a fallback) is the one recorded.
+    engines = {resolve_engine(engine, q.scenario) for q in question_set.questions}
+    engine = "simpy" if "simpy" in engines else engine
     folder = out_dir or default_folder(f"backtest-{path.stem}")
     with io.reserve(folder, force):
         if workers > 1:
             with stopping_on_interrupt(process_pool(workers)) as pool:
-                bt = run_questions(question_set, seed, reps, workers, executor=pool)
+                bt = run_questions(question_set, seed, reps, workers, executor=pool, engine=engine)
         else:
-            bt = run_questions(question_set, seed, reps, 1)
-        write_questions(bt, folder, force)
+            bt = run_questions(question_set, seed, reps, 1, engine=engine)
+        write_questions(bt, folder, force, engine=engine)
     shown = {
         "id": "question",
         "probability": "forecast",
@@ -325,9 +335,11 @@ def _rolling(
     out_dir: Path | None,
     force: bool,
     progress: bool,
+    engine: str,
 ) -> None:
     from sim.eventdata import read_events
     from sim.experiments.backtest.forecaster import HistoryForecaster, plan_rolling
+    from sim.montecarlo.fast.select import resolve_engine
     from sim.writers.backtest import run_rolling, skill_headline
 
     every_days, lead_days = parse_days(every, "--every"), parse_days(lead, "--lead")
@@ -336,7 +348,8 @@ def _rolling(
     check_replications(reps)
     s = load(scenario, set_)
     data = read_events(events, map_file)
-    forecaster = HistoryForecaster(s, data, lead_days, reps, seed, refit_days)
+    engine = resolve_engine(engine, s)  # the engine that runs, recorded in the manifest
+    forecaster = HistoryForecaster(s, data, lead_days, reps, seed, refit_days, engine)
     plan = plan_rolling(forecaster, every_days, first_date, last_date, trailing, thresholds)
     folder = out_dir or default_folder(f"backtest-{s.name}")
     command = " ".join(["escsim", *sys.argv[1:]])

@@ -37,17 +37,22 @@ Progress = Callable[[int], None]
 
 
 def run_chunk(
-    model: CompiledModel, seed: int, reps: Sequence[int], engine: str = "simpy"
+    model: CompiledModel,
+    seed: int,
+    reps: Sequence[int],
+    engine: str = "simpy",
+    reps_per_draw: int = 1,
 ) -> RunTable:
-    """Replications `reps` on one engine ("fast" must be resolved already)."""
+    """Replications `reps` on one engine ("fast" must be resolved already);
+    with uncertain parameters replication r takes parameter draw
+    r // reps_per_draw (more than 1: the nested design, `simulate_drawn`)."""
     if engine == "fast":
-        from sim.montecarlo.fast.compile import fast_model
         from sim.montecarlo.fast.run import run_fast_chunk
 
-        return run_fast_chunk(model.scenario, fast_model(model.scenario, model), seed, reps)
+        return run_fast_chunk(model, seed, reps, reps_per_draw)
     layout = make_layout(model.scenario)
     if model.scenario.uncertain:  # issue 10: parameters drawn per replication
-        replications, values = simulate_drawn(model, seed, reps)
+        replications, values = simulate_drawn(model, seed, reps, reps_per_draw)
         return replace(summarise(replications, model, layout, len(reps)), parameters=values)
     return summarise((simulate(model, seed, rep) for rep in reps), model, layout, len(reps))
 
@@ -121,6 +126,11 @@ def run_table(
         raise ValueError("no replications to run")
     engine = resolve_engine(engine, scenario)
     chunks = chunked(reps, workers, chunk, engine)
+    if engine == "fast" and len(chunks) == 1:
+        # One fast chunk (a second at most) costs less here than shipping the
+        # scenario to a worker that validates and compiles it again: a
+        # calibration's candidates, a backtest's origins, a question's run.
+        executor, workers = None, 1
     if executor is not None:
         futures = [executor.submit(scenario_chunk, scenario, seed, part, engine) for part in chunks]
         return RunTable.concat(_collect(futures, chunks, progress))

@@ -343,6 +343,7 @@ def finalise(result: RollingResult, wall_seconds: float, workers: int, command: 
             replications_per_origin=f.reps,
             seed=f.seed,
             refit_days=f.refit_days,
+            engine=f.engine,
             workers=workers,
             wall_seconds=round(wall_seconds, 3),
         ),

@@ -162,6 +162,19 @@ def test_any_worker_count_gives_the_same_tables(copied: Path) -> None:
     )
 
 
+def test_the_fast_engine_gives_the_same_scores_and_is_recorded(copied: Path) -> None:
+    # Each origin restarts the scenario with its history: the fast engine runs
+    # history bit for bit as SimPy does, so the scores are the same.
+    fast = invoke(*ROLLING, *FAST, "--workers", "1", "--engine", "fast", "--out", "fast")
+    assert fast.exit_code == 0, fast.output
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(copied / "bt" / "scores.parquet"),
+        pd.read_parquet(copied / "fast" / "scores.parquet"),
+    )
+    assert json.loads((copied / "fast" / "manifest.json").read_text())["engine"] == "fast"
+    assert json.loads((copied / "bt" / "manifest.json").read_text())["engine"] == "simpy"
+
+
 def test_an_event_with_no_rows_in_a_window_is_scored_as_zero(project: Path) -> None:
     write_data(project, strike_until=120)
     result = invoke(*ROLLING, *FAST, "--workers", "1", "--out", "bt", "--from", "2021-04-30")
@@ -380,7 +393,11 @@ def test_a_question_set_writes_scores_skill_and_charts(project: Path) -> None:
     assert list(scores["id"]) == ["ten-attacks-by-day-20", "slow-stream", "no-attack-by-day-2"]
     assert "model vs a coin (0.5), log score" in flat(result.stdout)
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["replications"] == 300
+    assert manifest["replications"] == 300 and manifest["engine"] == "simpy"
+    fast = invoke("backtest", file, "--reps", "300", "-w", "1", "--engine", "fast", "--out", "f")
+    assert fast.exit_code == 0, fast.output
+    pd.testing.assert_frame_equal(scores, pd.read_parquet(project / "f" / "scores.parquet"))
+    assert json.loads((project / "f" / "manifest.json").read_text())["engine"] == "fast"
 
 
 BAD_QUESTIONS = [

@@ -264,6 +264,8 @@ class HistoryForecaster:
         seed: the Monte Carlo seed; each origin derives its own (`origin_seed`).
         refit_days: refit the streams on this many days before each origin
             (None: keep the scenario's streams).
+        engine: "simpy" or "fast" (`sim.montecarlo.fast.select`; identical
+            draws, so a resumed backtest may switch engines).
     """
 
     scenario: Scenario
@@ -272,6 +274,7 @@ class HistoryForecaster:
     reps: int
     seed: int = 0
     refit_days: int | None = None
+    engine: str = "simpy"
 
     def __post_init__(self) -> None:
         check_against_scenario(self.data, self.scenario)
@@ -313,7 +316,7 @@ class HistoryForecaster:
         clock, cpu = time.perf_counter(), time.process_time()
         scenario, record, history = self.scenario_at(origin)
         seed = origin_seed(self.seed, origin)
-        table = run_table(scenario, seed, range(self.reps))
+        table = run_table(scenario, seed, range(self.reps), engine=self.engine)
         columns = list(scenario.events)
         draws = {e: table.counts[:, columns.index(e)].copy() for e in self.data.events}
         return OriginForecast(

@@ -236,6 +236,7 @@ def run_questions(
     workers: int = 1,
     executor: Executor | None = None,
     bootstrap_seed: int | None = None,
+    engine: str = "simpy",
 ) -> QuestionBacktest:
     """Run every question's scenario (common random numbers) and score the set.
 
@@ -246,6 +247,7 @@ def run_questions(
         workers: processes for each run; results do not depend on it.
         executor: optional pool kept alive across the runs (`run_table`).
         bootstrap_seed: seed of the bootstrap over questions (default `seed`).
+        engine: "simpy" or "fast" (identical tables; `sim.montecarlo.fast.select`).
     """
     questions = list(question_set.questions)
     if not questions:
@@ -255,7 +257,9 @@ def run_questions(
     for q in questions:
         key = _run_key(q)
         if key not in tables:
-            tables[key] = run_table(q.scenario, seed, range(reps), workers, executor=executor)
+            tables[key] = run_table(
+                q.scenario, seed, range(reps), workers, executor=executor, engine=engine
+            )
         forecasts.append(window_forecast(q, tables[key]))
     base = question_set.base_rate.value if question_set.base_rate else None
     scores = score_forecasts(questions, forecasts, base)

@@ -6,14 +6,15 @@ from identical floating-point numbers. Variable-length parts (a stream's
 kernels, an event's triggered rules, a rule's conditions and actions) are
 flattened with `lo`/`hi` offset arrays.
 
-Room for what comes next (not implemented): every parameter the kernel
-reads sits at a known offset of the packed float array `mf` (`pack`), so
-parameters drawn per replication (keyed `(seed, i, "param:<path>")`) can be
-written into a per-replication copy of `mf` before each replication; and
-events before day 0 (`history:`) can be replayed into the state's counts,
-occurrence times and kernel sums where `_simulate` initialises them. A
-scenario part the kernel does not implement is refused by
-`sim.montecarlo.fast.select`, never ignored.
+History (docs/MODEL.md, History) is compiled as the SimPy engine holds it:
+past occurrence times per event type (kept before the simulated ones in the
+kernel's occurrence array, where `count` conditions see them and summaries
+skip them), each kernel's decayed excitation at day 0 (summed by
+`sim.engine.hawkes.Kernel.add_history` itself, so the same bits) and each
+rule's last firing before day 0. Uncertain parameters are per-replication
+values written over known offsets of the packed float array
+(`sim.montecarlo.fast.uncertain`). A scenario part the kernel does not
+implement is refused by `sim.montecarlo.fast.select`, never ignored.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from sim.engine.delays import delay_law
+from sim.engine.hawkes import Kernel
 from sim.engine.model import CompiledModel, RuleSpec, compile_model
 from sim.montecarlo.grid import Layout, make_layout
 from sim.rng import lane_key
@@ -54,6 +56,12 @@ class FastModel(NamedTuple):
     kernel_source: np.ndarray
     kernel_coef: np.ndarray
     kernel_inv_decay: np.ndarray
+    kernel_total0: np.ndarray
+    """Decayed excitation the history leaves at day 0 (0 without history)."""
+    # History: past occurrence times per event type, flattened.
+    history_lo: np.ndarray
+    history_len: np.ndarray
+    history_times: np.ndarray
     # Per event: the (stream, kernel) pairs it excites and the rules it triggers.
     excite_lo: np.ndarray
     excite_hi: np.ndarray
@@ -68,6 +76,8 @@ class FastModel(NamedTuple):
     rule_delay_a: np.ndarray
     rule_delay_b: np.ndarray
     rule_cooldown: np.ndarray
+    rule_fired0: np.ndarray
+    """Last firing before day 0 (-inf if none)."""
     rule_recheck: np.ndarray
     rule_max_pending: np.ndarray
     """-1 for unlimited."""
@@ -83,6 +93,9 @@ class FastModel(NamedTuple):
     count_event: np.ndarray
     count_within: np.ndarray
     count_at_least: np.ndarray
+    count_start0: np.ndarray
+    """Past occurrences at or before -within_days: never inside the window
+    (t - within, t] for t >= 0, so the condition's pointer starts past them."""
     rule_total_lo: np.ndarray
     rule_total_hi: np.ndarray
     total_event: np.ndarray
@@ -145,18 +158,23 @@ def fast_model(scenario: Scenario, model: CompiledModel | None = None) -> FastMo
     n_events = len(m.events)
     event_index = {name: i for i, name in enumerate(m.events)}
 
+    past = m.history or tuple(() for _ in range(n_events))
     kernels: list[list[tuple[Any, ...]]] = []
     excites: list[list[tuple[Any, ...]]] = [[] for _ in range(n_events)]
     flat = 0
     for s, stream in enumerate(m.streams):
         group: list[tuple[Any, ...]] = []
         for source, branching, decay in stream.kernels:
-            # The same expressions as sim.engine.hawkes.Kernel: the same bits.
-            group.append((source, branching / decay, 1.0 / decay))
+            # sim.engine.hawkes.Kernel's own arithmetic: the same bits.
+            kernel = Kernel(source, branching, decay)
+            kernel.add_history(past[source], m.history_totals)
+            group.append((source, kernel.coef, kernel.inv_decay, kernel.total))
             excites[source].append((s, flat))
             flat += 1
         kernels.append(group)
-    kernel_lo, kernel_hi, (k_source, k_coef, k_inv) = _flatten(kernels, 3)
+    kernel_lo, kernel_hi, (k_source, k_coef, k_inv, k_total0) = _flatten(kernels, 4)
+    history_lo = np.cumsum([0] + [len(h) for h in past[:-1]], dtype=np.int64)
+    history_times = _f([u for h in past for u in h])
     excite_lo, excite_hi, (x_stream, x_kernel) = _flatten(excites, 2)
 
     triggers: list[list[tuple[Any, ...]]] = [[] for _ in range(n_events)]
@@ -169,6 +187,10 @@ def fast_model(scenario: Scenario, model: CompiledModel | None = None) -> FastMo
     count_lo, count_hi, (c_event, c_within, c_at_least) = _flatten(
         [list(r.counts) for r in m.rules], 3
     )
+    c_start0 = [
+        int(np.searchsorted(np.asarray(past[e], dtype=np.float64), -w, side="right"))
+        for e, w in zip(c_event, c_within, strict=True)
+    ]
     total_lo, total_hi, (tot_event, tot_at_least) = _flatten([list(r.totals) for r in m.rules], 2)
     actions: list[list[tuple[Any, ...]]] = []
     for rule in m.rules:
@@ -213,6 +235,10 @@ def fast_model(scenario: Scenario, model: CompiledModel | None = None) -> FastMo
         kernel_source=_i(k_source),
         kernel_coef=_f(k_coef),
         kernel_inv_decay=_f(k_inv),
+        kernel_total0=_f(k_total0),
+        history_lo=history_lo,
+        history_len=_i([len(h) for h in past]),
+        history_times=history_times,
         excite_lo=excite_lo,
         excite_hi=excite_hi,
         excite_stream=_i(x_stream),
@@ -225,6 +251,7 @@ def fast_model(scenario: Scenario, model: CompiledModel | None = None) -> FastMo
         rule_delay_a=_f([a for _, a, _ in laws]),
         rule_delay_b=_f([b for _, _, b in laws]),
         rule_cooldown=_f([r.cooldown for r in m.rules]),
+        rule_fired0=_f(list(m.fired) if m.fired else [-math.inf] * len(m.rules)),
         rule_recheck=np.array([r.recheck for r in m.rules], dtype=np.bool_),
         rule_max_pending=_i([-1 if r.max_pending is None else r.max_pending for r in m.rules]),
         rule_has_check=np.array([has_check(r) for r in m.rules], dtype=np.bool_),
@@ -237,6 +264,7 @@ def fast_model(scenario: Scenario, model: CompiledModel | None = None) -> FastMo
         count_event=_i(c_event),
         count_within=_f(c_within),
         count_at_least=_i(c_at_least),
+        count_start0=_i(c_start0),
         rule_total_lo=total_lo,
         rule_total_hi=total_hi,
         total_event=_i(tot_event),
@@ -302,6 +330,9 @@ INT_ARRAYS = (
     "rule_count_hi",
     "count_event",
     "count_at_least",
+    "count_start0",
+    "history_lo",
+    "history_len",
     "rule_total_lo",
     "rule_total_hi",
     "total_event",
@@ -325,10 +356,13 @@ FLOAT_ARRAYS = (
     "stream_own_jump",
     "kernel_coef",
     "kernel_inv_decay",
+    "kernel_total0",
+    "history_times",
     "rule_probability",
     "rule_delay_a",
     "rule_delay_b",
     "rule_cooldown",
+    "rule_fired0",
     "rule_after",
     "rule_before",
     "count_within",
@@ -348,6 +382,7 @@ INT_SCALARS = (
     "initial_level",
     "n_level_outcomes",
     "n_windows",
+    "history_max",
     # State layout: offsets into the kernel's integer state `si` and float state `sf`.
     "si_scalars",
     "si_streams",
@@ -404,6 +439,7 @@ def pack(model: FastModel) -> tuple[np.ndarray, np.ndarray]:
         "initial_level": model.initial_level,
         "n_level_outcomes": model.level_outcome_threshold.size,
         "n_windows": model.window_event.size,
+        "history_max": int(model.history_len.max(initial=0)),
         **si,
         **sf,
     }

@@ -76,6 +76,12 @@ H_RULE_COUNT_LO = HEADER["rule_count_lo"]
 H_RULE_COUNT_HI = HEADER["rule_count_hi"]
 H_COUNT_EVENT = HEADER["count_event"]
 H_COUNT_AT_LEAST = HEADER["count_at_least"]
+H_COUNT_START0 = HEADER["count_start0"]
+H_HISTORY_LO = HEADER["history_lo"]
+H_HISTORY_LEN = HEADER["history_len"]
+H_HISTORY_TIMES = HEADER["history_times"]
+H_KERNEL_TOTAL0 = HEADER["kernel_total0"]
+H_RULE_FIRED0 = HEADER["rule_fired0"]
 H_RULE_TOTAL_LO = HEADER["rule_total_lo"]
 H_RULE_TOTAL_HI = HEADER["rule_total_hi"]
 H_TOTAL_EVENT = HEADER["total_event"]
@@ -118,6 +124,7 @@ H_N_LANES = HEADER["n_lanes"]
 H_INITIAL_LEVEL = HEADER["initial_level"]
 H_N_LEVEL_OUTCOMES = HEADER["n_level_outcomes"]
 H_N_WINDOWS = HEADER["n_windows"]
+H_HISTORY_MAX = HEADER["history_max"]
 H_SI_SCALARS = HEADER["si_scalars"]
 H_SI_STREAMS = HEADER["si_streams"]
 H_SI_PENDING = HEADER["si_pending"]
@@ -156,12 +163,13 @@ BOUND, SCALE = range(2)
 def new_state(
     mi: np.ndarray, queue: int, occurrences: int, changes: int, factors: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(si, sf, q, times, changes, factors): a replication's working arrays."""
+    """(si, sf, q, times, changes, factors): a replication's working arrays
+    (`times` holds each event type's history, then `occurrences` more)."""
     return (
         np.zeros(mi[H_SI_SIZE], dtype=np.int64),
         np.zeros(mi[H_SF_SIZE]),
         np.zeros((queue, 4)),
-        np.zeros((max(mi[H_N_EVENTS], 1), occurrences)),
+        np.zeros((max(mi[H_N_EVENTS], 1), mi[H_HISTORY_MAX] + occurrences)),
         np.zeros((changes, 2)),
         np.zeros((max(mi[H_N_STREAMS], 1), factors)),
     )
@@ -443,10 +451,11 @@ def _occur(
 ) -> None:
     sc, counts = mi[H_SI_SCALARS], mi[H_SI_COUNTS]
     count = si[counts + event]
-    if count == tm.shape[1]:
+    past = mi[mi[H_HISTORY_LEN] + event]  # the history sits before day 0's occurrences
+    if past + count == tm.shape[1]:
         si[sc + OVERFLOW] = 1
         return
-    tm[event, count] = t
+    tm[event, past + count] = t
     count += 1
     si[counts + event] = count
     rung = mi[mi[H_EVENT_RUNG] + event]
@@ -473,9 +482,8 @@ def _occur(
 
 
 @compiled
-def _left_of(tm: np.ndarray, event: int, n: int, x: float) -> int:
-    """bisect_left over tm[event, :n]: how many are < x."""
-    lo, hi = 0, n
+def _left_of(tm: np.ndarray, event: int, lo: int, hi: int, x: float) -> int:
+    """bisect_left over tm[event, lo:hi]: lo + how many are < x."""
     while lo < hi:
         mid = (lo + hi) // 2
         if tm[event, mid] < x:
@@ -507,7 +515,7 @@ def _holds(
             return False
     for j in range(mi[mi[H_RULE_COUNT_LO] + r], mi[mi[H_RULE_COUNT_HI] + r]):
         event, at_least = mi[mi[H_COUNT_EVENT] + j], mi[mi[H_COUNT_AT_LEAST] + j]
-        n = si[counts + event]
+        n = si[counts + event] + mi[mi[H_HISTORY_LEN] + event]  # history counts here
         if n < at_least:
             return False
         # bisect_right(times, t - within), found by moving the condition's own
@@ -643,8 +651,12 @@ def _simulate(
         si[mi[H_SI_STREAMS] + SI_PER_STREAM * s + ALIVE] = 1
         si[mi[H_SI_STREAMS] + SI_PER_STREAM * s + TOKEN] = -1
         sf[mi[H_SF_STREAMS] + SF_PER_STREAM * s + SCALE] = 1.0
+    for k in range(mi[H_SF_KERNEL_UPDATED] - mi[H_SF_KERNEL_TOTAL]):
+        sf[mi[H_SF_KERNEL_TOTAL] + k] = mf[mi[H_KERNEL_TOTAL0] + k]
     for r in range(mi[H_N_RULES]):
-        sf[mi[H_SF_LAST_FIRED] + r] = -math.inf
+        sf[mi[H_SF_LAST_FIRED] + r] = mf[mi[H_RULE_FIRED0] + r]
+    for j in range(mi[H_SI_SIZE] - mi[H_SI_WINDOW_START]):
+        si[mi[H_SI_WINDOW_START] + j] = mi[mi[H_COUNT_START0] + j]
     for o in range(mi[H_N_OUTCOMES]):
         sf[mi[H_SF_OUTCOME_DAYS] + o] = math.nan
     # World.__init__: the ladder (which arms its timer), then the initial level.
@@ -701,6 +713,8 @@ def run_replications(
     fa: np.ndarray,
     keys: np.ndarray,
     reps: np.ndarray,
+    slots: np.ndarray,
+    values: np.ndarray,
     outcome_days: np.ndarray,
     counts: np.ndarray,
     max_level: np.ndarray,
@@ -711,12 +725,20 @@ def run_replications(
     events: np.ndarray,
 ) -> int:
     """Simulate `reps` in order, writing row i of each output (the RunTable's
-    columns, as sim.montecarlo.summarise computes them). Returns how many rows
-    were completed: fewer than len(reps) when a capacity ran out."""
+    columns, as sim.montecarlo.summarise computes them). Replication i first
+    writes its parameter values `values[i]` at offsets `slots` of `mf`
+    (uncertain parameters; none: no columns). Returns how many rows were
+    completed: fewer than len(reps) when a capacity ran out."""
     sc, n_events = mi[H_SI_SCALARS], mi[H_N_EVENTS]
     grid, edges = mi[H_DAY_GRID], mi[H_MONTH_EDGES]
     n_days, n_months = level_by_day.shape[1], monthly.shape[2]
+    history_lo, history_len = mi[H_HISTORY_LO], mi[H_HISTORY_LEN]
+    for e in range(n_events):  # the history, never overwritten: occurrences go after it
+        for j in range(mi[history_len + e]):
+            tm[e, j] = mf[mi[H_HISTORY_TIMES] + mi[history_lo + e] + j]
     for row in range(reps.size):
+        for j in range(slots.size):
+            mf[slots[j]] = values[row, j]
         if not _simulate(mi, mf, si, sf, q, tm, ch, fa, keys, reps[row]):
             return row
         for o in range(mi[H_N_OUTCOMES]):
@@ -733,11 +755,13 @@ def run_replications(
                 at += 1
             level_by_day[row, d] = int(ch[at, 1])
         for e in range(n_events):
-            n = si[mi[H_SI_COUNTS] + e]
-            if n == 0:
+            # Simulated occurrences only (tm[e, past:n]), as the SimPy engine's records.
+            past = mi[history_len + e]
+            n = past + si[mi[H_SI_COUNTS] + e]
+            if n == past:
                 continue
             # np.diff(np.searchsorted(times, edges)) by one merge of two sorted lists.
-            k = 0
+            k = past
             while k < n and tm[e, k] < mf[edges]:
                 k += 1
             for month in range(n_months):
@@ -747,7 +771,8 @@ def run_replications(
                 monthly[row, e, month] = k - start
         for w in range(mi[H_N_WINDOWS]):
             e = mi[mi[H_WINDOW_EVENT] + w]
-            n = si[mi[H_SI_COUNTS] + e]
-            lo = _left_of(tm, e, n, mf[mi[H_WINDOW_LO] + w])
-            windows[row, w] = _left_of(tm, e, n, mf[mi[H_WINDOW_HI] + w]) - lo
+            past = mi[history_len + e]
+            n = past + si[mi[H_SI_COUNTS] + e]
+            lo = _left_of(tm, e, past, n, mf[mi[H_WINDOW_LO] + w])
+            windows[row, w] = _left_of(tm, e, past, n, mf[mi[H_WINDOW_HI] + w]) - lo
     return reps.size

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.montecarlo.fast.compile import FastModel, lane_keys, pack
+from sim.engine import CompiledModel
+from sim.montecarlo.fast.compile import fast_model, lane_keys, pack
 from sim.montecarlo.fast.kernel import new_state, run_replications
-from sim.scenario.schema import Scenario
+from sim.montecarlo.fast.uncertain import draw_parameters, slot_offsets
 
 if TYPE_CHECKING:
     from sim.montecarlo.table import RunTable
@@ -24,16 +25,29 @@ QUEUE, OCCURRENCES, CHANGES, FACTORS = 256, 1024, 256, 16
 
 
 def run_fast_chunk(
-    scenario: Scenario, model: FastModel, seed: int, reps: Sequence[int]
+    compiled: CompiledModel, seed: int, reps: Sequence[int], reps_per_draw: int = 1
 ) -> RunTable:
-    """Replications `reps` of `seed`, identical to the SimPy engine's rows."""
+    """Replications `reps` of `seed`, identical to the SimPy engine's rows; with
+    uncertain parameters, replication r takes parameter draw r // reps_per_draw
+    (`sim.montecarlo.parameters.simulate_drawn`: 1 is the ordinary run, more
+    the nested design of `sim.experiments.uncertainty`)."""
     from sim.montecarlo.table import RunTable
 
-    mi, mf = pack(model)
+    scenario = compiled.scenario
+    indices = np.asarray(list(reps), dtype=np.int64)
+    if scenario.uncertain:
+        drawn = draw_parameters(compiled, seed, indices.tolist(), reps_per_draw)
+        model = fast_model(scenario, drawn.structure)
+        mi, mf = pack(model)
+        slots, columns, parameters = slot_offsets(mi, drawn.slots), drawn.columns, drawn.values
+    else:
+        model = fast_model(scenario, compiled)
+        mi, mf = pack(model)
+        slots = np.zeros(0, dtype=np.int64)
+        columns = parameters = np.empty((indices.size, 0))
     keys = lane_keys(scenario, seed)
     if keys.shape[0] == 0:
         keys = np.zeros((1, 2), dtype=np.uint64)
-    indices = np.asarray(list(reps), dtype=np.int64)
     n, n_events = indices.size, model.event_rung.size
     outcome_days = np.full((n, model.n_outcomes), np.nan)
     counts = np.zeros((n, n_events), dtype=np.int64)
@@ -53,6 +67,8 @@ def run_fast_chunk(
             *state,
             keys,
             indices[done:],
+            slots,
+            columns[done:],
             outcome_days[done:],
             counts[done:],
             max_level[done:],
@@ -73,14 +89,14 @@ def run_fast_chunk(
         monthly_counts=monthly,
         window_counts=windows,
         simpy_events=events,
-        parameters=np.empty((indices.size, 0)),
+        parameters=parameters,
     )
 
 
 def warm_up() -> None:
     """Compile the kernel (or load it from numba's disk cache) on a one-stream
     scenario: every scenario uses the same compiled code (one type signature)."""
-    from sim.montecarlo.fast.compile import fast_model
+    from sim.engine import compile_model
     from sim.scenario.loader import validate_document
     from sim.scenario.yamlmap import Located
 
@@ -95,4 +111,4 @@ def warm_up() -> None:
         "outcomes": {"any": {"level_at_least": 1}},
     }
     scenario = validate_document(Located(document), "<warm-up>", None)
-    run_fast_chunk(scenario, fast_model(scenario), 0, [0])
+    run_fast_chunk(compile_model(scenario), 0, [0])

@@ -33,11 +33,14 @@ IMPLEMENTED = frozenset(
         "rules",
         "outcomes",
         "observed",
+        "history",
+        "uncertain",
     }
 )
 """Top-level scenario parts the kernel implements (all of docs/MODEL.md
-today). A part added to the schema later is refused by the fast engine
-until the kernel learns it, rather than silently ignored."""
+today, history and uncertain parameters included). A part added to the schema
+later is refused by the fast engine until the kernel learns it, rather than
+silently ignored."""
 
 
 class EngineFallbackWarning(RuntimeWarning):

@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.engine import compile_model
-from sim.montecarlo.fast.compile import fast_model
 from sim.montecarlo.fast.run import run_fast_chunk
 from sim.montecarlo.fast.select import unsupported_features
 from sim.montecarlo.runner import RunTable, run_chunk
@@ -46,7 +45,7 @@ def assert_identical(fast: RunTable, simpy: RunTable) -> None:
 def both(s: Scenario, seed: int, reps: range) -> None:
     model = compile_model(s)
     simpy = run_chunk(model, seed, reps)
-    fast = run_fast_chunk(s, fast_model(s, model), seed, reps)
+    fast = run_fast_chunk(model, seed, reps)
     assert_identical(fast, simpy)
 
 

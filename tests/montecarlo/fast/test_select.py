@@ -60,8 +60,8 @@ def test_an_unknown_engine_is_a_usage_error(small):
 
 
 def test_a_part_the_kernel_does_not_implement_is_refused_by_name(small, monkeypatch):
-    # Stands in for a scenario part added to the schema later (history,
-    # uncertain parameters): the fast engine refuses it rather than ignore it.
+    # Stands in for a scenario part added to the schema later: the fast
+    # engine refuses it rather than ignore it.
     monkeypatch.setattr(select, "IMPLEMENTED", select.IMPLEMENTED - {"rules"})
     with pytest.raises(UsageError, match=r"uses rules, which the fast engine does not.*simpy"):
         run_table(small, 1, range(10), engine="fast")

@@ -1,0 +1,150 @@
+"""Uncertain parameters on the fast engine: each replication's drawn values as
+numbers written over known offsets of the kernel's float array.
+
+The draws are `sim.montecarlo.parameters.Parameters.draw` itself (keyed
+uniforms and inverse CDFs, defined once), with replication r taking draw
+r // reps_per_draw as `simulate_drawn` does. What the kernel reads is not
+the drawn value but what the SimPy engine derives from it when
+`Parameters.apply` rebuilds its specs: a kernel's coefficient b / d and
+inverse decay 1 / d (and, with history, the excitation the past leaves at
+day 0 under that decay), a delay law's two parameters by
+`sim.engine.delays.delay_law`. Each is computed here by the SimPy engine's own
+expression on the same doubles, so both engines run on identical numbers;
+`slots` says where each column goes in the packed array (`compile.pack`).
+
+Derived numbers are computed once per distinct draw, so the nested design's
+M replications per draw share the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import NamedTuple, cast
+
+import numpy as np
+
+from sim.engine import CompiledModel
+from sim.engine.delays import delay_law
+from sim.engine.hawkes import Kernel
+from sim.montecarlo.fast.compile import HEADER
+from sim.montecarlo.parameters import Parameters
+from sim.scenario.schema import Delay
+
+
+class Drawn(NamedTuple):
+    """A chunk's parameters, ready for the kernel."""
+
+    structure: CompiledModel
+    """The model the kernel is compiled from: every uncertain kernel present
+    (one whose written branching is 0 is dropped by `compile_model` but added
+    back by `Parameters.apply`, and it still wakes its stream)."""
+    values: np.ndarray
+    """(replications, parameters): the RunTable's `parameters` columns."""
+    slots: Sequence[tuple[str, int]]
+    """Per kernel column: (packed float array's field, index in it)."""
+    columns: np.ndarray
+    """(replications, slots): the numbers the kernel writes before each replication."""
+
+
+def draw_parameters(
+    model: CompiledModel, seed: int, reps: Sequence[int], reps_per_draw: int = 1
+) -> Drawn:
+    """Replications `reps`' parameter values and the kernel numbers they give."""
+    params = Parameters.of(model)
+    draws = np.asarray([r // reps_per_draw for r in reps], dtype=np.int64)
+    unique, inverse = np.unique(draws, return_inverse=True)
+    distinct = params.draw(seed, unique.tolist())
+    structure = params.apply(distinct[0])
+    slots, derived = _derived(params, structure, distinct)
+    return Drawn(structure, distinct[inverse], slots, derived[inverse])
+
+
+def slot_offsets(mi: np.ndarray, slots: Sequence[tuple[str, int]]) -> np.ndarray:
+    """Each slot's offset in the packed float array `mf` (`compile.pack`'s header)."""
+    return np.array([mi[HEADER[name]] + index for name, index in slots], dtype=np.int64)
+
+
+def _derived(
+    params: Parameters, structure: CompiledModel, rows: np.ndarray
+) -> tuple[list[tuple[str, int]], np.ndarray]:
+    """The slots the parameters touch and their values for each row of `rows`,
+    by the expressions `Parameters.apply` and the SimPy engine's specs use."""
+    n = rows.shape[0]
+    kernel_flat: dict[tuple[int, int], int] = {}
+    for s, stream in enumerate(structure.streams):
+        for source, _, _ in stream.kernels:
+            kernel_flat[(s, source)] = len(kernel_flat)
+    action_flat = np.cumsum([0] + [len(r.actions) for r in structure.rules])
+    columns: dict[tuple[str, int], np.ndarray] = {}
+    kernels: dict[tuple[int, int], dict[int, np.ndarray]] = {}
+    delays: dict[int, dict[str, np.ndarray]] = {}
+    for col, target in enumerate(params.targets):
+        value = rows[:, col]
+        if target.kind == "rate":
+            columns[("stream_rate", target.index)] = value
+        elif target.kind == "kernel":
+            kernels.setdefault((target.index, int(target.key)), {})[target.position] = value
+        elif target.kind == "probability":
+            columns[("rule_probability", target.index)] = value
+        elif target.kind == "cooldown":
+            columns[("rule_cooldown", target.index)] = value
+        elif target.kind == "delay":
+            delays.setdefault(target.index, {})[str(target.key)] = value
+        elif target.kind == "scale":
+            j = int(action_flat[target.index]) + int(target.key)
+            name = "action_factor" if target.position == 1 else "action_days"
+            columns[(name, j)] = value
+        else:
+            columns[("f_decay_days", 0)] = value
+    for (s, source), changed in kernels.items():
+        columns.update(_kernel_columns(structure, s, source, changed, kernel_flat, n))
+    for r, update in delays.items():
+        law = list(structure.scenario.rules.values())[r].delay
+        assert law is not None  # only a written delay law has uncertain parameters
+        written = dict(law)
+        per_name = [v.tolist() for v in update.values()]
+        drawn = [dict(zip(update, row, strict=True)) for row in zip(*per_name, strict=True)]
+        ab = np.array([delay_law(_with(written, d))[1:] for d in drawn]).reshape(n, 2)
+        columns[("rule_delay_a", r)] = ab[:, 0]
+        columns[("rule_delay_b", r)] = ab[:, 1]
+    slots = list(columns)
+    return slots, np.column_stack([columns[s] for s in slots]).reshape(n, len(slots))
+
+
+def _kernel_columns(
+    structure: CompiledModel,
+    s: int,
+    source: int,
+    changed: dict[int, np.ndarray],
+    kernel_flat: dict[tuple[int, int], int],
+    n: int,
+) -> dict[tuple[str, int], np.ndarray]:
+    """A kernel's coefficient, inverse decay, the stream's own jump (its own
+    kernel's coefficient, as `sum(k.coef for own kernels)` gives) and the
+    history's excitation at day 0, from drawn branching and/or decay."""
+    k = kernel_flat[(s, source)]
+    _, nominal_b, nominal_d = next(x for x in structure.streams[s].kernels if x[0] == source)
+    branching = changed.get(1, np.full(n, nominal_b))
+    decay = changed.get(2, np.full(n, nominal_d))
+    out = {("kernel_coef", k): branching / decay}  # IEEE division: Kernel's own bits
+    if source == structure.streams[s].event:
+        out[("stream_own_jump", s)] = out[("kernel_coef", k)]
+    if 2 in changed:
+        out[("kernel_inv_decay", k)] = 1.0 / decay
+        past = structure.history[source] if structure.history else ()
+        if past:
+            totals = np.empty(n)
+            for i, d in enumerate(decay.tolist()):
+                kernel = Kernel(source, 0.0, d)
+                kernel.add_history(past, structure.history_totals)
+                totals[i] = kernel.total
+            out[("kernel_total0", k)] = totals
+    return out
+
+
+def _with(written: dict[str, object], update: dict[str, float]) -> Delay:
+    """A delay law's fields `written` with some replaced, as
+    `law.model_copy(update=...)` gives them to `delay_law` (which only reads
+    the attributes), without pydantic's copy per replication."""
+    return cast(Delay, SimpleNamespace(**{**written, **update}))
