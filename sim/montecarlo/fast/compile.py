@@ -11,10 +11,15 @@ past occurrence times per event type (kept before the simulated ones in the
 kernel's occurrence array, where `count` conditions see them and summaries
 skip them), each kernel's decayed excitation at day 0 (summed by
 `sim.engine.hawkes.Kernel.add_history` itself, so the same bits) and each
-rule's last firing before day 0. Uncertain parameters are per-replication
-values written over known offsets of the packed float array
-(`sim.montecarlo.fast.uncertain`). A scenario part the kernel does not
-implement is refused by `sim.montecarlo.fast.select`, never ignored.
+rule's last firing before day 0. Hazard rules and regimes are compiled in
+the order `sim.engine.world.World._add_hazards` gives them (hazard rules,
+then regimes with an onset hazard), their conditions in a table of their
+own: a hazard tests a condition as `sim.engine.conditions.ConditionSpec`
+does, which can differ from a lottery rule's `if` at a window's edge.
+Uncertain parameters are per-replication values written over known offsets
+of the packed float array (`sim.montecarlo.fast.uncertain`). A scenario
+part the kernel does not implement is refused by `sim.montecarlo.fast.select`,
+never ignored.
 """
 
 from __future__ import annotations

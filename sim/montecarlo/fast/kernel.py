@@ -8,8 +8,10 @@ scheduling, not from approximating it:
 - the same events: each stream process's Initialize (URGENT at 0), its
   timeouts (NORMAL), its Interruption when the intensity jumps from outside
   (URGENT, now; the timeout it abandons stays queued and is skipped when it
-  comes due), its termination (NORMAL, now); rule responses, scale endings and
-  the ladder's decay timer (NORMAL timeouts); the stop event at the horizon
+  comes due), its termination (NORMAL, now); rule responses, scale endings,
+  the ladder's decay timer, hazard clocks' firings and wakes, hazard rules'
+  responses, regime onsets and ends (NORMAL timeouts; a stale clock firing or
+  wake is dispatched and ignored, as in SimPy); the stop event at the horizon
   (URGENT, scheduled after the processes' initialisation);
 - each stream's generator body (sim/engine/streams.py) as a resumable state
   machine, with the same floating-point operations in the same order;
