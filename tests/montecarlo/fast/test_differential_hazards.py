@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from sim.engine import compile_model, simulate
 from sim.engine.records import Replication
 from sim.scenario.distributions import Law, Uniform
+from sim.scenario.overrides import with_overrides
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertain import with_uncertain
 from tests.engine.helpers import scenario
@@ -39,7 +40,7 @@ from tests.montecarlo.fast.test_differential import (
     rules,
     streams,
 )
-from tests.montecarlo.fast.test_differential_drawn import both
+from tests.montecarlo.fast.test_differential_drawn import both, day, every_number_uncertain
 
 
 def hazard_rule(then: list[Any], hazard: float, actor: str = "b", **extra: Any) -> dict[str, Any]:
@@ -274,15 +275,12 @@ def hazard_numbers_uncertain(s: Scenario) -> Scenario:
         if g.onset.on and g.onset.probability < 1:
             laws[f"{at}.onset.probability"] = Uniform(dist="uniform", low=0.2, high=0.9)
         for where, law in (("onset.delay", g.onset.delay), ("duration", g.duration)):
-            if law is not None and law.dist == "gamma":
-                laws[f"{at}.{where}.mean"] = spread(float(law.mean or 1))
-                laws[f"{at}.{where}.cv"] = Uniform(dist="uniform", low=0.3, high=0.9)
-            elif law is not None and law.dist == "lognormal":
-                laws[f"{at}.{where}.median"] = spread(float(law.median or 1))
-            elif law is not None and law.dist == "uniform":
+            if law is not None and law.dist == "uniform":
                 laws[f"{at}.{where}.high"] = Uniform(dist="uniform", low=20, high=30)
-            elif law is not None and law.dist == "fixed":
-                laws[f"{at}.{where}.days"] = spread(float(law.days or 1))
+            for name in ("days", "mean", "cv", "median", "sigma"):
+                value = getattr(law, name, None)
+                if value:
+                    laws[f"{at}.{where}.{name}"] = spread(value)
         for stream, effect in g.streams.items():
             laws[f"{at}.streams.{stream}.factor"] = spread(effect.factor)
         for target, effect in g.rules.items():
@@ -295,7 +293,7 @@ def hazard_numbers_uncertain(s: Scenario) -> Scenario:
 )
 def test_uncertain_hazards_factors_probabilities_delays_and_durations_are_identical(make):
     s = hazard_numbers_uncertain(make())
-    assert len(s.uncertain) >= (3 if make is hazard_with_window_and_cooldown else 14)
+    assert len(s.uncertain) >= (3 if make is hazard_with_window_and_cooldown else 15)
     both(s, seed=31, reps=range(120), reps_per_draw=3)
 
 
@@ -393,3 +391,39 @@ def hazard_scenarios(draw: st.DrawFn) -> Scenario:
 @given(hazard_scenarios(), st.integers(0, 2**64 - 1))
 def test_generated_scenarios_with_hazard_rules_and_regimes_are_identical(s, seed):
     both(s, seed=seed, reps=range(6))
+
+
+@st.composite
+def drawn_hazard_scenarios(draw: st.DrawFn) -> Scenario:
+    """A generated scenario with hazard rules and regimes, a history of past
+    occurrences and fired rules (count windows and cooldowns reaching before
+    day 0), and some of its numbers, hazard and regime ones among them,
+    made uncertain."""
+    s = draw(hazard_scenarios())
+    if draw(st.booleans()):
+        past = st.lists(st.integers(-30, -1), max_size=12).map(sorted)
+        history: dict[str, Any] = {
+            "events": {
+                e: [day(k) for k in draw(past)]
+                for e in draw(st.sets(st.sampled_from(sorted(s.events))))
+            },
+            "assumption": "test",
+        }
+        fired = draw(st.sets(st.sampled_from(sorted(s.rules)))) if s.rules else set()
+        history["fired"] = {r: [day(draw(st.integers(-5, -1)))] for r in fired}
+        s = with_overrides(s, {"history": history})
+    candidates = list(hazard_numbers_uncertain(s).uncertain.items())
+    candidates += list(every_number_uncertain(s).uncertain.items())
+    chosen = draw(st.sets(st.integers(0, len(candidates) - 1), max_size=5)) if candidates else []
+    return with_uncertain(s, dict(candidates[i] for i in sorted(chosen)))
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(drawn_hazard_scenarios(), st.integers(0, 2**64 - 1), st.sampled_from([1, 3]))
+def test_generated_hazards_with_history_and_uncertain_numbers_are_identical(s, seed, m):
+    both(s, seed=seed, reps=range(6), reps_per_draw=m)
