@@ -186,6 +186,9 @@ class FastModel(NamedTuple):
     event_regime_hi: np.ndarray
     event_regime: np.ndarray
     """Per event: the regimes it triggers (`onset.on`)."""
+    event_hazard_dep: np.ndarray
+    """(events x hazards, flattened): 1 where the hazard's condition reads the
+    event (a `count` or `total` of it)."""
 
 
 EMIT, SCALE, SET_LEVEL = 0, 1, 2
@@ -427,6 +430,10 @@ def _hazard_arrays(scenario: Scenario, m: CompiledModel, n_events: int) -> dict[
         for event in regime.on:
             triggers[event].append((g,))
     event_lo, event_hi, (e_regime,) = _flatten(triggers, 1)
+    reads = np.zeros((n_events, len(hazard_rows)), dtype=np.int64)
+    for h, c in enumerate(condition):
+        for event in [e for e, _, _ in conditions[c].counts] + [e for e, _ in conditions[c].totals]:
+            reads[event, h] = 1
     return {
         "rule_hazard": _f([math.nan if r.hazard is None else r.hazard for r in m.rules]),
         "rule_hazard_index": _i(rule_hazard_index),
@@ -458,6 +465,7 @@ def _hazard_arrays(scenario: Scenario, m: CompiledModel, n_events: int) -> dict[
         "event_regime_lo": event_lo,
         "event_regime_hi": event_hi,
         "event_regime": _i(e_regime),
+        "event_hazard_dep": reads.reshape(-1),
     }
 
 
@@ -553,6 +561,7 @@ INT_ARRAYS = (
     "event_regime_lo",
     "event_regime_hi",
     "event_regime",
+    "event_hazard_dep",
 )
 FLOAT_ARRAYS = (
     "stream_rate",

@@ -182,6 +182,7 @@ H_ROUTCOME_INDEX = HEADER["routcome_index"]
 H_EVENT_REGIME_LO = HEADER["event_regime_lo"]
 H_EVENT_REGIME_HI = HEADER["event_regime_hi"]
 H_EVENT_REGIME = HEADER["event_regime"]
+H_EVENT_HAZARD_DEP = HEADER["event_hazard_dep"]
 H_RULE_HAZARD = HEADER["rule_hazard"]
 H_COND_AFTER = HEADER["cond_after"]
 H_COND_BEFORE = HEADER["cond_before"]
@@ -527,7 +528,7 @@ def _occur(
         if rung > si[sc + LEVEL]:
             _ladder_set(mi, mf, si, sf, q, ch, rung, t)
             if mi[H_N_HAZARDS]:  # the ladder's on_change
-                _refresh(mi, mf, si, sf, q, tm, keys, rep, t)
+                _refresh(mi, mf, si, sf, q, tm, keys, rep, t, -1)
         elif rung == si[sc + LEVEL]:
             sf[mi[H_SF_SCALARS] + LAST_SUPPORT] = t
     done, days = mi[H_SI_OUTCOME_DONE], mi[H_SF_OUTCOME_DAYS]
@@ -548,7 +549,7 @@ def _occur(
     for j in range(mi[mi[H_EVENT_REGIME_LO] + event], mi[mi[H_EVENT_REGIME_HI] + event]):
         _regime_trigger(mi, mf, si, sf, q, tm, keys, rep, mi[mi[H_EVENT_REGIME] + j], t)
     if mi[H_N_HAZARDS]:
-        _refresh(mi, mf, si, sf, q, tm, keys, rep, t)
+        _refresh(mi, mf, si, sf, q, tm, keys, rep, t, event)
 
 
 @compiled
@@ -700,7 +701,7 @@ def _fire(
             changed = target != si[mi[H_SI_SCALARS] + LEVEL]
             _ladder_set(mi, mf, si, sf, q, ch, target, t)
             if changed and mi[H_N_HAZARDS]:  # the ladder's on_change
-                _refresh(mi, mf, si, sf, q, tm, keys, rep, t)
+                _refresh(mi, mf, si, sf, q, tm, keys, rep, t, -1)
 
 
 # --- hazards and regimes (sim/engine/conditions.py, hazards.py, regimes.py) ----
@@ -869,10 +870,26 @@ def _refresh(
     keys: np.ndarray,
     rep: int,
     t: float,
+    event: int,
 ) -> None:
     """World.refresh: every hazard re-evaluates after a change of state at t.
-    Not inlined: it is called from many places, each rarely."""
-    for h in range(mi[H_N_HAZARDS]):
+    Not inlined: it is called from many places, each rarely.
+
+    After an occurrence of `event` (-1: any other change), a hazard whose
+    condition does not read `event` is skipped while t is before its pending
+    wake: nothing it reads has changed since its last update (every other
+    change refreshes it), and no timed change is due before the wake (which
+    is at or before its next timed change), so the update would find the
+    same rate and the same next change, and do nothing.
+    """
+    n_hazards = mi[H_N_HAZARDS]
+    for h in range(n_hazards):
+        if (
+            event >= 0
+            and not mi[mi[H_EVENT_HAZARD_DEP] + event * n_hazards + h]
+            and t < sf[mi[H_SF_HAZARDS] + SF_PER_HAZARD * h + H_WAKE_AT]
+        ):
+            continue
         _update(mi, mf, si, sf, q, tm, keys, rep, h, t)
 
 
@@ -1012,7 +1029,7 @@ def _switch_regime(
             a, b = mf[mi[H_REGIME_DURATION_A] + g], mf[mi[H_REGIME_DURATION_B] + g]
             lasts = _law(si, sf, keys, rep, _regime_lane(mi, g) + 2, law, a, b)
             schedule(mi, si, sf, q, lasts, NORMAL, REGIME_OFF, g, 0.0)
-    _refresh(mi, mf, si, sf, q, tm, keys, rep, t)
+    _refresh(mi, mf, si, sf, q, tm, keys, rep, t, -1)
 
 
 @compiled
@@ -1118,7 +1135,7 @@ def _simulate(
     _ladder_arm(mi, mf, si, sf, q)
     _level_raised(mi, sf, level, 0.0)
     if mi[H_N_HAZARDS]:  # World._add_hazards
-        _refresh(mi, mf, si, sf, q, tm, keys, rep, 0.0)
+        _refresh(mi, mf, si, sf, q, tm, keys, rep, 0.0, -1)
     # simulate(): one process per stream, then env.run(until=horizon).
     for s in range(n_streams):
         schedule(mi, si, sf, q, 0.0, URGENT, INIT, s, 0.0)
@@ -1151,7 +1168,7 @@ def _simulate(
             level = si[sc + LEVEL]
             _ladder_wake(mi, mf, si, sf, q, ch)
             if si[sc + LEVEL] != level and mi[H_N_HAZARDS]:  # the ladder's on_change
-                _refresh(mi, mf, si, sf, q, tm, keys, rep, sf[now])
+                _refresh(mi, mf, si, sf, q, tm, keys, rep, sf[now], -1)
         elif kind == HAZARD_DUE:
             _hazard_due(mi, mf, si, sf, q, tm, fa, keys, rep, a, int(q[i, QF]))
         elif kind == HAZARD_WAKE:
