@@ -221,7 +221,7 @@ NOW, LAST_SUPPORT = range(2)
 GENERATED, INTERRUPTED, ALIVE, TOKEN, PAUSED, N_FACTORS = range(6)
 BOUND, SCALE = range(2)
 # Per hazard at si[mi[H_SI_HAZARDS] + 2 h + ...] and sf[mi[H_SF_HAZARDS] + 4 h + ...].
-H_TOKEN, H_WAKE_TOKEN = range(2)
+H_TOKEN, H_WAKE_TOKEN, H_STALE = range(3)
 H_RATE, H_REMAINING, H_SINCE, H_WAKE_AT = range(4)
 
 
@@ -676,6 +676,9 @@ def _fire(
     r: int,
 ) -> None:
     si[mi[H_SI_PENDING] + r] -= 1
+    h = mi[mi[H_RULE_HAZARD_INDEX] + r]
+    if h >= 0:  # its hazard's inputs change here; its update comes after the actions
+        si[mi[H_SI_HAZARDS] + SI_PER_HAZARD * h + H_STALE] = 1
     t = sf[mi[H_SF_SCALARS] + NOW]
     if sf[mi[H_SF_RULE_FACTOR] + r] == 0.0:  # a regime disables the rule now
         return
@@ -849,6 +852,7 @@ def _update(
     t: float,
 ) -> None:
     """Hazard.update: the rate now, and a wake at the next timed change."""
+    si[mi[H_SI_HAZARDS] + SI_PER_HAZARD * h + H_STALE] = 0
     _set_rate(mi, si, sf, q, keys, rep, h, t, _hazard_rate(mi, mf, si, sf, tm, h, t))
     soon = _hazard_next(mi, mf, si, sf, tm, h, t)
     fb = mi[H_SF_HAZARDS] + SF_PER_HAZARD * h
@@ -877,16 +881,19 @@ def _refresh(
 
     After an occurrence of `event` (-1: any other change), a hazard whose
     condition does not read `event` is skipped while t is before its pending
-    wake: nothing it reads has changed since its last update (every other
-    change refreshes it), and no timed change is due before the wake (which
-    is at or before its next timed change), so the update would find the
-    same rate and the same next change, and do nothing.
+    wake and it is not stale: nothing it reads has changed since its last
+    update (every other change refreshes it, except a hazard rule's own firing,
+    which marks it stale until the update that follows its actions), and no
+    timed change is due before the wake (which is at or before its next timed
+    change), so the update would find the same rate and the same next change,
+    and do nothing.
     """
     n_hazards = mi[H_N_HAZARDS]
     for h in range(n_hazards):
         if (
             event >= 0
             and not mi[mi[H_EVENT_HAZARD_DEP] + event * n_hazards + h]
+            and not si[mi[H_SI_HAZARDS] + SI_PER_HAZARD * h + H_STALE]
             and t < sf[mi[H_SF_HAZARDS] + SF_PER_HAZARD * h + H_WAKE_AT]
         ):
             continue

@@ -249,6 +249,29 @@ def test_same_instant_ties_are_ordered_as_simpy_orders_them():
     both(s, seed=17, reps=range(150))
 
 
+def test_a_hazard_rules_firing_re_evaluates_it_before_its_later_actions():
+    # The firing's emission refreshes the hazards at once (its cooldown starts,
+    # a wake is scheduled at its end) before the next action schedules a
+    # scale's end at the same instant: the wake comes first at that instant,
+    # in SimPy's order, though the emitted event is not one the rule reads.
+    s = scenario(
+        horizon_days=80,
+        streams={"attack": {"rate": 1.0, "assumption": "test"}},
+        rules={
+            "decide": hazard_rule(
+                [{"emit": "big"}, {"scale": {"stream": "attack", "factor": 0.5, "days": 2}}],
+                0.5,
+                cooldown_days=2,
+                **{"if": {"count": {"event": "attack", "within_days": 2, "at_least": 1}}},
+            ),
+        },
+        outcomes={"big": {"event": "big", "count_at_least": 3}},
+    )
+    runs = replications(s, 2, range(100))
+    assert sum(r.counts["big"] >= 3 for r in runs) >= 50
+    both(s, seed=2, reps=range(100))
+
+
 # --- uncertain numbers on every regime and hazard path --------------------------
 
 
