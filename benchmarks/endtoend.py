@@ -47,6 +47,7 @@ PYTHON = sys.executable
 ESCSIM = "import sys; from sim.cli import main; sys.argv[0] = 'escsim'; main()"
 SWEEP = ROOT / "sweeps" / "flagship_israel_threshold.yaml"
 FLAGSHIP = ROOT / "scenarios" / "iraq_2024_israel_threat.yaml"
+FIT_WINDOW = ROOT / "scenarios" / "fits" / "iraq_2024_drone_fit_window.yaml"
 FIT = "streams.drone_attack_israel.rate,streams.drone_attack_israel.self_excitation.branching"
 IMPORTS = (
     "import sim.cli, sim.writers.sweep, sim.writers.calibrate, sim.experiments.calibrate, "
@@ -85,7 +86,14 @@ def commands(scratch: Path) -> dict[str, list[str]]:
             "sweep", str(big), "--engine", "{engine}", "--no-progress", "--out", "{out}"
         ),
         "calibrate (README: drone rate and branching)": escsim(
-            "calibrate", str(FLAGSHIP), "--fit", FIT, "--engine", "{engine}", "--out", "{out}.yaml"
+            "calibrate",
+            str(FIT_WINDOW),
+            "--fit",
+            FIT,
+            "--engine",
+            "{engine}",
+            "--out",
+            "{out}.yaml",
         ),
     }
 

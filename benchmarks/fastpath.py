@@ -37,7 +37,10 @@ PYTHON = sys.executable
 RATE = """
 import json, sys, time
 from sim.scenario import load_scenario
-from sim.montecarlo.runner import run_table
+try:
+    from sim.montecarlo.runner import run_table
+except ImportError:  # a base commit from before sim/montecarlo became a package
+    from sim.montecarlo import run_table
 s = load_scenario(sys.argv[1])
 engine, reps, offset = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 kwargs = {} if engine == "base" else {"engine": engine}

@@ -166,8 +166,8 @@ def sweep_file(folder: Path, points_per_axis: int, reps: int) -> Path:
         parameters:
           streams.drone_attack_israel.rate:
             {{low: 0.03, high: 0.3, log: true, levels: {points_per_axis}}}
-          rules.israel_strikes_factions.probability:
-            {{low: 0.005, high: 0.05, log: true, levels: 2}}
+          rules.israel_strikes_factions.hazard:
+            {{low: 0.01, high: 0.09, log: true, levels: 2}}
         design: grid
         replications: {reps}
         seed: 1
@@ -243,9 +243,8 @@ def pairing_gain() -> list[dict[str, object]]:
 
     base = load_scenario(FLAGSHIP)
     policy = load_scenario(ROOT / "scenarios" / "policies" / "us_strikes_iraq_not_syria.yaml")
-    cautious = parse_variants(
-        base, ["cautious-israel:rules.israel_strikes_factions.probability=0.015"]
-    )[0]
+    variants = ["cautious-israel:rules.israel_strikes_factions.hazard=0.015"]
+    cautious = parse_variants(base, variants)[0]
     rows = []
     for name, other in (("US strikes in Iraq, not Syria", policy), (cautious[0], cautious[1])):
         diff = compare(

@@ -11,12 +11,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from sim.charts.style import (
-    BAND_NOTE,
     LADDER_CMAP,
     PALETTE,
-    curve_with_band,
     date_axis,
     legend_outside,
     new_axes,
@@ -28,23 +28,83 @@ from sim.charts.style import (
 _date2num = cast(Callable[[pd.DatetimeIndex], Any], mdates.date2num)
 
 
+POINTWISE = "95% pointwise (Wilson)"
+SIMULTANEOUS = "95% simultaneous (DKW)"
+BANDS = ("pointwise", "simultaneous")
+"""The Monte Carlo bands a probability chart can draw; both by default."""
+
+
 def probability_chart(
-    curves: pd.DataFrame, title: str, outcomes: Sequence[str] | None = None, ax: Axes | None = None
+    curves: pd.DataFrame,
+    title: str,
+    outcomes: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    bands: Sequence[str] = BANDS,
 ) -> Axes:
-    """P(outcome by date) with its pointwise Wilson band, one line per outcome."""
+    """P(outcome by date), one line per outcome, with its Monte Carlo bands.
+
+    The pointwise band (shaded, Wilson) holds each day's probability on its
+    own; read as a band for the whole curve it misleads (it holds the whole
+    true curve in about half of all runs). The simultaneous band (dashed, DKW)
+    holds the whole curve at once. The legend names each band drawn.
+
+    Args:
+        curves: `RunResult.curves()`: outcome, label, date, probability, lower,
+            upper, simultaneous_lower, simultaneous_upper, replications.
+        title: the chart's title.
+        outcomes: outcome ids to draw (default: all, in the order they appear).
+        ax: axes to draw on; a new figure's axes when None.
+        bands: which of "pointwise" and "simultaneous" to draw.
+
+    Returns:
+        The axes drawn on.
+    """
+    unknown = set(bands) - set(BANDS)
+    if unknown:
+        raise ValueError(f"bands: expected some of {BANDS}, found {sorted(unknown)}")
     ax = new_axes(ax)
     chosen = list(outcomes) if outcomes else list(dict.fromkeys(curves["outcome"]))
     for i, outcome in enumerate(chosen):
         f = curves[curves["outcome"] == outcome]
-        curve_with_band(
-            ax, f, f["label"].iloc[-1], PALETTE[i % len(PALETTE)], 2.2 if i == 0 else 1.6
+        colour = PALETTE[i % len(PALETTE)]
+        if "pointwise" in bands:
+            ax.fill_between(
+                f["date"], f["lower"], f["upper"], color=colour, alpha=0.18, linewidth=0
+            )
+        if "simultaneous" in bands:
+            for edge in ("simultaneous_lower", "simultaneous_upper"):
+                ax.plot(f["date"], f[edge], color=colour, linewidth=0.8, linestyle="--")
+        last = f.iloc[-1]
+        ax.plot(
+            f["date"],
+            f["probability"],
+            color=colour,
+            linewidth=2.2 if i == 0 else 1.6,
+            label=f"{last['label']}\n{last['probability']:.2f} "
+            f"[{last['lower']:.2f}, {last['upper']:.2f}]",
         )
+    handles, labels = ax.get_legend_handles_labels()
+    notes = []
+    if "pointwise" in bands:
+        handles.append(Patch(color="#555555", alpha=0.25, linewidth=0))
+        labels.append(f"shaded: {POINTWISE}, each day on its own")
+        notes.append(f"shaded: {POINTWISE}")
+    if "simultaneous" in bands:
+        handles.append(Line2D([], [], color="#555555", linewidth=0.8, linestyle="--"))
+        labels.append(f"dashed: {SIMULTANEOUS}, the whole curve at once")
+        notes.append(f"dashed: {SIMULTANEOUS}")
     n = int(curves["replications"].iloc[0])
-    style(ax, title, f"probability of each outcome by date, {n:,} replications; {BAND_NOTE}")
+    style(
+        ax,
+        title,
+        f"probability of each outcome by date, {n:,} replications; "
+        + ("; ".join(notes) if notes else "no band drawn")
+        + "; [interval] in the legend: by the horizon, pointwise",
+    )
     ax.set_ylim(0, 1)
     ax.set_ylabel("probability it has happened")
     date_axis(ax)
-    legend_outside(ax, title="by the horizon")
+    legend_outside(ax, handles=handles, labels=labels, title="by the horizon")
     return ax
 
 

@@ -8,25 +8,31 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.charts.style import PALETTE, date_axis, new_axes, style
+from sim.charts.style import PALETTE, date_axis, legend_outside, new_axes, style
 
-MC_BAND = "Monte Carlo 95% Wilson band (pointwise)"
-PARAMETER_BAND = "parameter uncertainty: 50% and 90% of conditional probabilities"
+MC_BAND = "Monte Carlo: 95% pointwise (Wilson, clustered by draw), hatched"
+SIMULTANEOUS_BAND = "Monte Carlo: 95% simultaneous (DKW, n = draws), dashed"
+PARAMETER_BAND = "parameter uncertainty: 50% (dark) and 90% (light) of conditional probabilities"
 
 
 def probability_bands_chart(
     curves: pd.DataFrame, title: str, outcomes: Sequence[str] | None = None, ax: Axes | None = None
 ) -> Axes:
-    """The predictive P(outcome by date) per outcome with its Monte Carlo band
-    (hatched outline) and, when computed, the parameter band: the 50% (darker)
-    and 90% (lighter) ranges of the conditional probabilities across draws.
+    """The predictive P(outcome by date) per outcome with its Monte Carlo bands,
+    pointwise (hatched outline) and simultaneous for the whole curve (dashed),
+    and, when computed, the parameter band: the 50% (darker) and 90% (lighter)
+    ranges of the conditional probabilities across draws. The two kinds answer
+    different questions: the Monte Carlo bands shrink with more replications,
+    the parameter band does not (it is what is not known about the world).
 
     Args:
         curves: `NestedResult.curves()`: outcome, label, date, probability,
-            lower, upper, cond_p05, cond_p25, cond_p75, cond_p95, param_draws,
-            reps_per_draw, replications.
+            lower, upper, simultaneous_lower, simultaneous_upper, cond_p05,
+            cond_p25, cond_p75, cond_p95, param_draws, reps_per_draw,
+            replications.
         title: the chart's title (the scenario's title or name).
         outcomes: outcome ids to draw, in legend order; default every outcome
             in `curves`, in the order they first appear.
@@ -58,18 +64,22 @@ def probability_bands_chart(
             linewidth=0.4,
             alpha=0.7,
         )
+        for edge in ("simultaneous_lower", "simultaneous_upper"):
+            ax.plot(f["date"], f[edge], color=colour, linewidth=0.8, linestyle="--")
         last = f.iloc[-1]
         text = (
             f"{last['label']}: {last['probability']:.2f} [{last['lower']:.2f}, {last['upper']:.2f}]"
         )
         if has_parameters:
-            text += f", parameters 90% {last['cond_p05']:.2f}-{last['cond_p95']:.2f}"
+            text += f"; parameters 90% {last['cond_p05']:.2f}-{last['cond_p95']:.2f}"
         ax.plot(
             f["date"], f["probability"], color=colour, linewidth=2.2 if i == 0 else 1.6, label=text
         )
     handles, labels = ax.get_legend_handles_labels()
     handles.append(Patch(facecolor="none", edgecolor="#555555", hatch="////", linewidth=0.4))
     labels.append(MC_BAND)
+    handles.append(Line2D([], [], color="#555555", linewidth=0.8, linestyle="--"))
+    labels.append(SIMULTANEOUS_BAND)
     if has_parameters:
         handles.append(Patch(facecolor="#555555", alpha=0.3))
         labels.append(PARAMETER_BAND)
@@ -81,11 +91,16 @@ def probability_bands_chart(
         if has_parameters
         else f"{n:,} replications, every parameter fixed"
     )
-    style(ax, title, f"predictive probability of each outcome by date; {design}")
+    style(
+        ax,
+        title,
+        f"predictive probability by date; {design}; "
+        "[interval] in the legend: Monte Carlo, by the horizon",
+    )
     ax.set_ylim(0, 1)
     ax.set_ylabel("probability it has happened")
     date_axis(ax)
-    ax.legend(handles, labels, loc="upper left", fontsize=8, frameon=False)
+    legend_outside(ax, handles=handles, labels=labels, title="by the horizon")
     return ax
 
 

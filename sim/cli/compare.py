@@ -83,7 +83,7 @@ def compare(
       escsim compare scenarios/iraq_2024_israel_threat.yaml \\
         scenarios/policies/us_strikes_iraq_not_syria.yaml
       escsim compare scenarios/iraq_2024_israel_threat.yaml \\
-        --variant cautious:rules.israel_strikes_factions.probability=0.015
+        --variant cautious:rules.israel_strikes_factions.hazard=0.015
     """  # noqa: D301, RUF100 (\b: click's "keep these lines as written")
     from sim.experiments.compare import compare as run_comparison
     from sim.scenario.workload import check_workload

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.table import Table
 
 from sim.cli.app import (
+    MAX_REPLICATIONS,
     AllowLargeOpt,
     EngineOpt,
     ForceOpt,
@@ -25,19 +27,76 @@ from sim.cli.app import (
     load,
     out,
     outcome_table,
+    print_notes,
     print_warnings,
     progress_bar,
     say,
+    text,
 )
 from sim.errors import UsageError
 
 if TYPE_CHECKING:
+    from sim.experiments.uncertainty import SobolResult
     from sim.scenario.schema import Scenario
 
 
+DEFAULT_REPS = 2000
+DEFAULT_PARAM_DRAWS = 100
+DEFAULT_DESIGN_REPS_PER_DRAW = 100
+"""K when a scenario has uncertain parameters and neither --reps, --param-draws
+nor --precision is given: the default run then reports both bands, so a
+plain `escsim run` never shows a Monte Carlo interval alone as if the
+parameters were known. M is 100 there (not --reps-per-draw's 50): at 50 the
+replication noise was a third or more of the flagship's parameter band."""
+DEFAULT_DESIGN_NOTE = (
+    "uncertain parameters: ran the nested design, {k} parameter draws x {m} replications "
+    "= {n:,} (the default; --param-draws/--reps-per-draw to choose, --reps N for a plain "
+    "predictive run)"
+)
 RepsOpt = Annotated[
-    int,
-    typer.Option("--reps", "-n", help="Replications (the first batch with --precision).", min=1),
+    int | None,
+    typer.Option(
+        "--reps",
+        "-n",
+        help=f"Replications (the first batch with --precision) [default: {DEFAULT_REPS}]. "
+        "With --param-draws the run has K x M replications: leave --reps out (or give K x M).",
+        min=1,
+        show_default=False,
+    ),
+]
+ParamDrawsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--param-draws",
+        help="Nested design: K draws of the uncertain parameters, each run --reps-per-draw "
+        "times, giving the parameter band (median, 50% and 90% across draws of the "
+        "probability given the parameters) beside the Monte Carlo interval. Not with "
+        "--precision.",
+        min=1,
+        show_default=False,
+    ),
+]
+RepsPerDrawOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--reps-per-draw",
+        help="Replications per parameter draw (M) for --param-draws and per design point "
+        "for --sobol [default: 50].",
+        min=1,
+        show_default=False,
+    ),
+]
+SobolOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--sobol",
+        help="Also rank the uncertain parameters by how much of the outcomes' variance "
+        "each carries (Sobol indices on a Saltelli design of N base points, a power of 2 "
+        "such as 64; N x (parameters + 2) points of --reps-per-draw replications): writes "
+        "sobol.csv and research.png, 'what to research next'.",
+        min=2,
+        show_default=False,
+    ),
 ]
 PrecisionOpt = Annotated[
     float | None,
@@ -78,7 +137,7 @@ MapOpt = Annotated[
 @app.command()
 def run(
     scenario: ScenarioArg,
-    reps: RepsOpt = 2000,
+    reps: RepsOpt = None,
     seed: SeedOpt = 0,
     workers: WorkersOpt = 2,
     precision: PrecisionOpt = None,
@@ -92,6 +151,9 @@ def run(
     progress: ProgressOpt = True,
     allow_large: AllowLargeOpt = False,
     engine: EngineOpt = "simpy",
+    param_draws: ParamDrawsOpt = None,
+    reps_per_draw: RepsPerDrawOpt = None,
+    sobol: SobolOpt = None,
 ) -> None:
     """Run a Monte Carlo experiment and write a results folder.
 
@@ -100,14 +162,27 @@ def run(
     replication), CSV tables and PNG charts. It is never overwritten without
     --force.
 
+    With uncertain parameters (written as distributions in the scenario, or
+    with --set path='{dist: ...}') each replication draws its own values and
+    the probabilities are predictive. Such a run is by default a nested
+    design (100 parameter draws x 100 replications) that prints two bands: the
+    Monte Carlo interval of the predictive probability and the parameter
+    band (how the probability moves with what is not known). --param-draws K
+    --reps-per-draw M choose the design, --reps N asks for a plain predictive
+    run, and --sobol N ranks which parameters drive the answer.
+
     \b
     Examples:
       escsim run scenarios/iraq_2024_israel_threat.yaml
       escsim run scenarios/iraq_2024_israel_threat.yaml --precision 0.01 --out results/precise
       escsim run scenarios/iraq_2024_israel_threat.yaml \\
-        --set rules.israel_strikes_factions.probability=0.01 --out results/cautious
+        --set rules.israel_strikes_factions.hazard=0.01 --out results/cautious
       escsim run S.yaml --history events.csv --map map.yaml   # forecast from the data's end
+      escsim run scenarios/iraq_2024_israel_threat.yaml \\
+        --set 'streams.drone_attack_israel.rate={dist: lognormal, median: 0.1, sigma: 0.4}' \\
+        --param-draws 200 --reps-per-draw 50 --sobol 64
     """  # noqa: D301, RUF100 (\b: click's "keep these lines as written")
+    from sim.experiments.run import DEFAULT_REPS_PER_DRAW, check_design
     from sim.experiments.run import run as run_experiment
     from sim.scenario.checks import scenario_warnings
     from sim.scenario.workload import check_workload
@@ -115,37 +190,198 @@ def run(
     from sim.writers.run import write_run
 
     def action() -> None:
-        check_replications(max(reps, max_reps if precision else reps))
+        if reps_per_draw is not None and param_draws is None and sobol is None:
+            raise UsageError(
+                "--reps-per-draw: goes with --param-draws (the nested design) or --sobol; "
+                "found it alone"
+            )
+        check_design(param_draws, reps_per_draw, precision)
+        per = reps_per_draw or DEFAULT_REPS_PER_DRAW
+        n = _replications(reps, param_draws, per)
+        _check_sobol_size(sobol)
+        check_replications(max(n, max_reps if precision else n))
         s = load(scenario, set_)
         s = _with_history(s, history, map_file)
+        draws = param_draws
+        if s.uncertain and draws is None and reps is None and precision is None:
+            per = reps_per_draw or DEFAULT_DESIGN_REPS_PER_DRAW
+            draws, n = DEFAULT_PARAM_DRAWS, DEFAULT_PARAM_DRAWS * per
+            print_notes([DEFAULT_DESIGN_NOTE.format(k=draws, m=per, n=n)])
         folder = out_dir or default_folder(s.name)
-        check_workload(s, max_reps if precision else reps, allow_large)
+        design_notes, sobol_points = _design_notes(s, draws, per, sobol)
+        print_notes(design_notes)
+        sobol_reps = sobol_points * per
+        if sobol_reps > MAX_REPLICATIONS:
+            raise UsageError(
+                f"--sobol: expected at most {MAX_REPLICATIONS:,} replications in one command, "
+                f"found {sobol_points:,} design points x {per:,} = {sobol_reps:,}"
+            )
+        check_workload(s, (max_reps if precision else n) + sobol_reps, allow_large)
         with io.reserve(folder, force):
             warnings = scenario_warnings(s)
             print_warnings([f"{scenario}: {w}" for w in warnings])
-            with progress_bar(reps, s.name, progress and sys.stderr.isatty()) as tick:
+            bar = progress and sys.stderr.isatty()
+            with progress_bar(n, s.name, bar) as tick:
                 result = run_experiment(
                     s,
                     seed,
-                    reps,
+                    n,
                     workers,
                     precision,
                     progress=tick,
                     max_reps=max_reps,
                     engine=engine,
+                    param_draws=draws,
+                    reps_per_draw=per if draws else None,
                 )
+            indices = None
+            if sobol_points:
+                from sim.experiments.uncertainty import run_sobol
+
+                assert sobol is not None
+                with progress_bar(sobol_reps, f"{s.name}: Sobol design", bar) as tick:
+                    indices = run_sobol(s, seed, sobol, per, workers, progress=tick)
             charts_written = write_run(
-                result, folder, force, ("png", "svg") if svg else ("png",), warnings
+                result, folder, force, ("png", "svg") if svg else ("png",), warnings, indices
             )
         say(result.headline_text())
-        out.print(outcome_table(result.outcome_rows(), "All outcomes by the horizon"))
+        print_warnings(result.band_warnings())
+        if result.nested is not None:
+            out.print(band_table(result.outcome_rows(), "All outcomes by the horizon"))
+        else:
+            out.print(outcome_table(result.outcome_rows(), "All outcomes by the horizon"))
+        if indices is not None:
+            say(research_text(indices))
         say(
             f"wrote {folder}/: report.html, "
             + ", ".join(p.name for p in charts_written)
             + ", summary.json, replications.parquet, ..."
+            + (", sobol.csv" if indices is not None else "")
         )
 
     guarded(action)
+
+
+def _replications(reps: int | None, param_draws: int | None, per: int) -> int:
+    """The run's replications: K x M for a nested design, else --reps.
+
+    Raises:
+        UsageError: K x M above the replication cap, or --reps given with
+            --param-draws and different from K x M.
+    """
+    if param_draws is None:
+        return reps or DEFAULT_REPS
+    n = param_draws * per
+    if n > MAX_REPLICATIONS:
+        raise UsageError(
+            f"--param-draws x --reps-per-draw: expected at most {MAX_REPLICATIONS:,} "
+            f"replications in one command, found {param_draws:,} x {per:,} = {n:,}"
+        )
+    if reps is not None and reps != n:
+        raise UsageError(
+            f"--reps: with --param-draws {param_draws:,} --reps-per-draw {per:,} the run has "
+            f"{n:,} replications (K x M); found --reps {reps:,} (leave --reps out)"
+        )
+    return n
+
+
+def _check_sobol_size(base: int | None) -> None:
+    """Refuse a Saltelli base size that is not a power of 2 (Sobol sequences
+    keep their balance only at powers of 2; SALib warns otherwise).
+
+    Raises:
+        UsageError: `base` is not a power of 2.
+    """
+    if base is not None and base & (base - 1):
+        lower = 1 << (base.bit_length() - 1)
+        raise UsageError(
+            f"--sobol: expected a power of 2 (the Sobol sequence's balance), found {base:,}; "
+            f"try {lower:,} or {lower * 2:,}"
+        )
+
+
+def _design_notes(
+    s: Scenario, param_draws: int | None, per: int, sobol: int | None
+) -> tuple[list[str], int]:
+    """What the run will do differently from what was asked, in a line each,
+    and the number of Sobol design points to run (0: none).
+
+    `--param-draws` on a scenario whose parameters are all fixed runs the
+    K x M replications as a plain run; with M = 1 there is no band either.
+    `--sobol` needs two uncertain inputs (with one, its index is 1 by
+    definition: nothing to rank) and is skipped with a note otherwise.
+    """
+    from sim.experiments.uncertainty import FIXED_NOTE, design_inputs
+
+    notes = []
+    if param_draws is not None and not s.uncertain:
+        notes.append(f"--param-draws: {FIXED_NOTE}")
+    elif param_draws is not None and per == 1:
+        notes.append(
+            "--reps-per-draw 1: one replication per draw gives no parameter band; ran as a "
+            f"plain run of {param_draws:,} replications (M of 50 or more is usual)"
+        )
+    points = 0
+    if sobol is not None:
+        inputs = design_inputs(s)[0] if s.uncertain else []
+        if len(inputs) < 2:
+            notes.append(
+                f"--sobol: skipped: the scenario has {len(inputs)} uncertain input(s); Sobol "
+                "indices rank two or more (a single one carries all the parameter variance)"
+            )
+        else:
+            points = sobol * (len(inputs) + 2)
+    return notes, points
+
+
+def band_table(summary: Any, title: str) -> Table:
+    """A rich table of a nested run's outcomes: the predictive probability with
+    its 95% Monte Carlo interval, the parameter band (median, 50% and 90% of
+    the probability given the parameters, across draws), the share of that
+    band's variance that is replication noise ("noise"), and the median date."""
+    table = Table(title=text(title), title_justify="left", show_edge=False, header_style="bold")
+    columns = (
+        "outcome",
+        "predictive [MC 95%]",
+        "param. median",
+        "50% band",
+        "90% band",
+        "noise",
+        "median date",
+    )
+    for column in columns:
+        table.add_column(column, justify="left" if column == "outcome" else "right")
+    for row in summary.itertuples():
+        noise = row.noise_share
+        table.add_row(
+            text(row.label),
+            text(f"{row.probability:.3f} [{row.lower:.3f}, {row.upper:.3f}]"),
+            f"{row.cond_median:.3f}",
+            f"{row.cond_p25:.3f}-{row.cond_p75:.3f}",
+            f"{row.cond_p05:.3f}-{row.cond_p95:.3f}",
+            "-" if noise != noise else ">=100%" if noise >= 1 else f"{noise:.0%}",
+            row.median_date,
+        )
+    return table
+
+
+def research_text(result: SobolResult) -> str:
+    """One line: the headline's three parameters with the largest total Sobol
+    index, i.e. what to research next."""
+    s = result.scenario
+    indices = result.indices()
+    head = indices[indices["outcome"] == s.headline].head(3)
+    if head.empty:
+        return (
+            f"what to research next: P({s.outcome_label(s.headline)}) does not vary with the "
+            "uncertain parameters (see sobol.csv for the other outcomes)"
+        )
+    ranked = "; ".join(
+        f"{i}. {row['parameter']} (total {row['ST']:.2f} +-{row['ST_conf']:.2f}, "
+        f"first-order {row['S1']:.2f})"
+        for i, row in enumerate(head.to_dict(orient="records"), start=1)
+    )
+    return f"what to research next for P({s.outcome_label(s.headline)}): {ranked}"
 
 
 def _with_history(s: Scenario, history: Path | None, map_file: Path | None) -> Scenario:

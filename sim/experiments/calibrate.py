@@ -10,6 +10,14 @@ sense of Wood 2010, Nature 466:1102, with count marginals; windows are treated
 as independent), or under a Poisson with the simulated mean. Uncertainty is a
 95% profile-likelihood interval: the set of values whose profile deviance,
 re-optimising the other parameters, stays below the chi-square(1) quantile.
+
+The objective is itself a Monte Carlo estimate: with a few hundred
+replications its noise can be as large as the fit's whole gain (issue 10).
+So the log-likelihood at the fit is re-estimated from `NOISE_SEEDS`
+independent seeds and its standard deviation is reported beside the gain; a
+gain within twice that noise says the data barely distinguish the fit from
+the start. `escsim calibrate --posterior` (sim/experiments/posterior.py)
+goes further and samples the parameters' posterior.
 """
 
 from __future__ import annotations
@@ -37,6 +45,9 @@ IMPOSSIBLE = 1e12
 """Objective value for candidates outside the contract (finite, so the
 simplex arithmetic stays defined)."""
 UNIT_INTERVAL = ("probability", "self_excitation.branching")
+NOISE_SEEDS = 5
+"""Independent seeds at which the objective is re-estimated at the fit, for its
+Monte Carlo standard deviation (5 gives the sd within about +-35%)."""
 
 
 @dataclass(frozen=True)
@@ -247,6 +258,15 @@ class CalibrationResult:
     """Observed windows with simulated median and 5-95% band at start and fit."""
     profile: pd.DataFrame
     """Profile log-likelihood points: path, value, loglik."""
+    loglik_noise_sd: float = math.nan
+    """Monte Carlo sd of the log-likelihood at the fit, over `NOISE_SEEDS`
+    independent seeds (NaN if not measured)."""
+
+    @property
+    def noisy(self) -> bool:
+        """The fit's gain over the start is within twice the objective's noise."""
+        gain = self.loglik_fit - self.loglik_start
+        return math.isfinite(self.loglik_noise_sd) and gain < 2 * self.loglik_noise_sd
 
     @property
     def fitted(self) -> Scenario:
@@ -346,6 +366,25 @@ def _window_frame(objective: Objective, start: list[float], fit: list[float]) ->
     return cast(pd.DataFrame, pd.DataFrame(rows))
 
 
+def objective_noise(objective: Objective, values: Sequence[float], seeds: int) -> float:
+    """Standard deviation of the log-likelihood at `values` over `seeds` seeds
+    independent of the fit's (seed + 1, ..., seed + seeds), with the same
+    replications per seed: the Monte Carlo noise of the objective there."""
+    logliks = [
+        Objective(
+            objective.scenario,
+            objective.params,
+            objective.reps,
+            objective.seed + k,
+            objective.likelihood,
+            objective.executor,
+            engine=objective.engine,
+        ).loglik(values)
+        for k in range(1, seeds + 1)
+    ]
+    return float(np.std(logliks, ddof=1)) if seeds > 1 else math.nan
+
+
 def calibrate(
     scenario: Scenario,
     paths: Sequence[str],
@@ -392,4 +431,5 @@ def calibrate(
         seed=seed,
         windows=_window_frame(objective, start, estimates),
         profile=pd.DataFrame(points, columns=["path", "value", "loglik"]),
+        loglik_noise_sd=objective_noise(objective, estimates, NOISE_SEEDS),
     )

@@ -2,7 +2,13 @@
 
 `RunResult` holds the scenario, the seed and the per-replication table; its
 methods give tidy frames and charts (`ax=` in, `ax` out) for notebooks, and
-`io.write_results` turns it into a results folder.
+`sim.writers.run.write_run` turns it into a results folder.
+
+With uncertain parameters (docs/MODEL.md, Uncertain parameters) a plain run
+draws them afresh per replication: its probabilities are predictive, with a
+Monte Carlo interval. A nested design (`param_draws` K x `reps_per_draw` M)
+adds the parameter band: how the probability conditional on the parameters
+spreads across the draws (`sim.experiments.uncertainty`).
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from sim.errors import UsageError
 from sim.experiments import tables as frames
+from sim.experiments.uncertainty import BAND_COLUMNS, NOISY_BAND, NestedResult, run_nested
 from sim.montecarlo.fast.select import resolve_engine
 from sim.montecarlo.grid import Layout, make_layout
 from sim.montecarlo.runner import Progress, run_adaptive, run_table
@@ -24,6 +32,11 @@ from sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+
+DEFAULT_REPS_PER_DRAW = 50
+"""M when `param_draws` is given alone: with probabilities near 0.5 one draw's
+estimate then has a standard error of 0.07, small beside the spreads across
+draws that plausible parameter ranges give (0.1-0.3 on the flagship)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,19 @@ class RunResult:
     precision: float | None = None
     engine: str = "simpy"
     """The engine that ran it ("simpy" or "fast"); the manifest records it."""
+    reps_per_draw: int | None = None
+    """M of a nested design (replication r took parameter draw r // M); None for
+    a plain run, where each replication draws its own parameters."""
+
+    @cached_property
+    def nested(self) -> NestedResult | None:
+        """The nested design's view of the table (conditional probabilities per
+        draw, the parameter band), or None when the run has no parameter band."""
+        per = self.reps_per_draw
+        if per is None:
+            return None
+        result = NestedResult(self.scenario, self.seed, self.table, len(self.table) // per, per)
+        return result if result.has_band else None
 
     @cached_property
     def layout(self) -> Layout:
@@ -76,12 +102,30 @@ class RunResult:
         return f"{base} [{shown}]"
 
     def curves(self) -> pd.DataFrame:
-        """P(outcome by day) with 95% Wilson intervals, per outcome."""
+        """P(outcome by day) per outcome, with its pointwise 95% Wilson band
+        (`lower`, `upper`) and the simultaneous 95% DKW band for the whole
+        curve (`simultaneous_lower`, `simultaneous_upper`); with a nested
+        design, both count draws (see `NestedResult.curves`) and the
+        parameter band's quantiles (`cond_*`) follow."""
+        if self.nested is not None:
+            return self.nested.curves()
         return frames.outcome_curves(self.scenario, self.layout, self.table)
 
     def summary(self) -> pd.DataFrame:
-        """Per outcome: probability by the horizon, interval, timing quantiles."""
-        return frames.outcome_summary(self.scenario, self.table)
+        """Per outcome: probability by the horizon, its 95% Monte Carlo interval,
+        timing quantiles; with a nested design also the parameter band (median,
+        50% and 90% of the conditional probability across draws), the share of
+        that spread which is replication noise, and K and M."""
+        summary = frames.outcome_summary(self.scenario, self.table)
+        if self.nested is None:
+            return summary
+        band = self.nested.summary()
+        summary["lower"], summary["upper"] = band["lower"], band["upper"]
+        for column in (*BAND_COLUMNS, "noise_share"):
+            summary[column] = band[column]
+        summary["param_draws"] = self.nested.param_draws
+        summary["reps_per_draw"] = self.nested.reps_per_draw
+        return summary
 
     def headline(self) -> pd.Series:
         """The summary row of the scenario's first outcome, the one its question
@@ -97,15 +141,47 @@ class RunResult:
         return summary
 
     def headline_text(self) -> str:
-        """The headline in one sentence: probability, interval and how it was computed."""
+        """The headline in one sentence: probability, interval and how it was
+        computed; with a nested design, the parameter band too."""
         s, head = self.scenario, self.headline()
-        return (
-            f"{head['label']} by {s.date_of(s.horizon_days):%Y-%m-%d}: "
-            f"{head['probability']:.3f} (95% CI {head['lower']:.3f}-{head['upper']:.3f}, "
-            f"Wilson) from {self.replications:,} replications, seed {self.seed}, "
-            f"{self.wall_seconds:.1f} s on {self.workers} worker(s)"
-            + (" (fast engine)" if self.engine == "fast" else "")
+        how = f"seed {self.seed}, {self.wall_seconds:.1f} s on {self.workers} worker(s)" + (
+            " (fast engine)" if self.engine == "fast" else ""
         )
+        start = (
+            f"{head['label']} by {s.date_of(s.horizon_days):%Y-%m-%d}: {head['probability']:.3f}"
+        )
+        if self.nested is not None:
+            k, m = self.nested.param_draws, self.nested.reps_per_draw
+            return (
+                f"{start} predictive (95% Monte Carlo interval {head['lower']:.3f}-"
+                f"{head['upper']:.3f}); parameter band: median {head['cond_median']:.3f}, "
+                f"50% {head['cond_p25']:.3f}-{head['cond_p75']:.3f}, "
+                f"90% {head['cond_p05']:.3f}-{head['cond_p95']:.3f}; "
+                f"from {k:,} parameter draws x {m:,} replications, {how}"
+            )
+        drawn = (
+            f", each drawing {len(s.uncertain)} uncertain parameter(s) (predictive; "
+            "--param-draws gives the parameter band)"
+            if s.uncertain
+            else ""
+        )
+        return (
+            f"{start} (95% CI {head['lower']:.3f}-{head['upper']:.3f}, "
+            f"Wilson) from {self.replications:,} replications{drawn}, {how}"
+        )
+
+    def band_warnings(self) -> list[str]:
+        """A sentence per outcome whose parameter band is mostly replication
+        noise (`noise_share` at or above `NOISY_BAND`): M is too small for the
+        band to show the parameters' effect."""
+        if self.nested is None:
+            return []
+        per = self.nested.reps_per_draw
+        summary = self.summary()
+        noisy = summary[summary["noise_share"] >= NOISY_BAND]
+        return [
+            _noise_warning(row["label"], row["noise_share"], per) for _, row in noisy.iterrows()
+        ]
 
     def levels(self) -> pd.DataFrame:
         """Share of replications at each ladder rung, day by day (tidy: one row per
@@ -123,18 +199,28 @@ class RunResult:
         return frames.observed_vs_simulated(self.scenario, self.layout, self.table)
 
     def rows(self) -> pd.DataFrame:
-        """One row per replication."""
-        return frames.replication_rows(self.scenario, self.table)
+        """One row per replication, with the parameters it drew; a nested
+        design adds `draw`, the index of its parameter draw (rep // M)."""
+        rows = frames.replication_rows(self.scenario, self.table)
+        if self.nested is not None:
+            rows.insert(1, "draw", rows["rep"] // self.nested.reps_per_draw)
+        return rows
 
     def plot_probability(
         self, outcomes: Sequence[str] | None = None, ax: Axes | None = None
     ) -> Axes:
-        """P(outcome by day) with its pointwise 95% Wilson band, one curve per outcome.
+        """P(outcome by day), one curve per outcome, with its 95% pointwise
+        (Wilson) and simultaneous (DKW) Monte Carlo bands, each labelled; with a
+        nested design also the parameter band.
 
         Args:
             outcomes: Outcome ids to draw (default: all, in scenario order).
             ax: Axes to draw on (default: a new figure's).
         """
+        if self.nested is not None:
+            from sim.charts import uncertainty as bands
+
+            return bands.probability_bands_chart(self.curves(), self.title, outcomes, ax=ax)
         from sim.charts import run as charts
 
         return charts.probability_chart(self.curves(), self.title, outcomes, ax=ax)
@@ -191,6 +277,22 @@ class RunResult:
         )
 
 
+def _noise_warning(label: str, share: float, per: int) -> str:
+    """Why a parameter band is mostly replication noise, in words. Its variance is
+    the parameters' plus the noise's, so its width is 1 / sqrt(1 - share) times
+    what the parameters alone give; at a share of 1 or more (noise estimated
+    above the whole spread) nothing of the parameters' effect is left to see."""
+    if share >= 1:
+        effect = "replication noise accounts for all of the spread across draws: the band "
+        effect += "shows no effect of the parameters"
+    else:
+        effect = (
+            f"replication noise is {share:.0%} of the spread across draws, so the band is "
+            f"about {(1 - share) ** -0.5 - 1:.0%} wider than the parameters alone make it"
+        )
+    return f"{label}: with {per:,} replications per draw, {effect}; raise --reps-per-draw"
+
+
 def run(
     scenario: Scenario,
     seed: int = 0,
@@ -200,8 +302,10 @@ def run(
     progress: Progress | None = None,
     max_reps: int = 200_000,
     engine: str = "simpy",
+    param_draws: int | None = None,
+    reps_per_draw: int | None = None,
 ) -> RunResult:
-    """Run a Monte Carlo experiment.
+    """Run a Monte Carlo experiment, plain or as a nested design.
 
     Args:
         scenario: a validated scenario (`load_scenario`).
@@ -215,10 +319,37 @@ def run(
             progress bar); never changes a result.
         max_reps: with `precision`, the most replications to run.
         engine: "simpy" (the model's definition) or "fast" (compiled, bit-identical
-            tables; refuses scenario parts it does not implement).
+            tables; refuses scenario parts it does not implement, uncertain
+            parameters among them).
+        param_draws: K, for the nested design: K parameter draws x
+            `reps_per_draw` replications each, in place of `reps` (see
+            `check_design`). With every parameter fixed, or M = 1, it is a plain
+            run of K M replications.
+        reps_per_draw: M (default `DEFAULT_REPS_PER_DRAW`); ignored without
+            `param_draws`.
+
+    Raises:
+        UsageError: a design `check_design` refuses, or an engine that cannot
+            run the scenario.
     """
-    indices = range(reps) if isinstance(reps, int) else reps
+    check_design(param_draws, reps_per_draw, precision)
     engine = resolve_engine(engine, scenario)
+    if param_draws is not None:
+        per = reps_per_draw or DEFAULT_REPS_PER_DRAW
+        if scenario.uncertain and per > 1:
+            started = time.perf_counter()
+            nested = run_nested(scenario, seed, param_draws, per, workers, progress)
+            return RunResult(
+                scenario,
+                seed,
+                nested.table,
+                workers,
+                time.perf_counter() - started,
+                engine=engine,
+                reps_per_draw=per,
+            )
+        reps = param_draws * per
+    indices = range(reps) if isinstance(reps, int) else reps
     started = time.perf_counter()
     if precision is not None:
         first = len(indices)
@@ -243,3 +374,34 @@ def run(
         precision,
         engine,
     )
+
+
+def check_design(
+    param_draws: int | None, reps_per_draw: int | None, precision: float | None
+) -> None:
+    """Refuse a nested design that cannot give a parameter band, before anything runs.
+
+    The design fixes the number of replications (K x M), so it does not mix
+    with `precision`, which keeps adding replications to the predictive
+    probability (use `precision` alone for that: without `param_draws` each
+    replication draws its own parameters).
+
+    Raises:
+        UsageError: K below 2 (one draw has no spread), M below 1, or K with
+            `precision`.
+    """
+    if param_draws is None:
+        return
+    if param_draws < 2:
+        raise UsageError(
+            f"--param-draws: expected at least 2 (a band across draws needs several; "
+            f"100 or more is usual), found {param_draws}"
+        )
+    if reps_per_draw is not None and reps_per_draw < 1:
+        raise UsageError(f"--reps-per-draw: expected at least 1, found {reps_per_draw}")
+    if precision is not None:
+        raise UsageError(
+            "--precision: does not combine with --param-draws (the nested design runs "
+            "exactly K x M replications); use --precision without --param-draws for the "
+            "predictive probability to a given precision"
+        )

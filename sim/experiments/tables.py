@@ -15,7 +15,13 @@ import pandas as pd
 from sim.montecarlo.grid import Layout
 from sim.montecarlo.table import RunTable
 from sim.scenario.schema import Scenario
-from sim.stats import level_shares, probability_by_day, quantile_band, wilson_interval
+from sim.stats import (
+    dkw_band,
+    level_shares,
+    probability_by_day,
+    quantile_band,
+    wilson_interval,
+)
 
 
 def dates(s: Scenario, days: np.ndarray | list[float]) -> pd.DatetimeIndex:
@@ -28,12 +34,16 @@ def dates(s: Scenario, days: np.ndarray | list[float]) -> pd.DatetimeIndex:
 
 
 def outcome_curves(s: Scenario, layout: Layout, table: RunTable) -> pd.DataFrame:
-    """P(outcome by day d) with a pointwise 95% Wilson interval, per outcome."""
+    """P(outcome by day d) per outcome, with two 95% bands: `lower`/`upper`,
+    the pointwise Wilson interval (each day on its own), and
+    `simultaneous_lower`/`simultaneous_upper`, the DKW band that holds the
+    whole curve at once (`sim.stats.dkw_band`)."""
     n = len(table)
     frames = []
     for col, outcome in enumerate(s.outcomes):
         p = probability_by_day(table.outcome_days[:, col], layout.day_grid)
         lo, hi = wilson_interval(np.rint(p * n), n)
+        slo, shi = dkw_band(p, n)
         frames.append(
             pd.DataFrame(
                 {
@@ -44,6 +54,8 @@ def outcome_curves(s: Scenario, layout: Layout, table: RunTable) -> pd.DataFrame
                     "probability": p,
                     "lower": lo,
                     "upper": hi,
+                    "simultaneous_lower": slo,
+                    "simultaneous_upper": shi,
                     "replications": n,
                 }
             )

@@ -11,6 +11,11 @@ draws is the parameter band. That spread includes binomial noise of variance
 p (1 - p) / M per draw, reported as `noise_share` so a reader can tell when M
 is too small for the band to mean much.
 
+Replications sharing a draw are correlated, so the predictive probability's
+Monte Carlo intervals count draws as well as replications: the pointwise one is
+Wilson's at Kish's effective sample size (`sim.stats.clustered_wilson_interval`),
+the simultaneous one DKW's with n = K (`sim.stats.dkw_band`, which says why).
+
 Variance decomposition: first-order and total Sobol indices (Saltelli et al.
 2010, Comput. Phys. Commun. 181:259) of each outcome's probability by the
 horizon over the uncertain parameters, from SALib on a Saltelli/Sobol design
@@ -47,12 +52,18 @@ from sim.montecarlo.runner import (
 from sim.montecarlo.table import RunTable, summarise
 from sim.scenario.distributions import U_MIN
 from sim.scenario.schema import Scenario
+from sim.stats import clustered_wilson_interval, dkw_band
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 FIXED_NOTE = "every parameter is fixed: no parameter band (ran as a usual Monte Carlo run)"
+NOISY_BAND = 0.25
+"""`noise_share` from which the parameter band is called mostly noise: its
+width is then at least 1 / sqrt(1 - 0.25) - 1 = 15% more than the parameters'
+own spread would give."""
+BAND_COLUMNS = ("cond_p05", "cond_p25", "cond_median", "cond_p75", "cond_p95")
 
 
 T = TypeVar("T")
@@ -94,6 +105,13 @@ class NestedResult:
         return not self.scenario.uncertain
 
     @property
+    def has_band(self) -> bool:
+        """True when a parameter band exists: uncertain parameters, at least two
+        draws and two replications per draw (one replication gives each draw a
+        0 or 1, not a probability)."""
+        return not self.fixed_only and self.param_draws > 1 and self.reps_per_draw > 1
+
+    @property
     def note(self) -> str:
         """One line on the design (draws x replications, seed) for chart footers."""
         if self.fixed_only:
@@ -118,32 +136,38 @@ class NestedResult:
         return np.asarray(by_day.mean(axis=1))
 
     def curves(self) -> pd.DataFrame:
-        """Per outcome and day: the predictive probability with its pointwise 95%
-        Wilson band (`lower`, `upper`) and, with uncertain parameters, the
-        median and the 50% and 90% bands of the conditional probabilities."""
+        """Per outcome and day: the predictive probability with its 95% Monte
+        Carlo bands, pointwise (`lower`, `upper`: clustered Wilson) and
+        simultaneous (`simultaneous_lower`, `simultaneous_upper`: DKW with
+        n = K), and, with a parameter band (`has_band`), the median and the 50%
+        and 90% bands of the conditional probabilities."""
         curves = frames.outcome_curves(self.scenario, self.layout, self.table)
-        names = ["cond_p05", "cond_p25", "cond_median", "cond_p75", "cond_p95"]
-        if self.fixed_only:
-            for name in names:
+        if not self.has_band:
+            for name in BAND_COLUMNS:
                 curves[name] = np.nan
         else:
-            q = np.quantile(self.conditional(), QUANTILES, axis=0)  # (5, outcomes, days)
-            for name, values in zip(names, q, strict=True):
+            conditional = self.conditional()  # (draws, outcomes, days)
+            lower, upper = clustered_wilson_interval(conditional, self.reps_per_draw)
+            curves["lower"], curves["upper"] = lower.reshape(-1), upper.reshape(-1)
+            slo, shi = dkw_band(curves["probability"].to_numpy(), self.param_draws)
+            curves["simultaneous_lower"], curves["simultaneous_upper"] = slo, shi
+            q = np.quantile(conditional, QUANTILES, axis=0)  # (5, outcomes, days)
+            for name, values in zip(BAND_COLUMNS, q, strict=True):
                 curves[name] = values.reshape(-1)
         curves["param_draws"] = self.param_draws
         curves["reps_per_draw"] = self.reps_per_draw
         return curves
 
     def summary(self) -> pd.DataFrame:
-        """Per outcome by the horizon: the predictive probability and its Wilson
-        interval, the conditional probability's quantiles across draws, and the
-        share of their variance that is binomial noise of M replications."""
+        """Per outcome by the horizon: the predictive probability and its Monte
+        Carlo interval (clustered Wilson), the conditional probability's
+        quantiles across draws, and the share of their variance that is
+        binomial noise of M replications."""
         curves = self.curves()
         last = curves[curves["day"] == curves["day"].max()].reset_index(drop=True)
-        columns = ["outcome", "label", "probability", "lower", "upper"]
-        columns += ["cond_p05", "cond_p25", "cond_median", "cond_p75", "cond_p95"]
+        columns = ["outcome", "label", "probability", "lower", "upper", *BAND_COLUMNS]
         out = last[columns].copy()
-        if self.fixed_only:
+        if not self.has_band:
             out["noise_share"] = np.nan
         else:
             p = self.conditional()[:, :, -1]  # (draws, outcomes)

@@ -52,7 +52,17 @@ class Resolved:
     complete: bool = True
 
 
+def _is_law(value: Any) -> bool:
+    """An uncertain value (`{dist: ...}` or `{samples: ...}`), or a delay law."""
+    return isinstance(value, dict) and ("dist" in value or "samples" in value)
+
+
 def _deep_merge(base: Any, change: Any) -> Any:
+    """The base with the change applied key by key, except that a law replaces
+    a law whole: `{dist: lognormal, ...}` over `{samples: ..., column: ...}`
+    is a new belief about the number, not a mixture of both mappings' keys."""
+    if _is_law(base) and _is_law(change):
+        return copy.deepcopy(change)
     if isinstance(base, dict) and isinstance(change, dict):
         merged = dict(base)
         for key, value in change.items():

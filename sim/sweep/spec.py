@@ -4,7 +4,7 @@
 base: ../scenarios/iraq_2024_israel_threat.yaml   # relative to this file
 parameters:                                        # dotted paths of the base
   streams.drone_attack_israel.rate: {low: 0.05, high: 0.3, log: true}
-  rules.israel_strikes_factions.probability: [0.01, 0.02, 0.05]
+  rules.israel_strikes_factions.hazard: [0.01, 0.03, 0.09]
 design: lhs            # grid | lhs | sobol
 samples: 64            # lhs: points; sobol: base samples N (N*(D+2) points)
 replications: 200      # per point, the same indices at every point

@@ -1,4 +1,5 @@
-"""Turn a RunResult into a results folder: manifest, summary, tables, charts."""
+"""Turn a RunResult into a results folder: manifest, summary, tables, charts,
+and with `--sobol` the ranked Sobol indices ("what to research next")."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pandas as pd
 
 from sim.charts.style import figure
 from sim.experiments.run import RunResult
+from sim.experiments.uncertainty import SobolResult
 from sim.scenario.sources import evidence_table
 from sim.scenario.uncertain import uncertain_manifest
 from sim.writers import folder as io
@@ -19,11 +21,12 @@ from sim.writers.report import Chart, Page, Table, write_report
 
 def summary_document(result: RunResult, warnings: Sequence[str] = ()) -> dict[str, Any]:
     """The content of summary.json: the run's facts (start, horizon, seed,
-    replications), every outcome's probability with its 95% Wilson interval
-    (the first is the headline), each event type's count distribution, the
-    share of replications reaching each ladder rung, the documented counts
-    against the simulated ones and the scenario's warnings. Dates stay dates
-    here; the JSON writer turns them into ISO text."""
+    replications), the parameter uncertainty (design and the draws' manifest),
+    every outcome's probability with its 95% Monte Carlo interval and, with a
+    nested design, its parameter band (the first is the headline), each event
+    type's count distribution, the share of replications reaching each ladder
+    rung, the documented counts against the simulated ones and the scenario's
+    warnings. Dates stay dates here; the JSON writer turns them into ISO text."""
     s = result.scenario
     outcomes = result.summary()
     counts = result.table.counts
@@ -34,7 +37,8 @@ def summary_document(result: RunResult, warnings: Sequence[str] = ()) -> dict[st
         "horizon_date": s.date_of(s.horizon_days),
         "replications": result.replications,
         "seed": result.seed,
-        "interval": "95% Wilson score interval, pointwise",
+        "interval": interval_text(result),
+        "uncertainty": uncertainty_document(result),
         "headline": outcomes.iloc[0].to_dict(),
         "outcomes": outcomes.to_dict(orient="records"),
         "counts": {
@@ -54,15 +58,70 @@ def summary_document(result: RunResult, warnings: Sequence[str] = ()) -> dict[st
     }
 
 
+def interval_text(result: RunResult) -> str:
+    """What `lower` and `upper` are, in words, for summary.json and the report."""
+    if result.nested is None:
+        return "95% Wilson score interval, pointwise (Monte Carlo noise only)"
+    return (
+        "95% Monte Carlo interval: Wilson at the effective sample size of "
+        f"{result.nested.param_draws:,} parameter draws x {result.nested.reps_per_draw:,} "
+        "replications (replications sharing a draw are correlated), pointwise"
+    )
+
+
+def uncertainty_document(result: RunResult) -> dict[str, Any]:
+    """How parameter uncertainty entered the run: `design` ("fixed": no
+    uncertain parameter; "per replication": each replication draws its own, the
+    probabilities are predictive; "nested": K draws x M replications, with a
+    parameter band), K and M, the bands' definitions, and the draws' manifest
+    (each uncertain parameter, its law and generator key)."""
+    s = result.scenario
+    nested = result.nested
+    design = "nested" if nested else "per replication" if s.uncertain else "fixed"
+    return {
+        "design": design,
+        "param_draws": nested.param_draws if nested else None,
+        "reps_per_draw": nested.reps_per_draw if nested else None,
+        "simultaneous_band": "95% DKW band for the whole curve (probability_by_day.csv: "
+        "simultaneous_lower, simultaneous_upper), n = "
+        + ("parameter draws" if nested else "replications"),
+        "parameter_band": "quantiles 5, 25, 50, 75, 95% across draws of P(outcome | parameters) "
+        "(cond_p05 ... cond_p95); noise_share: the part of their variance that is replication "
+        "noise"
+        if nested
+        else None,
+        "parameters": uncertain_manifest(s),
+    }
+
+
+def outcomes_table(result: RunResult) -> pd.DataFrame:
+    """outcomes.csv: the summary, with the draws' manifest in one column when
+    parameters are uncertain (`path ~ law`, separated by "; ")."""
+    table = result.summary()
+    s = result.scenario
+    if s.uncertain:
+        table["uncertain_parameters"] = "; ".join(
+            f"{path} ~ {dist.describe()}" for path, dist in s.uncertain.items()
+        )
+    return table
+
+
 def write_run(
     result: RunResult,
     folder: Path,
     force: bool = False,
     formats: Sequence[str] = ("png",),
     warnings: Sequence[str] = (),
+    sobol: SobolResult | None = None,
 ) -> list[Path]:
-    """Write the whole results folder atomically; returns the chart files."""
+    """Write the whole results folder atomically; returns the chart files.
+
+    With `sobol`, also sobol.csv (the indices of every outcome) and the ranked
+    chart of the headline's indices, research.png. A parameter band that is
+    mostly replication noise is warned about with the scenario's `warnings`.
+    """
     s = result.scenario
+    warnings = [*warnings, *result.band_warnings()]
     with io.staged_folder(folder, force) as out:
         io.write_json(
             out / "manifest.json",
@@ -74,6 +133,9 @@ def write_run(
                 wall_seconds=round(result.wall_seconds, 3),
                 precision=result.precision,
                 engine=result.engine,
+                param_draws=result.nested.param_draws if result.nested else None,
+                reps_per_draw=result.nested.reps_per_draw if result.nested else None,
+                sobol_base_samples=len(sobol.design) if sobol else None,
                 uncertain=uncertain_manifest(s),
                 overrides=s.overrides,
                 simpy_events=int(result.table.simpy_events.sum()),
@@ -82,7 +144,7 @@ def write_run(
         io.write_json(out / "summary.json", summary_document(result, warnings))
         io.write_scenario(s, out / "scenario.resolved.yaml")
         io.write_table(result.rows(), out / "replications.parquet")
-        io.write_table(result.summary(), out / "outcomes.csv")
+        io.write_table(outcomes_table(result), out / "outcomes.csv")
         io.write_table(result.curves(), out / "probability_by_day.csv")
         io.write_table(result.levels(), out / "levels_by_day.csv")
         io.write_table(result.monthly(), out / "monthly_counts.csv")
@@ -90,15 +152,31 @@ def write_run(
         evidence = evidence_table(s)
         io.write_table(evidence, out / "sources.csv")
         written = _write_charts(result, out, formats)
-        write_report(run_page(result, evidence, warnings, written), out)
+        if sobol is not None:
+            io.write_table(sobol.indices(), out / "sobol.csv")
+            fig, ax = figure((10, max(4.8, 0.7 * len(sobol.inputs) + 3)))
+            sobol.plot_research(ax=ax)
+            written += io.save_figure(fig, out / "research", formats)
+        write_report(run_page(result, evidence, warnings, written, sobol), out)
     return [folder / p.name for p in written]
 
 
 MC_INTERVAL_NOTE = (
     "Intervals are 95% Wilson score intervals for Monte Carlo noise only: they say how "
     "precisely the replications estimate the model's probability, not how uncertain the "
-    "scenario's parameters are. On the charts the band is pointwise (per day), not a band "
-    "for the whole curve."
+    "scenario's parameters are. On the probability chart the shaded band is pointwise (each "
+    "day on its own) and the dashed lines are the simultaneous DKW band, which holds the "
+    "whole curve at once."
+)
+NESTED_INTERVAL_NOTE = (
+    "Two kinds of uncertainty. The Monte Carlo interval says how precisely the "
+    "replications estimate the predictive probability (the average over what is not known "
+    "about the parameters); more replications shrink it. The parameter band says how the "
+    "probability would differ if the parameters were known: the median and the 50% and 90% "
+    "ranges, across parameter draws, of the probability given the draw; more replications "
+    "do not shrink it, only better evidence on the parameters does. On the probability "
+    "chart, hatched: 95% pointwise Monte Carlo band; dashed: 95% simultaneous band for the "
+    "whole curve (DKW); shaded: the parameter band."
 )
 
 
@@ -116,14 +194,31 @@ def question(result: RunResult) -> str:
 
 
 def run_page(
-    result: RunResult, evidence: pd.DataFrame, warnings: Sequence[str], charts: Sequence[Path]
+    result: RunResult,
+    evidence: pd.DataFrame,
+    warnings: Sequence[str],
+    charts: Sequence[Path],
+    sobol: SobolResult | None = None,
 ) -> Page:
-    """The report.html page of a run: the question, the headline sentence, the
-    PNG charts among `charts` with what each shows, the outcome table, the
-    documented counts against the model (when there are any), the evidence table
-    and the scenario's warnings."""
+    """The report.html page of a run: the question, the headline sentence
+    (with the parameter band after a nested design), the PNG charts among
+    `charts` with what each shows, the outcome table, the Sobol indices (with
+    `sobol`), the documented counts against the model (when there are any),
+    the evidence table and the scenario's warnings."""
+    nested = result.nested is not None
     captions = {
-        "probability": "Probability that each outcome has happened by each date.",
+        "probability": "Predictive probability that the headline outcome has happened by "
+        "each date (every outcome's bands: outcomes.csv, probability_by_day.csv): "
+        "hatched, 95% pointwise Monte Carlo band (Wilson, clustered by draw); dashed, 95% "
+        "simultaneous band for the whole curve (DKW); shaded, the parameter band (50% and 90% "
+        "of the probability given the parameters, across draws)."
+        if nested
+        else "Probability that each outcome has happened by each date: shaded, 95% pointwise "
+        "band (Wilson, each day on its own); dashed, 95% simultaneous band for the whole "
+        "curve (DKW).",
+        "research": "What to research next: the uncertain parameters ranked by their total "
+        "Sobol index for the headline outcome (first-order beside it): the share of the "
+        "variance of its probability that knowing the parameter would remove.",
         "levels": "Share of replications on each rung of the escalation ladder, per day.",
         "time_to_outcome": "When each outcome first happens, among replications where it does.",
     }
@@ -139,10 +234,35 @@ def run_page(
         for c in charts
         if c.suffix == ".png"
     ]
-    outcomes = result.outcome_rows()[
-        ["label", "probability", "lower", "upper", "median_date", "happened", "replications"]
+    columns = ["label", "probability", "lower", "upper"]
+    if nested:
+        columns += ["cond_p05", "cond_p25", "cond_median", "cond_p75", "cond_p95", "noise_share"]
+    columns += ["median_date", "happened", "replications"]
+    outcomes = result.outcome_rows()[columns]
+    tables = [
+        Table(
+            "Outcomes by the horizon",
+            outcomes,
+            "lower/upper: 95% Monte Carlo interval (Wilson"
+            + (
+                ", clustered by draw); cond_*: quantiles of the probability given the "
+                "parameters across draws (the parameter band); noise_share: the part of their "
+                "variance that is replication noise."
+                if nested
+                else ")."
+            ),
+        )
     ]
-    tables = [Table("Outcomes by the horizon", outcomes, "lower/upper: 95% Wilson interval.")]
+    if sobol is not None:
+        tables.append(
+            Table(
+                "What to research next: Sobol indices",
+                sobol.indices(),
+                "S1: first-order, ST: total Sobol index of P(outcome by the horizon) per "
+                "uncertain parameter, 95% bootstrap half-widths (*_conf); parameter_share: the "
+                "part of the outcome's variance the parameters carry.",
+            )
+        )
     observed = result.observed()
     if len(observed):
         tables.append(
@@ -153,7 +273,7 @@ def run_page(
         title=result.title,
         question=question(result),
         headline=result.headline_text(),
-        interval_note=MC_INTERVAL_NOTE,
+        interval_note=NESTED_INTERVAL_NOTE if nested else MC_INTERVAL_NOTE,
         charts=shown,
         tables=tables,
         evidence=evidence,
@@ -164,7 +284,10 @@ def run_page(
 def _write_charts(result: RunResult, out: Path, formats: Sequence[str]) -> list[Path]:
     written = []
     fig, ax = figure()
-    result.plot_probability(ax=ax)
+    # A nested design's bands overlap unreadably across outcomes: the chart
+    # shows the headline's (every outcome's are in outcomes.csv and
+    # probability_by_day.csv).
+    result.plot_probability([result.scenario.headline] if result.nested else None, ax=ax)
     written += io.save_figure(fig, out / "probability", formats)
     fig, ax = figure((10, 4.8))
     result.plot_levels(ax=ax)

@@ -9,6 +9,7 @@ import re
 import pytest
 from matplotlib.patches import Rectangle
 
+from sim.charts.run import probability_chart
 from sim.charts.style import figure
 from sim.experiments.run import RunResult
 from tests.charts.helpers import (
@@ -96,3 +97,27 @@ def test_time_to_outcome_chart_gives_each_outcome_its_median_and_legend_outside(
         assert f"in {row['happened']:,} of 200" in text
     assert_legend_off_the_data(ax)
     assert re.fullmatch(FIRST_TICK, first_tick_label(ax))
+
+
+def test_probability_chart_draws_and_names_both_bands(poisson_run: RunResult) -> None:
+    """Default: the pointwise Wilson band (shaded) and the simultaneous DKW band
+    (dashed lines on its edges), each named in the legend and the subtitle;
+    asked for one band only, only that one is drawn and named."""
+    _fig, ax = figure()
+    poisson_run.plot_probability(ax=ax)
+    curves = poisson_run.curves()
+    first = curves[curves["outcome"] == "ten_attacks"]
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == 2 * 2  # two edges per outcome
+    assert dashed[0].get_ydata() == pytest.approx(first["simultaneous_lower"].to_numpy())
+    assert dashed[1].get_ydata() == pytest.approx(first["simultaneous_upper"].to_numpy())
+    shown = " ".join(" ".join(legend_texts(ax)).split())
+    assert "95% pointwise (Wilson)" in shown and "95% simultaneous (DKW)" in shown
+    subtitle = subtitle_artist(ax).get_text().replace("\n", " ")
+    assert "95% pointwise (Wilson)" in subtitle and "95% simultaneous (DKW)" in subtitle
+    _fig, ax = figure()
+    probability_chart(curves, "one band", bands=("pointwise",), ax=ax)
+    assert not [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert "simultaneous" not in " ".join(legend_texts(ax))
+    with pytest.raises(ValueError, match="bands"):
+        probability_chart(curves, "typo", bands=("simultanous",), ax=figure()[1])

@@ -83,3 +83,33 @@ def test_ctrl_c_keeps_a_sweeps_finished_points(tmp_path: Path):
     points = list((tmp_path / "out" / "points").glob("*.json"))
     assert points, "finished points must be kept"
     assert not list((tmp_path / "out" / "points").glob(".*partial*"))
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_nested_run_at_once_and_writes_nothing(tmp_path: Path):
+    """The nested design (uncertain parameters, K draws x M replications) runs
+    on its own pool: Ctrl-C must end it as promptly as a plain run."""
+    process = start(
+        [
+            "run",
+            str(FLAGSHIP),
+            "--set",
+            "streams.drone_attack_israel.rate={dist: lognormal, median: 0.1, sigma: 0.4}",
+            "--param-draws",
+            "4000",
+            "--reps-per-draw",
+            "50",
+            "--workers",
+            "2",
+            "--out",
+            "out",
+            "--no-progress",
+        ],
+        tmp_path,
+    )
+    elapsed, stderr = interrupt_after(process, 4.0)
+    assert process.returncode == 130, stderr
+    assert elapsed < EXIT_BOUND_S, f"took {elapsed:.1f} s to stop"
+    assert "interrupted: nothing written" in stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "staging or lock left behind"

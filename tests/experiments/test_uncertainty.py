@@ -4,17 +4,28 @@ indices over uncertain parameters (issue 10), with their charts."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sim.charts.style import figure
-from sim.charts.uncertainty import MC_BAND, PARAMETER_BAND, probability_bands_chart, research_chart
+from sim.charts.uncertainty import (
+    MC_BAND,
+    PARAMETER_BAND,
+    SIMULTANEOUS_BAND,
+    probability_bands_chart,
+    research_chart,
+)
 from sim.engine import compile_model
+from sim.experiments.run import run
 from sim.experiments.uncertainty import FIXED_NOTE, run_nested, run_sobol
 from sim.montecarlo.parameters import Parameters
 from sim.montecarlo.runner import run_table
 from sim.scenario import load_scenario
+from sim.scenario.schema import Scenario
+from sim.stats import dkw_half_width, wilson_interval
 from tests.montecarlo.test_parameters import HORIZON, assert_same_tables, poisson_scenario
 
 RATE = 0.04
@@ -69,8 +80,8 @@ def test_fixed_parameters_only_say_so_and_run_as_usual(write_scenario):
     assert_same_tables(result.table, run_table(s, 1, range(120)))
     assert result.curves()["cond_median"].isna().all()
     ax = probability_bands_chart(result.curves(), "fixed", ax=figure()[1])
-    labels = ax.get_legend_handles_labels()[1]
-    assert MC_BAND in ax.get_legend().texts[-1].get_text() and PARAMETER_BAND not in labels
+    shown = [t.get_text().replace("\n", " ") for t in ax.get_legend().texts]
+    assert MC_BAND in shown and SIMULTANEOUS_BAND in shown and PARAMETER_BAND not in shown
 
 
 def test_sobol_indices_find_the_parameter_an_outcome_depends_on(write_scenario):
@@ -101,6 +112,55 @@ def test_sobol_needs_two_uncertain_inputs(beta_scenario):
 def test_the_probability_chart_names_both_bands(beta_scenario):
     result = run_nested(beta_scenario, 1, param_draws=10, reps_per_draw=20)
     ax = probability_bands_chart(result.curves(), "beta", ax=figure()[1])
-    labels = [t.get_text() for t in ax.get_legend().texts]
-    assert MC_BAND in labels and PARAMETER_BAND in labels
+    labels = [t.get_text().replace("\n", " ") for t in ax.get_legend().texts]
+    assert MC_BAND in labels and SIMULTANEOUS_BAND in labels and PARAMETER_BAND in labels
     assert any("parameters 90%" in label for label in labels)
+
+
+def test_a_nested_run_result_counts_draws_in_its_monte_carlo_intervals(
+    beta_scenario: Scenario,
+) -> None:
+    """`run(param_draws=K, reps_per_draw=M)` is `run_nested`'s table; its
+    intervals are the clustered Wilson ones (wider than Wilson on K M
+    independent replications when the draws matter), its simultaneous band is
+    DKW at n = K, and each replication row says its draw."""
+    draws, per = 20, 30
+    result = run(beta_scenario, 4, param_draws=draws, reps_per_draw=per)
+    assert_same_tables(result.table, run_nested(beta_scenario, 4, draws, per).table)
+    assert result.nested is not None and result.replications == draws * per
+    head = result.summary().set_index("outcome").loc["answered"]
+    hits = round(head["probability"] * draws * per)
+    plain_lo, plain_hi = (float(v) for v in wilson_interval(hits, draws * per))
+    assert head["upper"] - head["lower"] > plain_hi - plain_lo
+    curves = result.curves()
+    eps = dkw_half_width(draws)
+    inside = curves[(curves["probability"] > eps) & (curves["probability"] < 1 - eps)]
+    assert np.allclose(inside["simultaneous_upper"] - inside["probability"], eps)
+    rows = result.rows()
+    assert np.array_equal(rows["draw"], np.arange(draws * per) // per)
+    assert "parameter band: median" in result.headline_text()
+
+
+def test_a_band_made_of_replication_noise_is_warned_about(
+    write_scenario: Callable[..., Path],
+) -> None:
+    """With a nearly fixed probability (sd 0.005) and 10 replications per draw,
+    almost all the spread across draws is binomial noise: the result says so
+    and tells the user to raise M."""
+    s = load_scenario(
+        write_scenario(data=poisson_scenario(RATE, {"dist": "beta", "mean": 0.3, "sd": 0.005}))
+    )
+    result = run(s, 1, param_draws=30, reps_per_draw=10)
+    warnings = result.band_warnings()
+    assert any(w.startswith("answered: with 10 replications per draw") for w in warnings)
+    assert all("raise --reps-per-draw" in w for w in warnings)
+
+
+def test_one_replication_per_draw_or_fixed_parameters_give_no_band(
+    write_scenario: Callable[..., Path], beta_scenario: Scenario
+) -> None:
+    assert run(beta_scenario, 1, param_draws=50, reps_per_draw=1).nested is None
+    fixed = load_scenario(write_scenario(data=poisson_scenario(RATE, 0.3)))
+    result = run(fixed, 1, param_draws=5, reps_per_draw=20)
+    assert result.nested is None and result.replications == 100
+    assert_same_tables(result.table, run_table(fixed, 1, range(100)))

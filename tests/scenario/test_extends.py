@@ -194,3 +194,28 @@ def test_extends_must_name_a_file(project):
     (problem,) = problems_of(variant(project, "extends: [a.yaml]\nname: x\n"))
     assert problem.path == "extends"
     assert problem.expected == "a file name"
+
+
+def test_a_law_in_a_variant_replaces_the_bases_law_whole(base, project):
+    """A `{samples: ...}` base and a `{dist: ...}` variant (or the reverse) do
+    not mix keys: the variant's belief replaces the base's."""
+    (project / "draws.csv").write_text("p\n0.2\n0.4\n", encoding="utf-8")
+    middle = variant(
+        project,
+        "extends: base.yaml\nname: mini-samples\nrules:\n  respond:\n"
+        "    probability: {samples: draws.csv, column: p}\n",
+        name="middle.yaml",
+    )
+    assert (
+        load_scenario(middle)
+        .uncertain["rules.respond.probability"]
+        .describe()
+        .startswith("samples")
+    )
+    file = variant(
+        project,
+        "extends: middle.yaml\nname: mini-law\nrules:\n  respond:\n"
+        "    probability: {dist: uniform, low: 0.1, high: 0.3}\n",
+    )
+    law = load_scenario(file).uncertain["rules.respond.probability"]
+    assert law.describe().startswith("uniform")

@@ -26,15 +26,24 @@ factors) are fixed per call; a replication that outgrows one
 stops with a flag and the runner repeats it with larger arrays, which cannot
 change a result (a replication depends only on its index).
 
+History and uncertain parameters are data, not code paths: a history's
+times sit before each event type's simulated ones in the occurrence array
+(`count` conditions read both, summaries skip the history), its day-0
+excitation and pre-start firings start the state; a replication's uncertain
+values are written over their offsets of `mf` before it runs
+(`sim.montecarlo.fast.uncertain`).
+
 Every helper is inlined (`sim.rng.compiled.compiled`) into
-`run_replications`, the one entry point. Numba's disk cache checks only the
+`run_replications`, the one entry point, except `_refresh` (hazards
+re-evaluated after a change of state), called from many places: inlining
+it at each would lengthen the compile for no measurable gain. Numba's disk cache checks only the
 file a function is defined in: after editing `random.py`, `compile.py` or
 `sim/rng.py` without touching this file, delete `sim/montecarlo/fast/__pycache__`
 (the differential test would catch a stale kernel).
 
-Measured cost on the flagship (benchmarks/fastpath.py): about 65 us per
-replication, 135 ns per dispatched event, of which Philox draws are ~17% and
-the C library's exp and log ~20%.
+Measured cost on the flagship (benchmarks/fastpath.py, profile in
+benchmarks/RESULTS.md): about 67 us per replication, 140 ns per dispatched
+event, of which the C library's exp and log are ~26% and Philox draws 5-10%.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from sim.engine import compile_model
 from sim.eventdata import read_events
 from sim.eventdata.history import history_overrides
+from sim.experiments.uncertainty import nested_chunk
 from sim.montecarlo.fast.run import run_fast_chunk
 from sim.montecarlo.runner import run_chunk, run_table
 from sim.scenario import load_scenario
@@ -113,6 +114,8 @@ def test_the_nested_design_shares_each_draw_across_its_block():
     model = compile_model(s)
     fast = run_fast_chunk(model, 3, range(40, 100), reps_per_draw=20)
     assert_identical(fast, run_chunk(model, 3, range(40, 100), "simpy", reps_per_draw=20))
+    # What sim.experiments.uncertainty.run_nested runs today, chunk for chunk.
+    assert_identical(fast, nested_chunk(s, 3, range(40, 100), reps_per_draw=20))
     draws = fast.parameters.reshape(3, 20, -1)
     assert np.all(draws == draws[:, :1]) and not np.array_equal(draws[0, 0], draws[1, 0])
 
