@@ -338,7 +338,7 @@ def run(
         per = reps_per_draw or DEFAULT_REPS_PER_DRAW
         if scenario.uncertain and per > 1:
             started = time.perf_counter()
-            nested = run_nested(scenario, seed, param_draws, per, workers, progress)
+            nested = run_nested(scenario, seed, param_draws, per, workers, progress, engine)
             return RunResult(
                 scenario,
                 seed,

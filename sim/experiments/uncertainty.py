@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar, cast
 
@@ -40,16 +40,18 @@ import pandas as pd
 
 from sim.engine import compile_model, simulate
 from sim.experiments import tables as frames
+from sim.montecarlo.fast.select import resolve_engine
 from sim.montecarlo.grid import Layout, make_layout
-from sim.montecarlo.parameters import Parameters, simulate_drawn
+from sim.montecarlo.parameters import Parameters
 from sim.montecarlo.runner import (
     Progress,
     chunked,
     process_pool,
+    run_chunk,
     run_table,
     stopping_on_interrupt,
 )
-from sim.montecarlo.table import RunTable, summarise
+from sim.montecarlo.table import RunTable
 from sim.scenario.distributions import U_MIN
 from sim.scenario.schema import Scenario
 from sim.stats import clustered_wilson_interval, dkw_band
@@ -70,13 +72,15 @@ T = TypeVar("T")
 
 
 def nested_chunk(
-    scenario: Scenario, seed: int, reps: Sequence[int], reps_per_draw: int
+    scenario: Scenario,
+    seed: int,
+    reps: Sequence[int],
+    reps_per_draw: int,
+    engine: str = "simpy",
 ) -> RunTable:
-    """A chunk of the nested design (compiled where it runs, so a process pool can take it)."""
-    model = compile_model(scenario)
-    replications, values = simulate_drawn(model, seed, reps, reps_per_draw)
-    table = summarise(replications, model, make_layout(scenario), len(reps))
-    return replace(table, parameters=values)
+    """A chunk of the nested design (compiled where it runs, so a process pool
+    can take it), on either engine: both give the same table."""
+    return run_chunk(compile_model(scenario), seed, reps, engine, reps_per_draw)
 
 
 def parameter_frame(scenario: Scenario, table: RunTable) -> pd.DataFrame:
@@ -194,30 +198,33 @@ def run_nested(
     reps_per_draw: int,
     workers: int = 1,
     progress: Progress | None = None,
+    engine: str = "simpy",
 ) -> NestedResult:
     """Run the nested design; with every parameter fixed, run the same number
     of replications as usual (the result says so in `note`).
 
-    Results are identical for any `workers`: replication r depends only on
-    (scenario, seed, r) and its draw r // reps_per_draw.
+    Results are identical for any `workers` and either engine: replication r
+    depends only on (scenario, seed, r) and its draw r // reps_per_draw.
     """
     if param_draws < 1 or reps_per_draw < 1:
         raise ValueError("param_draws and reps_per_draw must be at least 1")
     reps = range(param_draws * reps_per_draw)
+    engine = resolve_engine(engine, scenario)
     if not scenario.uncertain:
-        table = run_table(scenario, seed, reps, workers, progress=progress)
+        table = run_table(scenario, seed, reps, workers, progress=progress, engine=engine)
         return NestedResult(scenario, seed, table, param_draws, reps_per_draw)
-    chunks = chunked(reps, workers)
+    chunks = chunked(reps, workers, engine=engine)
     if workers <= 1 or len(chunks) == 1:
         parts = []
         for part in chunks:
-            parts.append(nested_chunk(scenario, seed, part, reps_per_draw))
+            parts.append(nested_chunk(scenario, seed, part, reps_per_draw, engine))
             if progress:
                 progress(len(part))
     else:
         with stopping_on_interrupt(process_pool(min(workers, len(chunks)))) as pool:
             futures = [
-                pool.submit(nested_chunk, scenario, seed, part, reps_per_draw) for part in chunks
+                pool.submit(nested_chunk, scenario, seed, part, reps_per_draw, engine)
+                for part in chunks
             ]
             parts = _in_order(futures, [len(c) for c in chunks], progress)
     table = RunTable.concat(parts)

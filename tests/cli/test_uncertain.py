@@ -172,7 +172,6 @@ def test_param_draws_on_fixed_parameters_say_so_and_run_as_usual(
         (["--param-draws", "4000000", "--reps-per-draw", "5"], "found 4,000,000 x 5 = 20,000,000"),
         (["--sobol", "4194304", "-n", "10"], "--sobol: expected at most 10,000,000"),
         (["--sobol", "48"], "--sobol: expected a power of 2"),
-        (["--param-draws", "4", "--engine", "fast"], "uncertain"),
     ],
 )
 def test_bad_designs_are_refused_before_anything_is_written(
@@ -234,3 +233,21 @@ def test_the_workload_check_counts_the_whole_design(
     message = " ".join(result.stderr.split())
     assert f"x {replications} replications" in message and "--allow-large" in message
     assert not (tmp_path / "r").exists()
+
+
+NESTED_SMALL = ["run", "n.yaml", "--param-draws", "6", "--reps-per-draw", "20", "-w", "1"]
+
+
+def test_a_nested_run_on_the_fast_engine_gives_the_simpy_table(two_uncertain: Path) -> None:
+    """The nested design runs on either engine with the same replications."""
+    folder = two_uncertain.parent
+    tables = []
+    for engine in ("simpy", "fast"):
+        out = f"r-{engine}"
+        result = runner.invoke(
+            app,
+            [*NESTED_SMALL, "--no-progress", "--engine", engine, "--out", out],
+        )
+        assert result.exit_code == 0, result.output
+        tables.append(pd.read_parquet(folder / out / "replications.parquet"))
+    pd.testing.assert_frame_equal(tables[0], tables[1])
