@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.engine import compile_model
-from sim.errors import UsageError
 from sim.montecarlo.fast.select import resolve_engine, unsupported_features
 from sim.montecarlo.parameters import Parameters
 from sim.scenario import load_scenario
@@ -69,11 +68,11 @@ def test_uncertain_regime_and_hazard_numbers_reach_the_compiled_model(write_scen
     assert rules["decide"].hazard == values["rules.decide.hazard"]
 
 
-def test_the_fast_engine_refuses_regimes_and_hazard_rules_by_name(write_scenario):
+def test_the_fast_engine_runs_regimes_and_hazard_rules(write_scenario):
+    # Bit-identity with the SimPy engine: tests/montecarlo/fast/test_differential_hazards.py.
     s = load_scenario(write_scenario(copy.deepcopy(GOOD)))
-    assert unsupported_features(s) == ["regimes", "rules.decide.hazard"]
-    with pytest.raises(UsageError, match=r"regimes, rules\.decide\.hazard.*--engine simpy"):
-        resolve_engine("fast", s)
+    assert unsupported_features(s) == []
+    assert resolve_engine("fast", s) == "fast"
 
 
 CASES = [

@@ -11,10 +11,15 @@ past occurrence times per event type (kept before the simulated ones in the
 kernel's occurrence array, where `count` conditions see them and summaries
 skip them), each kernel's decayed excitation at day 0 (summed by
 `sim.engine.hawkes.Kernel.add_history` itself, so the same bits) and each
-rule's last firing before day 0. Uncertain parameters are per-replication
-values written over known offsets of the packed float array
-(`sim.montecarlo.fast.uncertain`). A scenario part the kernel does not
-implement is refused by `sim.montecarlo.fast.select`, never ignored.
+rule's last firing before day 0. Hazard rules and regimes are compiled in
+the order `sim.engine.world.World._add_hazards` gives them (hazard rules,
+then regimes with an onset hazard), their conditions in a table of their
+own: a hazard tests a condition as `sim.engine.conditions.ConditionSpec`
+does, which can differ from a lottery rule's `if` at a window's edge.
+Uncertain parameters are per-replication values written over known offsets
+of the packed float array (`sim.montecarlo.fast.uncertain`). A scenario
+part the kernel does not implement is refused by `sim.montecarlo.fast.select`,
+never ignored.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from sim.engine.conditions import ConditionSpec
 from sim.engine.delays import delay_law
 from sim.engine.hawkes import Kernel
 from sim.engine.model import CompiledModel, RuleSpec, compile_model
@@ -122,9 +128,73 @@ class FastModel(NamedTuple):
     window_event: np.ndarray
     window_lo: np.ndarray
     window_hi: np.ndarray
+    # Hazards (sim/engine/hazards.py): the hazard rules in rule order, then the
+    # regimes with an onset hazard in regime order, as `World.hazards` lists them.
+    rule_hazard: np.ndarray
+    """Decisions per day of a hazard rule (NaN for a lottery rule)."""
+    rule_hazard_index: np.ndarray
+    """The rule's hazard index, -1 for a lottery rule."""
+    hazard_kind: np.ndarray
+    """HAZARD_RULE or HAZARD_REGIME."""
+    hazard_target: np.ndarray
+    """The rule or regime index."""
+    hazard_condition: np.ndarray
+    """Index of the condition it runs under (a rule's `if`, a regime's `while`)."""
+    hazard_lane: np.ndarray
+    """The lane of its unit exponentials (a rule's lane 0, a regime's lane 0)."""
+    # Conditions as sim.engine.conditions.ConditionSpec evaluates them.
+    cond_after: np.ndarray
+    """NaN for none (as cond_before)."""
+    cond_before: np.ndarray
+    cond_level_min: np.ndarray
+    """-1 for none (as cond_level_max)."""
+    cond_level_max: np.ndarray
+    cond_count_lo: np.ndarray
+    cond_count_hi: np.ndarray
+    ccount_event: np.ndarray
+    ccount_within: np.ndarray
+    ccount_at_least: np.ndarray
+    cond_total_lo: np.ndarray
+    cond_total_hi: np.ndarray
+    ctotal_event: np.ndarray
+    ctotal_at_least: np.ndarray
+    # Regimes (sim/engine/regimes.py).
+    regime_hazard: np.ndarray
+    """Onsets per day (NaN: no onset hazard)."""
+    regime_if: np.ndarray
+    """Condition index of the trigger's `if`."""
+    regime_probability: np.ndarray
+    regime_delay_law: np.ndarray
+    regime_delay_a: np.ndarray
+    regime_delay_b: np.ndarray
+    regime_duration_law: np.ndarray
+    """-1: no duration (on to the horizon)."""
+    regime_duration_a: np.ndarray
+    regime_duration_b: np.ndarray
+    regime_stream_lo: np.ndarray
+    regime_stream_hi: np.ndarray
+    rstream_stream: np.ndarray
+    rstream_factor: np.ndarray
+    regime_rule_lo: np.ndarray
+    regime_rule_hi: np.ndarray
+    rrule_rule: np.ndarray
+    rrule_factor: np.ndarray
+    regime_outcome_lo: np.ndarray
+    regime_outcome_hi: np.ndarray
+    routcome_index: np.ndarray
+    event_regime_lo: np.ndarray
+    event_regime_hi: np.ndarray
+    event_regime: np.ndarray
+    """Per event: the regimes it triggers (`onset.on`)."""
+    event_hazard_dep: np.ndarray
+    """(events x hazards, flattened): 1 where the hazard's condition reads the
+    event (a `count` or `total` of it)."""
 
 
 EMIT, SCALE, SET_LEVEL = 0, 1, 2
+HAZARD_RULE, HAZARD_REGIME = 0, 1
+REGIME_LANES = 4
+"""A regime's lanes: 0 onset exponentials, 1 onset delay, 2 duration, 3 lottery."""
 
 
 def _flatten(
@@ -217,7 +287,9 @@ def fast_model(scenario: Scenario, model: CompiledModel | None = None) -> FastMo
             and r.before_day is None
         )
 
+    hazards = _hazard_arrays(scenario, m, n_events)
     return FastModel(
+        **hazards,
         horizon=float(m.horizon),
         initial_level=int(m.initial_level),
         decay_days=float(m.decay_days) if m.decay_days is not None else math.nan,
@@ -290,15 +362,126 @@ def fast_model(scenario: Scenario, model: CompiledModel | None = None) -> FastMo
     )
 
 
+def _conditions(conditions: list[ConditionSpec]) -> dict[str, np.ndarray]:
+    """The `cond_*` arrays of a list of conditions (index = position)."""
+    count_lo, count_hi, (c_event, c_within, c_at_least) = _flatten(
+        [list(c.counts) for c in conditions], 3
+    )
+    total_lo, total_hi, (t_event, t_at_least) = _flatten([list(c.totals) for c in conditions], 2)
+
+    def nan_if_none(x: float | None) -> float:
+        return math.nan if x is None else x
+
+    def minus_if_none(x: int | None) -> int:
+        return -1 if x is None else x
+
+    return {
+        "cond_after": _f([nan_if_none(c.after_day) for c in conditions]),
+        "cond_before": _f([nan_if_none(c.before_day) for c in conditions]),
+        "cond_level_min": _i([minus_if_none(c.level_at_least) for c in conditions]),
+        "cond_level_max": _i([minus_if_none(c.level_at_most) for c in conditions]),
+        "cond_count_lo": count_lo,
+        "cond_count_hi": count_hi,
+        "ccount_event": _i(c_event),
+        "ccount_within": _f(c_within),
+        "ccount_at_least": _i(c_at_least),
+        "cond_total_lo": total_lo,
+        "cond_total_hi": total_hi,
+        "ctotal_event": _i(t_event),
+        "ctotal_at_least": _i(t_at_least),
+    }
+
+
+def _hazard_arrays(scenario: Scenario, m: CompiledModel, n_events: int) -> dict[str, np.ndarray]:
+    """Hazard rules, regimes and the conditions they run under, as arrays, in
+    the order `sim.engine.world.World._add_hazards` builds and refreshes them."""
+    n_streams, n_rules = len(m.streams), len(m.rules)
+    conditions: list[ConditionSpec] = []
+    hazard_rows: list[tuple[int, int, int, int]] = []
+    rule_hazard_index = [-1] * n_rules
+    for r, rule in enumerate(m.rules):
+        if rule.hazard is not None:
+            rule_hazard_index[r] = len(hazard_rows)
+            hazard_rows.append((HAZARD_RULE, r, len(conditions), 2 * n_streams + 2 * r))
+            conditions.append(rule.condition)
+    regime_if: list[int] = []
+    for g, regime in enumerate(m.regimes):
+        if regime.hazard is not None:
+            first = 2 * (n_streams + n_rules) + REGIME_LANES * g
+            hazard_rows.append((HAZARD_REGIME, g, len(conditions), first))
+            conditions.append(regime.while_)
+        regime_if.append(len(conditions))
+        conditions.append(regime.condition)
+    kind, target, condition, lanes = ([row[i] for row in hazard_rows] for i in range(4))
+    written = list(scenario.regimes.values())
+    delays = [delay_law(w.onset.delay) for w in written]
+    durations = [
+        delay_law(w.duration) if w.duration is not None else (-1, 0.0, 0.0) for w in written
+    ]
+    stream_lo, stream_hi, (rs_stream, rs_factor) = _flatten(
+        [list(g.stream_factors) for g in m.regimes], 2
+    )
+    rule_lo, rule_hi, (rr_rule, rr_factor) = _flatten([list(g.rule_factors) for g in m.regimes], 2)
+    outcome_lo, outcome_hi, (ro_index,) = _flatten(
+        [[(o,) for o in g.outcomes] for g in m.regimes], 1
+    )
+    triggers: list[list[tuple[Any, ...]]] = [[] for _ in range(n_events)]
+    for g, regime in enumerate(m.regimes):
+        for event in regime.on:
+            triggers[event].append((g,))
+    event_lo, event_hi, (e_regime,) = _flatten(triggers, 1)
+    reads = np.zeros((n_events, len(hazard_rows)), dtype=np.int64)
+    for h, c in enumerate(condition):
+        for event in [e for e, _, _ in conditions[c].counts] + [e for e, _ in conditions[c].totals]:
+            reads[event, h] = 1
+    return {
+        "rule_hazard": _f([math.nan if r.hazard is None else r.hazard for r in m.rules]),
+        "rule_hazard_index": _i(rule_hazard_index),
+        "hazard_kind": _i(kind),
+        "hazard_target": _i(target),
+        "hazard_condition": _i(condition),
+        "hazard_lane": _i(lanes),
+        **_conditions(conditions),
+        "regime_hazard": _f([math.nan if g.hazard is None else g.hazard for g in m.regimes]),
+        "regime_if": _i(regime_if),
+        "regime_probability": _f([g.probability for g in m.regimes]),
+        "regime_delay_law": _i([law for law, _, _ in delays]),
+        "regime_delay_a": _f([a for _, a, _ in delays]),
+        "regime_delay_b": _f([b for _, _, b in delays]),
+        "regime_duration_law": _i([law for law, _, _ in durations]),
+        "regime_duration_a": _f([a for _, a, _ in durations]),
+        "regime_duration_b": _f([b for _, _, b in durations]),
+        "regime_stream_lo": stream_lo,
+        "regime_stream_hi": stream_hi,
+        "rstream_stream": _i(rs_stream),
+        "rstream_factor": _f(rs_factor),
+        "regime_rule_lo": rule_lo,
+        "regime_rule_hi": rule_hi,
+        "rrule_rule": _i(rr_rule),
+        "rrule_factor": _f(rr_factor),
+        "regime_outcome_lo": outcome_lo,
+        "regime_outcome_hi": outcome_hi,
+        "routcome_index": _i(ro_index),
+        "event_regime_lo": event_lo,
+        "event_regime_hi": event_hi,
+        "event_regime": _i(e_regime),
+        "event_hazard_dep": reads.reshape(-1),
+    }
+
+
 def lane_keys(scenario: Scenario, seed: int) -> np.ndarray:
     """(lanes, 2) Philox keys: stream s has lanes 2s (candidate waits) and
-    2s + 1 (acceptance); rule r, after the streams, lanes 2S + 2r (probability)
-    and 2S + 2r + 1 (delay): the lanes `sim.engine.world` gives them."""
+    2s + 1 (acceptance); rule r, after the streams, lanes 2S + 2r (probability,
+    or a hazard rule's exponentials) and 2S + 2r + 1 (delay); regime g, after
+    the rules, lanes 2S + 2R + 4g .. + 3 (`sim.engine.regimes`' lanes 0-3):
+    the lanes `sim.engine.world` gives them."""
     rows = []
     for ident in scenario.streams:
         rows += [lane_key(seed, f"stream:{ident}", 0), lane_key(seed, f"stream:{ident}", 1)]
     for ident in scenario.rules:
         rows += [lane_key(seed, f"rule:{ident}", 0), lane_key(seed, f"rule:{ident}", 1)]
+    for ident in scenario.regimes:
+        rows += [lane_key(seed, f"regime:{ident}", lane) for lane in range(REGIME_LANES)]
     return np.array(rows, dtype=np.uint64).reshape(-1, 2)
 
 
@@ -348,6 +531,37 @@ INT_ARRAYS = (
     "event_outcome_index",
     "event_outcome_count",
     "window_event",
+    "rule_hazard_index",
+    "hazard_kind",
+    "hazard_target",
+    "hazard_condition",
+    "hazard_lane",
+    "cond_level_min",
+    "cond_level_max",
+    "cond_count_lo",
+    "cond_count_hi",
+    "ccount_event",
+    "ccount_at_least",
+    "cond_total_lo",
+    "cond_total_hi",
+    "ctotal_event",
+    "ctotal_at_least",
+    "regime_if",
+    "regime_delay_law",
+    "regime_duration_law",
+    "regime_stream_lo",
+    "regime_stream_hi",
+    "rstream_stream",
+    "regime_rule_lo",
+    "regime_rule_hi",
+    "rrule_rule",
+    "regime_outcome_lo",
+    "regime_outcome_hi",
+    "routcome_index",
+    "event_regime_lo",
+    "event_regime_hi",
+    "event_regime",
+    "event_hazard_dep",
 )
 FLOAT_ARRAYS = (
     "stream_rate",
@@ -372,6 +586,18 @@ FLOAT_ARRAYS = (
     "month_edges",
     "window_lo",
     "window_hi",
+    "rule_hazard",
+    "cond_after",
+    "cond_before",
+    "ccount_within",
+    "regime_hazard",
+    "regime_probability",
+    "regime_delay_a",
+    "regime_delay_b",
+    "regime_duration_a",
+    "regime_duration_b",
+    "rstream_factor",
+    "rrule_factor",
 )
 INT_SCALARS = (
     "n_events",
@@ -400,12 +626,21 @@ INT_SCALARS = (
     "sf_size",
     "f_horizon",
     "f_decay_days",
+    "n_hazards",
+    "n_regimes",
+    "si_hazards",
+    "si_regime_on",
+    "si_rule_factors",
+    "sf_hazards",
+    "sf_rule_factor",
 )
 HEADER = {name: i for i, name in enumerate(INT_ARRAYS + FLOAT_ARRAYS + INT_SCALARS)}
 SI_SCALARS = 9  # SEQ, QUEUED, LEVEL, MAX_LEVEL, LADDER_PENDING, N_CHANGES, ACTIVE, OVERFLOW, POPPED
 SI_PER_STREAM = 6  # GENERATED, INTERRUPTED, ALIVE, TOKEN, PAUSED, N_FACTORS
 SF_SCALARS = 2  # NOW, LAST_SUPPORT
 SF_PER_STREAM = 2  # BOUND, SCALE
+SI_PER_HAZARD = 3  # TOKEN, WAKE_TOKEN (sim.engine.hazards' _token, _wake_token), STALE
+SF_PER_HAZARD = 4  # RATE, REMAINING (NaN: not drawn), SINCE, WAKE_AT
 
 
 def pack(model: FastModel) -> tuple[np.ndarray, np.ndarray]:
@@ -414,7 +649,8 @@ def pack(model: FastModel) -> tuple[np.ndarray, np.ndarray]:
     `sim.rng.compiled` indexes them by lane directly."""
     n_streams, n_rules = model.stream_event.size, model.rule_probability.size
     n_events, n_outcomes = model.event_rung.size, model.n_outcomes
-    n_lanes = 2 * (n_streams + n_rules)
+    n_hazards, n_regimes = model.hazard_kind.size, model.regime_hazard.size
+    n_lanes = 2 * (n_streams + n_rules) + REGIME_LANES * n_regimes
     si, sf = {}, {}
     si["si_scalars"] = n_lanes
     si["si_streams"] = si["si_scalars"] + SI_SCALARS
@@ -422,14 +658,19 @@ def pack(model: FastModel) -> tuple[np.ndarray, np.ndarray]:
     si["si_counts"] = si["si_pending"] + n_rules
     si["si_outcome_done"] = si["si_counts"] + n_events
     si["si_window_start"] = si["si_outcome_done"] + model.event_outcome_index.size
-    si["si_size"] = si["si_window_start"] + model.count_event.size
+    si["si_hazards"] = si["si_window_start"] + model.count_event.size
+    si["si_regime_on"] = si["si_hazards"] + SI_PER_HAZARD * n_hazards
+    si["si_rule_factors"] = si["si_regime_on"] + n_regimes
+    si["si_size"] = si["si_rule_factors"] + n_rules
     sf["sf_scalars"] = n_lanes
     sf["sf_streams"] = sf["sf_scalars"] + SF_SCALARS
     sf["sf_kernel_total"] = sf["sf_streams"] + SF_PER_STREAM * n_streams
     sf["sf_kernel_updated"] = sf["sf_kernel_total"] + model.kernel_source.size
     sf["sf_last_fired"] = sf["sf_kernel_updated"] + model.kernel_source.size
     sf["sf_outcome_days"] = sf["sf_last_fired"] + n_rules
-    sf["sf_size"] = sf["sf_outcome_days"] + n_outcomes
+    sf["sf_hazards"] = sf["sf_outcome_days"] + n_outcomes
+    sf["sf_rule_factor"] = sf["sf_hazards"] + SF_PER_HAZARD * n_hazards
+    sf["sf_size"] = sf["sf_rule_factor"] + n_rules
     scalars = {
         "n_events": n_events,
         "n_streams": n_streams,
@@ -440,6 +681,8 @@ def pack(model: FastModel) -> tuple[np.ndarray, np.ndarray]:
         "n_level_outcomes": model.level_outcome_threshold.size,
         "n_windows": model.window_event.size,
         "history_max": int(model.history_len.max(initial=0)),
+        "n_hazards": n_hazards,
+        "n_regimes": n_regimes,
         **si,
         **sf,
     }

@@ -8,8 +8,10 @@ scheduling, not from approximating it:
 - the same events: each stream process's Initialize (URGENT at 0), its
   timeouts (NORMAL), its Interruption when the intensity jumps from outside
   (URGENT, now; the timeout it abandons stays queued and is skipped when it
-  comes due), its termination (NORMAL, now); rule responses, scale endings and
-  the ladder's decay timer (NORMAL timeouts); the stop event at the horizon
+  comes due), its termination (NORMAL, now); rule responses, scale endings,
+  the ladder's decay timer, hazard clocks' firings and wakes, hazard rules'
+  responses, regime onsets and ends (NORMAL timeouts; a stale clock firing or
+  wake is dispatched and ignored, as in SimPy); the stop event at the horizon
   (URGENT, scheduled after the processes' initialisation);
 - each stream's generator body (sim/engine/streams.py) as a resumable state
   machine, with the same floating-point operations in the same order;
@@ -32,7 +34,9 @@ values are written over their offsets of `mf` before it runs
 (`sim.montecarlo.fast.uncertain`).
 
 Every helper is inlined (`sim.rng.compiled.compiled`) into
-`run_replications`, the one entry point. Numba's disk cache checks only the
+`run_replications`, the one entry point, except `_refresh` (hazards
+re-evaluated after a change of state), called from many places: inlining
+it at each would lengthen the compile for no measurable gain. Numba's disk cache checks only the
 file a function is defined in: after editing `random.py`, `compile.py` or
 `sim/rng.py` without touching this file, delete `sim/montecarlo/fast/__pycache__`
 (the differential test would catch a stale kernel).
@@ -40,6 +44,9 @@ file a function is defined in: after editing `random.py`, `compile.py` or
 Measured cost on the flagship (benchmarks/fastpath.py, profile in
 benchmarks/RESULTS.md): about 67 us per replication, 140 ns per dispatched
 event, of which the C library's exp and log are ~26% and Philox draws 5-10%.
+With its hazard rules, regimes and posterior draws (24 November): about 63 us
+in the kernel per replication, ~410 dispatched events; drawing the uncertain
+parameters adds ~18 us outside it, mostly scipy's beta inverse CDF (PERT).
 """
 
 from __future__ import annotations
@@ -49,7 +56,16 @@ import math
 import numpy as np
 
 from sim.engine.delays import EXPONENTIAL, FIXED, GAMMA, NONE, UNIFORM
-from sim.montecarlo.fast.compile import EMIT, HEADER, SF_PER_STREAM, SI_PER_STREAM
+from sim.montecarlo.fast.compile import (
+    EMIT,
+    HAZARD_RULE,
+    HEADER,
+    REGIME_LANES,
+    SF_PER_HAZARD,
+    SF_PER_STREAM,
+    SI_PER_HAZARD,
+    SI_PER_STREAM,
+)
 from sim.montecarlo.fast.compile import SCALE as SCALE_ACTION
 from sim.rng.compiled import (
     compiled,
@@ -148,9 +164,60 @@ H_SF_OUTCOME_DAYS = HEADER["sf_outcome_days"]
 H_SF_SIZE = HEADER["sf_size"]
 H_F_HORIZON = HEADER["f_horizon"]
 H_F_DECAY_DAYS = HEADER["f_decay_days"]
+H_RULE_HAZARD_INDEX = HEADER["rule_hazard_index"]
+H_HAZARD_KIND = HEADER["hazard_kind"]
+H_HAZARD_TARGET = HEADER["hazard_target"]
+H_HAZARD_CONDITION = HEADER["hazard_condition"]
+H_HAZARD_LANE = HEADER["hazard_lane"]
+H_COND_LEVEL_MIN = HEADER["cond_level_min"]
+H_COND_LEVEL_MAX = HEADER["cond_level_max"]
+H_COND_COUNT_LO = HEADER["cond_count_lo"]
+H_COND_COUNT_HI = HEADER["cond_count_hi"]
+H_CCOUNT_EVENT = HEADER["ccount_event"]
+H_CCOUNT_AT_LEAST = HEADER["ccount_at_least"]
+H_COND_TOTAL_LO = HEADER["cond_total_lo"]
+H_COND_TOTAL_HI = HEADER["cond_total_hi"]
+H_CTOTAL_EVENT = HEADER["ctotal_event"]
+H_CTOTAL_AT_LEAST = HEADER["ctotal_at_least"]
+H_REGIME_IF = HEADER["regime_if"]
+H_REGIME_DELAY_LAW = HEADER["regime_delay_law"]
+H_REGIME_DURATION_LAW = HEADER["regime_duration_law"]
+H_REGIME_STREAM_LO = HEADER["regime_stream_lo"]
+H_REGIME_STREAM_HI = HEADER["regime_stream_hi"]
+H_RSTREAM_STREAM = HEADER["rstream_stream"]
+H_REGIME_RULE_LO = HEADER["regime_rule_lo"]
+H_REGIME_RULE_HI = HEADER["regime_rule_hi"]
+H_RRULE_RULE = HEADER["rrule_rule"]
+H_REGIME_OUTCOME_LO = HEADER["regime_outcome_lo"]
+H_REGIME_OUTCOME_HI = HEADER["regime_outcome_hi"]
+H_ROUTCOME_INDEX = HEADER["routcome_index"]
+H_EVENT_REGIME_LO = HEADER["event_regime_lo"]
+H_EVENT_REGIME_HI = HEADER["event_regime_hi"]
+H_EVENT_REGIME = HEADER["event_regime"]
+H_EVENT_HAZARD_DEP = HEADER["event_hazard_dep"]
+H_RULE_HAZARD = HEADER["rule_hazard"]
+H_COND_AFTER = HEADER["cond_after"]
+H_COND_BEFORE = HEADER["cond_before"]
+H_CCOUNT_WITHIN = HEADER["ccount_within"]
+H_REGIME_HAZARD = HEADER["regime_hazard"]
+H_REGIME_PROBABILITY = HEADER["regime_probability"]
+H_REGIME_DELAY_A = HEADER["regime_delay_a"]
+H_REGIME_DELAY_B = HEADER["regime_delay_b"]
+H_REGIME_DURATION_A = HEADER["regime_duration_a"]
+H_REGIME_DURATION_B = HEADER["regime_duration_b"]
+H_RSTREAM_FACTOR = HEADER["rstream_factor"]
+H_RRULE_FACTOR = HEADER["rrule_factor"]
+H_N_HAZARDS = HEADER["n_hazards"]
+H_N_REGIMES = HEADER["n_regimes"]
+H_SI_HAZARDS = HEADER["si_hazards"]
+H_SI_REGIME_ON = HEADER["si_regime_on"]
+H_SI_RULE_FACTORS = HEADER["si_rule_factors"]
+H_SF_HAZARDS = HEADER["sf_hazards"]
+H_SF_RULE_FACTOR = HEADER["sf_rule_factor"]
 
 URGENT, NORMAL = 0, 1
 INIT, RESUME, INTERRUPT, FIRE, UNSCALE, LADDER, END, STOP = range(8)
+HAZARD_DUE, HAZARD_WAKE, RESPOND, REGIME_ON, REGIME_OFF = range(8, 13)
 CANDIDATE, WAITING = 0, 1
 LADDER_EPS = 1e-9  # sim.engine.ladder.EPS
 # The event queue q: a binary heap of rows (time, order, payload, factor), where
@@ -165,6 +232,9 @@ NOW, LAST_SUPPORT = range(2)
 # Per stream at si[mi[H_SI_STREAMS] + 6 s + ...] and sf[mi[H_SF_STREAMS] + 2 s + ...].
 GENERATED, INTERRUPTED, ALIVE, TOKEN, PAUSED, N_FACTORS = range(6)
 BOUND, SCALE = range(2)
+# Per hazard at si[mi[H_SI_HAZARDS] + 2 h + ...] and sf[mi[H_SF_HAZARDS] + 4 h + ...].
+H_TOKEN, H_WAKE_TOKEN, H_STALE = range(3)
+H_RATE, H_REMAINING, H_SINCE, H_WAKE_AT = range(4)
 
 
 def new_state(
@@ -178,7 +248,7 @@ def new_state(
         np.zeros((queue, 4)),
         np.zeros((max(mi[H_N_EVENTS], 1), mi[H_HISTORY_MAX] + occurrences)),
         np.zeros((changes, 2)),
-        np.zeros((max(mi[H_N_STREAMS], 1), factors)),
+        np.zeros((max(mi[H_N_STREAMS] + mi[H_N_RULES], 1), factors)),
     )
 
 
@@ -469,6 +539,8 @@ def _occur(
     if rung >= 0:
         if rung > si[sc + LEVEL]:
             _ladder_set(mi, mf, si, sf, q, ch, rung, t)
+            if mi[H_N_HAZARDS]:  # the ladder's on_change
+                _refresh(mi, mf, si, sf, q, tm, keys, rep, t, -1)
         elif rung == si[sc + LEVEL]:
             sf[mi[H_SF_SCALARS] + LAST_SUPPORT] = t
     done, days = mi[H_SI_OUTCOME_DONE], mi[H_SF_OUTCOME_DAYS]
@@ -486,6 +558,10 @@ def _occur(
             _wake(mi, si, sf, q, s)
     for j in range(mi[mi[H_TRIGGER_LO] + event], mi[mi[H_TRIGGER_HI] + event]):
         _trigger(mi, mf, si, sf, q, tm, keys, rep, mi[mi[H_TRIGGER_RULE] + j], t)
+    for j in range(mi[mi[H_EVENT_REGIME_LO] + event], mi[mi[H_EVENT_REGIME_HI] + event]):
+        _regime_trigger(mi, mf, si, sf, q, tm, keys, rep, mi[mi[H_EVENT_REGIME] + j], t)
+    if mi[H_N_HAZARDS]:
+        _refresh(mi, mf, si, sf, q, tm, keys, rep, t, event)
 
 
 @compiled
@@ -586,6 +662,10 @@ def _trigger(
         return
     lane = 2 * mi[H_N_STREAMS] + 2 * r
     p = mf[mi[H_RULE_PROBABILITY] + r]
+    if si[mi[H_SI_RULE_FACTORS] + r]:  # RuleRuntime.chance: min(1, probability * factor)
+        p = p * sf[mi[H_SF_RULE_FACTOR] + r]
+        if not p < 1.0:
+            p = 1.0
     if p < 1.0 and next_uniform(keys, si, sf, lane, rep) >= p:
         return
     si[mi[H_SI_PENDING] + r] += 1
@@ -608,7 +688,12 @@ def _fire(
     r: int,
 ) -> None:
     si[mi[H_SI_PENDING] + r] -= 1
+    h = mi[mi[H_RULE_HAZARD_INDEX] + r]
+    if h >= 0:  # its hazard's inputs change here; its update comes after the actions
+        si[mi[H_SI_HAZARDS] + SI_PER_HAZARD * h + H_STALE] = 1
     t = sf[mi[H_SF_SCALARS] + NOW]
+    if sf[mi[H_SF_RULE_FACTOR] + r] == 0.0:  # a regime disables the rule now
+        return
     last = mi[H_SF_LAST_FIRED] + r
     if t - sf[last] < mf[mi[H_RULE_COOLDOWN] + r]:
         return
@@ -628,7 +713,395 @@ def _fire(
             _change_factor(mi, si, sf, q, fa, target, factor, True)
             schedule(mi, si, sf, q, mf[mi[H_ACTION_DAYS] + j], NORMAL, UNSCALE, target, factor)
         else:
+            changed = target != si[mi[H_SI_SCALARS] + LEVEL]
             _ladder_set(mi, mf, si, sf, q, ch, target, t)
+            if changed and mi[H_N_HAZARDS]:  # the ladder's on_change
+                _refresh(mi, mf, si, sf, q, tm, keys, rep, t, -1)
+
+
+# --- hazards and regimes (sim/engine/conditions.py, hazards.py, regimes.py) ----
+
+
+@compiled
+def _cond_holds(
+    mi: np.ndarray, mf: np.ndarray, si: np.ndarray, tm: np.ndarray, c: int, t: float
+) -> bool:
+    """ConditionSpec.holds: a count holds while its K-th latest occurrence u
+    (history included) is in the window, u + w > t."""
+    after, before = mf[mi[H_COND_AFTER] + c], mf[mi[H_COND_BEFORE] + c]
+    if not math.isnan(after) and t < after:
+        return False
+    if not math.isnan(before) and t >= before:
+        return False
+    level = si[mi[H_SI_SCALARS] + LEVEL]
+    low, high = mi[mi[H_COND_LEVEL_MIN] + c], mi[mi[H_COND_LEVEL_MAX] + c]
+    if low >= 0 and level < low:
+        return False
+    if high >= 0 and level > high:
+        return False
+    counts = mi[H_SI_COUNTS]
+    for j in range(mi[mi[H_COND_TOTAL_LO] + c], mi[mi[H_COND_TOTAL_HI] + c]):
+        if si[counts + mi[mi[H_CTOTAL_EVENT] + j]] < mi[mi[H_CTOTAL_AT_LEAST] + j]:
+            return False
+    for j in range(mi[mi[H_COND_COUNT_LO] + c], mi[mi[H_COND_COUNT_HI] + c]):
+        at_least = mi[mi[H_CCOUNT_AT_LEAST] + j]
+        if at_least == 0:
+            continue
+        event = mi[mi[H_CCOUNT_EVENT] + j]
+        n = si[counts + event] + mi[mi[H_HISTORY_LEN] + event]
+        if n < at_least or tm[event, n - at_least] + mf[mi[H_CCOUNT_WITHIN] + j] <= t:
+            return False
+    return True
+
+
+@compiled
+def _cond_next(
+    mi: np.ndarray, mf: np.ndarray, si: np.ndarray, tm: np.ndarray, c: int, t: float
+) -> float:
+    """ConditionSpec.next_change: the earliest timed instant after t at which
+    the condition can change (inf when none)."""
+    soon = math.inf
+    after, before = mf[mi[H_COND_AFTER] + c], mf[mi[H_COND_BEFORE] + c]
+    if not math.isnan(after) and t < after:
+        soon = after
+    if not math.isnan(before) and t < before and before < soon:
+        soon = before
+    counts = mi[H_SI_COUNTS]
+    for j in range(mi[mi[H_COND_COUNT_LO] + c], mi[mi[H_COND_COUNT_HI] + c]):
+        at_least = mi[mi[H_CCOUNT_AT_LEAST] + j]
+        event = mi[mi[H_CCOUNT_EVENT] + j]
+        n = si[counts + event] + mi[mi[H_HISTORY_LEN] + event]
+        if at_least and n >= at_least:
+            leaves = tm[event, n - at_least] + mf[mi[H_CCOUNT_WITHIN] + j]
+            if leaves > t and leaves < soon:
+                soon = leaves
+    return soon
+
+
+@compiled
+def _hazard_rate(
+    mi: np.ndarray, mf: np.ndarray, si: np.ndarray, sf: np.ndarray, tm: np.ndarray, h: int, t: float
+) -> float:
+    """HazardRule.rate or RegimeRuntime.rate at day t."""
+    target, c = mi[mi[H_HAZARD_TARGET] + h], mi[mi[H_HAZARD_CONDITION] + h]
+    if mi[mi[H_HAZARD_KIND] + h] == HAZARD_RULE:
+        factor = sf[mi[H_SF_RULE_FACTOR] + target]
+        if factor == 0.0:
+            return 0.0
+        if t < sf[mi[H_SF_LAST_FIRED] + target] + mf[mi[H_RULE_COOLDOWN] + target]:
+            return 0.0
+        cap = mi[mi[H_RULE_MAX_PENDING] + target]
+        if cap >= 0 and si[mi[H_SI_PENDING] + target] >= cap:
+            return 0.0
+        if not _cond_holds(mi, mf, si, tm, c, t):
+            return 0.0
+        rate: float = mf[mi[H_RULE_HAZARD] + target] * factor
+        return rate
+    if si[mi[H_SI_REGIME_ON] + target] or not _cond_holds(mi, mf, si, tm, c, t):
+        return 0.0
+    onset: float = mf[mi[H_REGIME_HAZARD] + target]
+    return onset
+
+
+@compiled
+def _hazard_next(
+    mi: np.ndarray, mf: np.ndarray, si: np.ndarray, sf: np.ndarray, tm: np.ndarray, h: int, t: float
+) -> float:
+    """Hazard.next_change (and a hazard rule's cooldown end)."""
+    soon = _cond_next(mi, mf, si, tm, mi[mi[H_HAZARD_CONDITION] + h], t)
+    if mi[mi[H_HAZARD_KIND] + h] == HAZARD_RULE:
+        r = mi[mi[H_HAZARD_TARGET] + h]
+        ends = sf[mi[H_SF_LAST_FIRED] + r] + mf[mi[H_RULE_COOLDOWN] + r]
+        if ends > t and ends < soon:
+            soon = ends
+    return soon
+
+
+@compiled
+def _set_rate(
+    mi: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    q: np.ndarray,
+    keys: np.ndarray,
+    rep: int,
+    h: int,
+    t: float,
+    rate: float,
+) -> None:
+    """HazardClock.set_rate: keep the integrated hazard, spend the rest of the
+    unit exponential at the new rate (one draw per firing, from the lane)."""
+    b = mi[H_SI_HAZARDS] + SI_PER_HAZARD * h
+    fb = mi[H_SF_HAZARDS] + SF_PER_HAZARD * h
+    old = sf[fb + H_RATE]
+    if rate == old:
+        return
+    remaining = sf[fb + H_REMAINING]
+    if old > 0.0 and not math.isnan(remaining):
+        remaining -= old * (t - sf[fb + H_SINCE])
+    sf[fb + H_RATE] = rate
+    sf[fb + H_SINCE] = t
+    si[b + H_TOKEN] += 1
+    if rate > 0.0:
+        if math.isnan(remaining):
+            remaining = next_exponential(keys, si, sf, mi[mi[H_HAZARD_LANE] + h], rep)
+        wait = (0.0 if remaining < 0.0 else remaining) / rate  # max(remaining, 0.0)
+        schedule(mi, si, sf, q, wait, NORMAL, HAZARD_DUE, h, float(si[b + H_TOKEN]))
+    sf[fb + H_REMAINING] = remaining
+
+
+@compiled
+def _update(
+    mi: np.ndarray,
+    mf: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    q: np.ndarray,
+    tm: np.ndarray,
+    keys: np.ndarray,
+    rep: int,
+    h: int,
+    t: float,
+) -> None:
+    """Hazard.update: the rate now, and a wake at the next timed change."""
+    si[mi[H_SI_HAZARDS] + SI_PER_HAZARD * h + H_STALE] = 0
+    _set_rate(mi, si, sf, q, keys, rep, h, t, _hazard_rate(mi, mf, si, sf, tm, h, t))
+    soon = _hazard_next(mi, mf, si, sf, tm, h, t)
+    fb = mi[H_SF_HAZARDS] + SF_PER_HAZARD * h
+    if soon < sf[fb + H_WAKE_AT] and soon < mf[mi[H_F_HORIZON]]:
+        sf[fb + H_WAKE_AT] = soon
+        b = mi[H_SI_HAZARDS] + SI_PER_HAZARD * h
+        si[b + H_WAKE_TOKEN] += 1
+        schedule(mi, si, sf, q, soon - t, NORMAL, HAZARD_WAKE, h, float(si[b + H_WAKE_TOKEN]))
+
+
+@entry
+def _refresh(
+    mi: np.ndarray,
+    mf: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    q: np.ndarray,
+    tm: np.ndarray,
+    keys: np.ndarray,
+    rep: int,
+    t: float,
+    event: int,
+) -> None:
+    """World.refresh: every hazard re-evaluates after a change of state at t.
+    Not inlined: it is called from many places, each rarely.
+
+    After an occurrence of `event` (-1: any other change), a hazard whose
+    condition does not read `event` is skipped while t is before its pending
+    wake and it is not stale: nothing it reads has changed since its last
+    update (every other change refreshes it, except a hazard rule's own firing,
+    which marks it stale until the update that follows its actions), and no
+    timed change is due before the wake (which is at or before its next timed
+    change), so the update would find the same rate and the same next change,
+    and do nothing.
+    """
+    n_hazards = mi[H_N_HAZARDS]
+    for h in range(n_hazards):
+        if (
+            event >= 0
+            and not mi[mi[H_EVENT_HAZARD_DEP] + event * n_hazards + h]
+            and not si[mi[H_SI_HAZARDS] + SI_PER_HAZARD * h + H_STALE]
+            and t < sf[mi[H_SF_HAZARDS] + SF_PER_HAZARD * h + H_WAKE_AT]
+        ):
+            continue
+        _update(mi, mf, si, sf, q, tm, keys, rep, h, t)
+
+
+@compiled
+def _law(
+    si: np.ndarray,
+    sf: np.ndarray,
+    keys: np.ndarray,
+    rep: int,
+    lane: int,
+    law: int,
+    a: float,
+    b: float,
+) -> float:
+    """A delay law's draw (sim.engine.delays.delay_sampler), for a regime's
+    onset delay and duration."""
+    if law == NONE:
+        return 0.0
+    if law == FIXED:
+        return a
+    if law == EXPONENTIAL:
+        return a * next_exponential(keys, si, sf, lane, rep)
+    if law == UNIFORM:
+        return a + b * next_uniform(keys, si, sf, lane, rep)
+    if law == GAMMA:
+        return b * next_gamma(keys, si, sf, lane, rep, a)
+    return a * math.exp(b * next_normal(keys, si, sf, lane, rep))
+
+
+@compiled
+def _change_rule_factor(
+    mi: np.ndarray, si: np.ndarray, sf: np.ndarray, fa: np.ndarray, r: int, factor: float, add: bool
+) -> None:
+    """RuleRuntime.add_factor / remove_factor: the product of the regimes'
+    factors in force, in the order they started (rule r's row of `fa` is
+    n_streams + r)."""
+    row = mi[H_N_STREAMS] + r
+    at = mi[H_SI_RULE_FACTORS] + r
+    n = si[at]
+    if add:
+        if n == fa.shape[1]:
+            si[mi[H_SI_SCALARS] + OVERFLOW] = 1
+            return
+        fa[row, n] = factor
+        n += 1
+    else:
+        for j in range(n):
+            if fa[row, j] == factor:  # list.remove: the first equal value
+                for k in range(j, n - 1):
+                    fa[row, k] = fa[row, k + 1]
+                n -= 1
+                break
+    si[at] = n
+    product = 1.0
+    for j in range(n):
+        product *= fa[row, j]
+    sf[mi[H_SF_RULE_FACTOR] + r] = product
+
+
+@compiled
+def _regime_lane(mi: np.ndarray, g: int) -> int:
+    """Regime g's lane 0 (its lanes follow the streams' and rules')."""
+    first: int = 2 * (mi[H_N_STREAMS] + mi[H_N_RULES]) + REGIME_LANES * g
+    return first
+
+
+@compiled
+def _regime_trigger(
+    mi: np.ndarray,
+    mf: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    q: np.ndarray,
+    tm: np.ndarray,
+    keys: np.ndarray,
+    rep: int,
+    g: int,
+    t: float,
+) -> None:
+    """RegimeRuntime.trigger: unless on, if `if` holds and the lottery (lane 3)
+    says so, an onset after the delay (lane 1)."""
+    if si[mi[H_SI_REGIME_ON] + g] or not _cond_holds(mi, mf, si, tm, mi[mi[H_REGIME_IF] + g], t):
+        return
+    lane = _regime_lane(mi, g)
+    p = mf[mi[H_REGIME_PROBABILITY] + g]
+    if p < 1.0 and next_uniform(keys, si, sf, lane + 3, rep) >= p:
+        return
+    wait = _law(
+        si,
+        sf,
+        keys,
+        rep,
+        lane + 1,
+        mi[mi[H_REGIME_DELAY_LAW] + g],
+        mf[mi[H_REGIME_DELAY_A] + g],
+        mf[mi[H_REGIME_DELAY_B] + g],
+    )
+    schedule(mi, si, sf, q, wait, NORMAL, REGIME_ON, g, 0.0)
+
+
+@compiled
+def _switch_regime(
+    mi: np.ndarray,
+    mf: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    q: np.ndarray,
+    tm: np.ndarray,
+    fa: np.ndarray,
+    keys: np.ndarray,
+    rep: int,
+    g: int,
+    on: bool,
+) -> None:
+    """RegimeRuntime.switch_on (nothing if on) or _switch_off, at now: the
+    factors on and off, first-onset outcomes, the duration (lane 2), then every
+    hazard re-evaluates."""
+    t = sf[mi[H_SF_SCALARS] + NOW]
+    at = mi[H_SI_REGIME_ON] + g
+    if on and si[at]:
+        return
+    si[at] = 1 if on else 0
+    for j in range(mi[mi[H_REGIME_STREAM_LO] + g], mi[mi[H_REGIME_STREAM_HI] + g]):
+        s, factor = mi[mi[H_RSTREAM_STREAM] + j], mf[mi[H_RSTREAM_FACTOR] + j]
+        _change_factor(mi, si, sf, q, fa, s, factor, on)
+    for j in range(mi[mi[H_REGIME_RULE_LO] + g], mi[mi[H_REGIME_RULE_HI] + g]):
+        r, factor = mi[mi[H_RRULE_RULE] + j], mf[mi[H_RRULE_FACTOR] + j]
+        _change_rule_factor(mi, si, sf, fa, r, factor, on)
+    if on:
+        days = mi[H_SF_OUTCOME_DAYS]
+        for j in range(mi[mi[H_REGIME_OUTCOME_LO] + g], mi[mi[H_REGIME_OUTCOME_HI] + g]):
+            o = days + mi[mi[H_ROUTCOME_INDEX] + j]
+            if math.isnan(sf[o]):
+                sf[o] = t
+        law = mi[mi[H_REGIME_DURATION_LAW] + g]
+        if law >= 0:
+            a, b = mf[mi[H_REGIME_DURATION_A] + g], mf[mi[H_REGIME_DURATION_B] + g]
+            lasts = _law(si, sf, keys, rep, _regime_lane(mi, g) + 2, law, a, b)
+            schedule(mi, si, sf, q, lasts, NORMAL, REGIME_OFF, g, 0.0)
+    _refresh(mi, mf, si, sf, q, tm, keys, rep, t, -1)
+
+
+@compiled
+def _hazard_due(
+    mi: np.ndarray,
+    mf: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    q: np.ndarray,
+    tm: np.ndarray,
+    fa: np.ndarray,
+    keys: np.ndarray,
+    rep: int,
+    h: int,
+    token: int,
+) -> None:
+    """HazardClock._due, then the firing: a hazard rule's decision (a response
+    after the rule's delay, from its lane 1) or a regime's onset."""
+    b = mi[H_SI_HAZARDS] + SI_PER_HAZARD * h
+    if token != si[b + H_TOKEN]:
+        return
+    fb = mi[H_SF_HAZARDS] + SF_PER_HAZARD * h
+    sf[fb + H_REMAINING] = math.nan
+    sf[fb + H_RATE] = 0.0
+    si[b + H_TOKEN] += 1
+    target = mi[mi[H_HAZARD_TARGET] + h]
+    if mi[mi[H_HAZARD_KIND] + h] == HAZARD_RULE:
+        t = sf[mi[H_SF_SCALARS] + NOW]
+        si[mi[H_SI_PENDING] + target] += 1
+        delay = _delay(mi, mf, si, sf, keys, rep, target, 2 * mi[H_N_STREAMS] + 2 * target + 1)
+        schedule(mi, si, sf, q, delay, NORMAL, RESPOND, target, 0.0)
+        _update(mi, mf, si, sf, q, tm, keys, rep, h, t)
+    else:
+        _switch_regime(mi, mf, si, sf, q, tm, fa, keys, rep, target, True)
+
+
+@compiled
+def _hazard_wake(
+    mi: np.ndarray,
+    mf: np.ndarray,
+    si: np.ndarray,
+    sf: np.ndarray,
+    q: np.ndarray,
+    tm: np.ndarray,
+    keys: np.ndarray,
+    rep: int,
+    h: int,
+    token: int,
+) -> None:
+    """Hazard._wake: the earliest pending wake clears the mark; any re-evaluates."""
+    if token == si[mi[H_SI_HAZARDS] + SI_PER_HAZARD * h + H_WAKE_TOKEN]:
+        sf[mi[H_SF_HAZARDS] + SF_PER_HAZARD * h + H_WAKE_AT] = math.inf
+    _update(mi, mf, si, sf, q, tm, keys, rep, h, sf[mi[H_SF_SCALARS] + NOW])
 
 
 # --- one replication, and a chunk of them -------------------------------------
@@ -662,10 +1135,15 @@ def _simulate(
         sf[mi[H_SF_KERNEL_TOTAL] + k] = mf[mi[H_KERNEL_TOTAL0] + k]
     for r in range(mi[H_N_RULES]):
         sf[mi[H_SF_LAST_FIRED] + r] = mf[mi[H_RULE_FIRED0] + r]
-    for j in range(mi[H_SI_SIZE] - mi[H_SI_WINDOW_START]):
+    for j in range(mi[H_SI_HAZARDS] - mi[H_SI_WINDOW_START]):
         si[mi[H_SI_WINDOW_START] + j] = mi[mi[H_COUNT_START0] + j]
     for o in range(mi[H_N_OUTCOMES]):
         sf[mi[H_SF_OUTCOME_DAYS] + o] = math.nan
+    for h in range(mi[H_N_HAZARDS]):
+        sf[mi[H_SF_HAZARDS] + SF_PER_HAZARD * h + H_REMAINING] = math.nan
+        sf[mi[H_SF_HAZARDS] + SF_PER_HAZARD * h + H_WAKE_AT] = math.inf
+    for r in range(mi[H_N_RULES]):
+        sf[mi[H_SF_RULE_FACTOR] + r] = 1.0
     # World.__init__: the ladder (which arms its timer), then the initial level.
     level = mi[H_INITIAL_LEVEL]
     si[sc + LEVEL] = level
@@ -675,6 +1153,8 @@ def _simulate(
     si[sc + N_CHANGES] = 1
     _ladder_arm(mi, mf, si, sf, q)
     _level_raised(mi, sf, level, 0.0)
+    if mi[H_N_HAZARDS]:  # World._add_hazards
+        _refresh(mi, mf, si, sf, q, tm, keys, rep, 0.0, -1)
     # simulate(): one process per stream, then env.run(until=horizon).
     for s in range(n_streams):
         schedule(mi, si, sf, q, 0.0, URGENT, INIT, s, 0.0)
@@ -704,7 +1184,21 @@ def _simulate(
         elif kind == UNSCALE:
             _change_factor(mi, si, sf, q, fa, a, q[i, QF], False)
         elif kind == LADDER:
+            level = si[sc + LEVEL]
             _ladder_wake(mi, mf, si, sf, q, ch)
+            if si[sc + LEVEL] != level and mi[H_N_HAZARDS]:  # the ladder's on_change
+                _refresh(mi, mf, si, sf, q, tm, keys, rep, sf[now], -1)
+        elif kind == HAZARD_DUE:
+            _hazard_due(mi, mf, si, sf, q, tm, fa, keys, rep, a, int(q[i, QF]))
+        elif kind == HAZARD_WAKE:
+            _hazard_wake(mi, mf, si, sf, q, tm, keys, rep, a, int(q[i, QF]))
+        elif kind == RESPOND:  # HazardRule._respond
+            _fire(mi, mf, si, sf, q, tm, ch, fa, keys, rep, a)
+            _update(mi, mf, si, sf, q, tm, keys, rep, mi[mi[H_RULE_HAZARD_INDEX] + a], sf[now])
+        elif kind == REGIME_ON:
+            _switch_regime(mi, mf, si, sf, q, tm, fa, keys, rep, a, True)
+        elif kind == REGIME_OFF:
+            _switch_regime(mi, mf, si, sf, q, tm, fa, keys, rep, a, False)
     return not si[sc + OVERFLOW]
 
 

@@ -35,10 +35,12 @@ IMPLEMENTED = frozenset(
         "observed",
         "history",
         "uncertain",
+        "regimes",
     }
 )
 """Top-level scenario parts the kernel implements (all of docs/MODEL.md
-today, history and uncertain parameters included). A part added to the schema
+today: history, uncertain parameters, hazard rules and regimes included). A
+part added to the schema
 later is refused by the fast engine until the kernel learns it, rather than
 silently ignored."""
 
@@ -62,17 +64,13 @@ def fast_engine_available() -> tuple[bool, str]:
 
 
 def unsupported_features(scenario: Scenario) -> list[str]:
-    """Parts of `scenario` the fast engine cannot run (empty: it can run all):
-    top-level parts it does not implement (such as `regimes`), and hazard rules
-    (`rules.<id>.hazard`), which it does not implement either."""
-    parts = sorted(
+    """Top-level parts of `scenario` the fast engine cannot run (empty: it can
+    run all of them)."""
+    return sorted(
         name
         for name in type(scenario).model_fields
         if name not in IMPLEMENTED and getattr(scenario, name) not in (None, {}, (), [])
     )
-    return parts + [
-        f"rules.{ident}.hazard" for ident, rule in scenario.rules.items() if rule.hazard is not None
-    ]
 
 
 def resolve_engine(engine: str, scenario: Scenario) -> str:

@@ -13,7 +13,9 @@ expression on the same doubles, so both engines run on identical numbers;
 `slots` says where each column goes in the packed array (`compile.pack`).
 
 Derived numbers are computed once per distinct draw, so the nested design's
-M replications per draw share the work.
+M replications per draw share the work. The draws' root bits are computed
+for a whole chunk at once (`sim.montecarlo.fast.roots`): a numpy generator
+per draw cost about 30 us, half the kernel's time per flagship replication.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from sim.engine import CompiledModel
 from sim.engine.delays import delay_law
 from sim.engine.hawkes import Kernel
 from sim.montecarlo.fast.compile import HEADER
-from sim.montecarlo.parameters import Parameters
+from sim.montecarlo.fast.roots import root_bits
+from sim.montecarlo.parameters import ROOT_COMPONENT, Parameters, _keyed
 from sim.scenario.schema import Delay
 
 
@@ -47,6 +50,15 @@ class Drawn(NamedTuple):
     """(replications, slots): the numbers the kernel writes before each replication."""
 
 
+AS_WRITTEN = {
+    "rate": "stream_rate",
+    "probability": "rule_probability",
+    "cooldown": "rule_cooldown",
+    "hazard": "rule_hazard",
+}
+"""Parameter kinds the kernel reads as drawn, and the packed field of each."""
+
+
 def draw_parameters(
     model: CompiledModel, seed: int, reps: Sequence[int], reps_per_draw: int = 1
 ) -> Drawn:
@@ -54,10 +66,22 @@ def draw_parameters(
     params = Parameters.of(model)
     draws = np.asarray([r // reps_per_draw for r in reps], dtype=np.int64)
     unique, inverse = np.unique(draws, return_inverse=True)
-    distinct = params.draw(seed, unique.tolist())
+    distinct = _draw(params, seed, unique.tolist())
     structure = params.apply(distinct[0])
     slots, derived = _derived(params, structure, distinct)
     return Drawn(structure, distinct[inverse], slots, derived[inverse])
+
+
+def _draw(params: Parameters, seed: int, draws: list[int]) -> np.ndarray:
+    """`params.draw(seed, draws)`, with the per-draw root generators' bits
+    computed for all draws at once (`roots.root_bits`, the same bits) instead of
+    building a numpy generator per draw, then keyed and inverted as
+    `Parameters.uniforms` and `Parameters.values` do."""
+    if not draws or max(draws) >= 2**32:
+        return params.draw(seed, draws)
+    roots = root_bits(seed, draws, ROOT_COMPONENT)
+    u = np.column_stack([_keyed(roots, key) for key in params.inputs])
+    return params.values(u.reshape(len(draws), len(params.inputs)))
 
 
 def slot_offsets(mi: np.ndarray, slots: Sequence[tuple[str, int]]) -> np.ndarray:
@@ -79,37 +103,74 @@ def _derived(
     columns: dict[tuple[str, int], np.ndarray] = {}
     kernels: dict[tuple[int, int], dict[int, np.ndarray]] = {}
     delays: dict[int, dict[str, np.ndarray]] = {}
+    columns.update(_regime_columns(params, structure, rows))
     for col, target in enumerate(params.targets):
         value = rows[:, col]
-        if target.kind == "rate":
-            columns[("stream_rate", target.index)] = value
+        if target.kind in AS_WRITTEN:
+            columns[(AS_WRITTEN[target.kind], target.index)] = value
         elif target.kind == "kernel":
             kernels.setdefault((target.index, int(target.key)), {})[target.position] = value
-        elif target.kind == "probability":
-            columns[("rule_probability", target.index)] = value
-        elif target.kind == "cooldown":
-            columns[("rule_cooldown", target.index)] = value
         elif target.kind == "delay":
             delays.setdefault(target.index, {})[str(target.key)] = value
         elif target.kind == "scale":
             j = int(action_flat[target.index]) + int(target.key)
             name = "action_factor" if target.position == 1 else "action_days"
             columns[(name, j)] = value
-        else:
+        elif target.kind == "decay":
             columns[("f_decay_days", 0)] = value
     for (s, source), changed in kernels.items():
         columns.update(_kernel_columns(structure, s, source, changed, kernel_flat, n))
     for r, update in delays.items():
         law = list(structure.scenario.rules.values())[r].delay
         assert law is not None  # only a written delay law has uncertain parameters
-        written = dict(law)
-        per_name = [v.tolist() for v in update.values()]
-        drawn = [dict(zip(update, row, strict=True)) for row in zip(*per_name, strict=True)]
-        ab = np.array([delay_law(_with(written, d))[1:] for d in drawn]).reshape(n, 2)
+        ab = _law_columns(law, update, n)
         columns[("rule_delay_a", r)] = ab[:, 0]
         columns[("rule_delay_b", r)] = ab[:, 1]
     slots = list(columns)
     return slots, np.column_stack([columns[s] for s in slots]).reshape(n, len(slots))
+
+
+def _regime_columns(
+    params: Parameters, structure: CompiledModel, rows: np.ndarray
+) -> dict[tuple[str, int], np.ndarray]:
+    """The slots of the regimes' uncertain numbers (`Target` kind "regime"):
+    onset hazard and probability, stream and rule factors (flattened as
+    `compile` flattens them), and the two kernel parameters of an onset delay
+    or a duration law with drawn fields."""
+    flat = {
+        "stream": np.cumsum([0] + [len(g.stream_factors) for g in structure.regimes]).tolist(),
+        "rule": np.cumsum([0] + [len(g.rule_factors) for g in structure.regimes]).tolist(),
+    }
+    columns: dict[tuple[str, int], np.ndarray] = {}
+    laws: dict[tuple[int, str], dict[str, np.ndarray]] = {}
+    for col, target in enumerate(params.targets):
+        key, value = str(target.key), rows[:, col]
+        if target.kind != "regime":
+            continue
+        if key in ("hazard", "probability"):
+            columns[(f"regime_{key}", target.index)] = value
+        elif key in ("stream", "rule"):
+            columns[(f"r{key}_factor", flat[key][target.index] + target.position)] = value
+        else:  # "delay.<name>" or "duration.<name>"
+            law, name = key.split(".")
+            laws.setdefault((target.index, law), {})[name] = value
+    regimes = list(structure.scenario.regimes.values())
+    for (g, which), update in laws.items():
+        written = regimes[g].onset.delay if which == "delay" else regimes[g].duration
+        assert written is not None  # only a written law has uncertain parameters
+        ab = _law_columns(written, update, rows.shape[0])
+        columns[(f"regime_{which}_a", g)] = ab[:, 0]
+        columns[(f"regime_{which}_b", g)] = ab[:, 1]
+    return columns
+
+
+def _law_columns(law: Delay, update: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """(n, 2): a delay law's two kernel parameters (`delay_law`) with some of
+    its written fields replaced by drawn values."""
+    written = dict(law)
+    per_name = [v.tolist() for v in update.values()]
+    drawn = [dict(zip(update, row, strict=True)) for row in zip(*per_name, strict=True)]
+    return np.array([delay_law(_with(written, d))[1:] for d in drawn]).reshape(n, 2)
 
 
 def _kernel_columns(

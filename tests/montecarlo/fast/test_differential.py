@@ -52,8 +52,7 @@ def both(s: Scenario, seed: int, reps: range) -> None:
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_shipped_scenario_is_identical(path):
     s = load_scenario(path)
-    if unsupported_features(s):
-        pytest.skip(f"the fast engine refuses {', '.join(unsupported_features(s))}")
+    assert unsupported_features(s) == [], "the fast engine must run every shipped scenario"
     both(s, seed=7, reps=range(150))
 
 
