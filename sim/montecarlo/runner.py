@@ -189,8 +189,26 @@ def stopping_on_interrupt(pool: ProcessPoolExecutor) -> Iterator[ProcessPoolExec
                 process.terminate()
         for process in workers:
             process.join(timeout=5)
+        _forget_wakeup(pool)
         raise
     pool.shutdown(wait=True)
+
+
+def _forget_wakeup(pool: ProcessPoolExecutor) -> None:
+    """Let the pool's manager thread end, then drop its wake-up pipe from the
+    interpreter's exit hook. CPython 3.10-3.11's exit hook writes to every
+    pool's pipe even when the manager thread has closed it after its workers
+    were ended, printing an `OSError: Bad file descriptor` traceback after
+    our "interrupted" message (fixed in 3.12, which checks for a closed pipe)."""
+    from concurrent.futures import process as futures_process
+
+    thread = getattr(pool, "_executor_manager_thread", None)
+    if thread is None:
+        return
+    thread.join(timeout=5)
+    wakeups = getattr(futures_process, "_threads_wakeups", None)
+    if wakeups is not None and not thread.is_alive():
+        wakeups.pop(thread, None)
 
 
 def headline_half_width(table: RunTable, scenario: Scenario) -> float:
