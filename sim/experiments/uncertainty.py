@@ -52,7 +52,7 @@ from sim.montecarlo.runner import (
     stopping_on_interrupt,
 )
 from sim.montecarlo.table import RunTable
-from sim.scenario.distributions import U_MIN
+from sim.scenario.distributions import U_MAX, U_MIN
 from sim.scenario.schema import Scenario
 from sim.stats import clustered_wilson_interval, dkw_band
 
@@ -369,7 +369,7 @@ def run_sobol(
         )
     problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
     design = sobol_sample.sample(problem, base_samples, calc_second_order=False, seed=seed)
-    design = np.clip(design, U_MIN, 1 - U_MIN)
+    design = np.clip(design, U_MIN, U_MAX)
     values = Parameters.of(compile_model(scenario)).values(design)
     blocks = chunked(range(len(values)), workers, max(1, len(values) // max(workers * 8, 1)))
     if workers <= 1:

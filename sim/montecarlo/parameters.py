@@ -33,7 +33,7 @@ from sim.engine import CompiledModel, simulate
 from sim.engine.delays import delay_sampler
 from sim.engine.records import Replication
 from sim.rng import component_generator, component_key
-from sim.scenario.distributions import U_MIN, generator_key
+from sim.scenario.distributions import U_MAX, U_MIN, generator_key
 
 ROOT_COMPONENT = "param"
 """The component key of a replication's parameter generator."""
@@ -51,7 +51,8 @@ def _keyed(roots: np.ndarray, key: str) -> np.ndarray:
     """Per replication's 128 root bits, the uniform in (0, 1) of component `key`."""
     k = np.full(roots.shape[0], component_key(key), dtype=np.uint64)
     z = _mix(_mix(roots[:, 0] ^ k) ^ roots[:, 1])
-    return np.asarray((z >> np.uint64(11)).astype(np.float64) * 2.0**-53 + U_MIN)
+    u = (z >> np.uint64(11)).astype(np.float64) * 2.0**-53 + U_MIN
+    return np.asarray(np.minimum(u, U_MAX))  # the top step rounds to 1.0
 
 
 def _replace(spec: Any, **changes: Any) -> Any:

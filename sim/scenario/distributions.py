@@ -23,6 +23,9 @@ PositiveNumber = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Number = Annotated[float, Field(allow_inf_nan=False)]
 U_MIN = 2.0**-54
 """Uniforms are shifted by half a step of 2^-53 so they lie strictly inside (0, 1)."""
+U_MAX = 1.0 - 2.0**-53
+"""The largest uniform drawn: the shifted top step, 1 - 2^-54, rounds to 1.0 in
+float64 (an infinite lognormal draw), so it is capped one step below 1."""
 
 
 def _contract(expected: str, found: str) -> PydanticCustomError:
@@ -49,6 +52,15 @@ class Law(BaseModel):
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """The draws for uniforms `u` in (0, 1): the inverse CDF."""
         raise NotImplementedError
+
+    def attainable(self) -> tuple[float, float]:
+        """The smallest and largest value a replication can draw: the inverse CDF
+        at the extreme uniforms U_MIN and U_MAX. A parameter's range is checked
+        against this, not the open support: a lognormal decay, whose support
+        starts at 0, still never draws below the engine's 1e-6-day floor
+        unless its median and sigma put draws there."""
+        lo, hi = self.ppf(np.array([U_MIN, U_MAX]))
+        return float(lo), float(hi)
 
     def mean(self) -> float:
         """The expected value, closed form where the law has one; reports and
@@ -277,6 +289,10 @@ class Samples(Law):
         """The smallest and largest sample: draws never leave the observed range."""
         v = self.values
         return float(v.min()), float(v.max())
+
+    def attainable(self) -> tuple[float, float]:
+        """Every row can be drawn: the smallest and largest sample."""
+        return self.support()
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Row floor(u * rows), capped at the last row; the same u picks the same row

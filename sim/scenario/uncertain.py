@@ -332,7 +332,8 @@ def check_distribution(
     if not any(re.fullmatch(pattern, path) for pattern in UNCERTAIN_PATHS):
         return [Problem(file, line, path, SUPPORTED_TEXT, "a distribution")]
     support = dist.support()
-    inside = domain.holds(dist.values) if isinstance(dist, Samples) else domain.covers(support)
+    drawn = dist.attainable()
+    inside = domain.holds(dist.values) if isinstance(dist, Samples) else domain.covers(drawn)
     if not inside:
         return [
             Problem(
@@ -340,7 +341,7 @@ def check_distribution(
                 line,
                 path,
                 f"a distribution inside {domain.text()} (the parameter's range)",
-                f"support {short(support[0])} to {short(support[1])}",
+                f"draws from {short(drawn[0])} to {short(drawn[1])}",
             )
         ]
     own = OWN_BRANCHING.fullmatch(path)

@@ -28,6 +28,7 @@ from tests.conftest import Bad, assert_bad_case, dump, tweaked
 RATE = "streams.attack.rate"
 PROB = "rules.respond.probability"
 OWN = "streams.attack.self_excitation.branching"
+DECAY = "streams.attack.self_excitation.decay_days"
 
 
 @pytest.mark.parametrize(
@@ -216,7 +217,7 @@ UNCERTAIN_CASES = [
         {PROB: {"dist": "lognormal", "median": 0.1, "sigma": 0.5}},
         PROB,
         "a distribution inside [0, 1]",
-        "support 0 to inf",
+        "draws from 0.001582 to 6.063",
         ("probability:", None),
     ),
     Bad(
@@ -224,8 +225,16 @@ UNCERTAIN_CASES = [
         {RATE: {"dist": "uniform", "low": -0.1, "high": 0.5}},
         RATE,
         "a distribution inside [0, inf)",
-        "support -0.1 to 0.5",
+        "draws from -0.1 to 0.5",
         ("rate:", None),
+    ),
+    Bad(
+        "decay-drawing-below-the-floor",
+        {DECAY: {"dist": "gamma", "mean": 2, "cv": 3}},
+        DECAY,
+        "a distribution inside [1e-06, inf)",
+        "draws from 5.517e-146",
+        ("decay_days:", None),
     ),
     Bad(
         "branching-reaching-1",
@@ -280,6 +289,29 @@ def test_branching_reaching_1_is_allowed_with_max_events(write_scenario):
         )
     )
     assert list(s.uncertain) == [OWN]
+
+
+def test_a_decay_is_checked_on_the_draws_it_can_make_not_its_open_support(write_scenario):
+    """A lognormal's support starts at 0, below the 1e-6-day floor, yet no
+    replication can draw below its quantile at the smallest uniform (0.0316
+    days here): the range check reads that, so the law is accepted."""
+    s = load_scenario(write_scenario({DECAY: {"dist": "lognormal", "median": 2, "sigma": 0.5}}))
+    assert list(s.uncertain) == [DECAY]
+    low, high = s.uncertain[DECAY].attainable()
+    assert 0.03 < low < 0.04 and 100 < high < 150
+
+
+def test_no_parameter_uniform_reaches_1():
+    """The top 53-bit step shifted by half a step rounds to 1.0 in float64, where
+    a lognormal's inverse CDF is infinite; the drawn uniforms stop at U_MAX."""
+    from sim.montecarlo.parameters import _keyed
+    from sim.scenario.distributions import U_MAX, U_MIN
+
+    assert 1.0 - U_MIN == 1.0  # why the cap is needed
+    roots = np.full((4, 2), np.iinfo(np.uint64).max, dtype=np.uint64)
+    u = _keyed(roots, "param:x")
+    assert ((u >= U_MIN) & (u <= U_MAX) & (u < 1.0)).all()
+    assert math.isfinite(LogNormal(dist="lognormal", median=1.0, sigma=1.0).attainable()[1])
 
 
 def test_a_top_level_uncertain_key_is_refused(write_scenario):
