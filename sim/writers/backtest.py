@@ -178,7 +178,7 @@ def prepare_folder(plan: RollingPlan, folder: Path, resume: bool, force: bool) -
             leftover.unlink()  # an origin killed mid-write: it is run again
         for leftover in folder.glob(".*.partial-*"):
             leftover.unlink()
-        return {p.stem for p in (folder / ORIGINS).glob("*.json")}
+        return {p.stem for p in (folder / ORIGINS).glob(io.FINISHED_JSON)}
     if folder.exists():
         shutil.rmtree(folder)  # `reserve` allowed it: an escsim folder and --force
     (folder / ORIGINS).mkdir(parents=True)
@@ -224,7 +224,7 @@ def write_origin(folder: Path, record: dict[str, Any]) -> None:
 
 def collect(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(score table, per-origin facts) from the origin files, in origin order."""
-    records = [json.loads(p.read_text()) for p in sorted((folder / ORIGINS).glob("*.json"))]
+    records = [json.loads(p.read_text()) for p in sorted((folder / ORIGINS).glob(io.FINISHED_JSON))]
     rows = [row for r in records for row in r["rows"]]
     table = pd.DataFrame(rows)
     table["origin"] = [dt.date.fromisoformat(o) for o in table["origin"]]

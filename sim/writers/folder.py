@@ -221,6 +221,12 @@ def staged_folder(folder: Path, force: bool) -> Iterator[Path]:
             os.rename(staging, folder)
 
 
+FINISHED_JSON = "[!.]*.json"
+"""The finished JSON files of a folder: `atomic_write`'s temporary file keeps the
+suffix (savefig and parquet writers choose the format by it) but starts with a
+dot, and a process killed mid-write leaves it behind, empty or half-written."""
+
+
 def atomic_write(path: Path, writer: Callable[[Path], object]) -> Path:
     """Write `path` by calling `writer(tmp)` on a temporary file beside it,
     then renaming: readers see the old file or the new one, never half of one."""

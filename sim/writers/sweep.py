@@ -176,12 +176,12 @@ def describe_changes(began: dict[str, Any], now: dict[str, str]) -> list[str]:
 def done_points(folder: Path) -> set[int]:
     """Indices of the points already written to `folder`/points (whole files
     only: partial writes have hidden temporary names)."""
-    return {int(p.stem) for p in (folder / "points").glob("*.json")}
+    return {int(p.stem) for p in (folder / "points").glob(io.FINISHED_JSON)}
 
 
 def collect(folder: Path) -> pd.DataFrame:
     """The sweep table from its point files, in point order."""
-    rows = [json.loads(p.read_text()) for p in sorted((folder / "points").glob("*.json"))]
+    rows = [json.loads(p.read_text()) for p in sorted((folder / "points").glob(io.FINISHED_JSON))]
     return cast(pd.DataFrame, pd.DataFrame(rows).sort_values("point", ignore_index=True))
 
 

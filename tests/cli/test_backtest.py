@@ -116,11 +116,11 @@ def copied(finished: tuple[Path, Result], project: Path) -> Path:
 
 
 def origin_files(folder: Path) -> list[str]:
-    return sorted(p.name for p in (folder / "origins").glob("*.json"))
+    return sorted(p.name for p in (folder / "origins").glob("[!.]*.json"))
 
 
 def mtimes(folder: Path) -> dict[str, int]:
-    return {p.name: p.stat().st_mtime_ns for p in (folder / "origins").glob("*.json")}
+    return {p.name: p.stat().st_mtime_ns for p in (folder / "origins").glob("[!.]*.json")}
 
 
 # --- rolling ---------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ def test_ctrl_c_keeps_a_sweeps_finished_points(tmp_path: Path):
     assert process.returncode == 130, stderr
     assert elapsed < EXIT_BOUND_S, f"took {elapsed:.1f} s to stop"
     assert "--resume" in stderr and "Traceback" not in stderr
-    points = list((tmp_path / "out" / "points").glob("*.json"))
+    points = list((tmp_path / "out" / "points").glob("[!.]*.json"))
     assert points, "finished points must be kept"
     assert not list((tmp_path / "out" / "points").glob(".*partial*"))
 

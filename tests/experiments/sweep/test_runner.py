@@ -28,11 +28,11 @@ QUIET = ["--workers", "1", "--no-progress"]
 
 
 def point_files(folder: Path) -> list[str]:
-    return sorted(p.name for p in (folder / "points").glob("*.json"))
+    return sorted(p.name for p in (folder / "points").glob("[!.]*.json"))
 
 
 def mtimes(folder: Path) -> dict[str, int]:
-    return {p.name: p.stat().st_mtime_ns for p in (folder / "points").glob("*.json")}
+    return {p.name: p.stat().st_mtime_ns for p in (folder / "points").glob("[!.]*.json")}
 
 
 # --- kill -9, then --resume ------------------------------------------------------------
