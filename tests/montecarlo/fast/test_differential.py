@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from sim.engine import compile_model
@@ -26,6 +26,7 @@ from sim.montecarlo.fast.select import unsupported_features
 from sim.montecarlo.runner import RunTable, run_chunk
 from sim.scenario import load_scenario
 from sim.scenario.schema import Scenario
+from sim.scenario.workload import expected_events
 from tests.engine.helpers import one_off, scenario
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -314,6 +315,11 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 )
 @given(scenarios(), st.integers(0, 2**64 - 1))
 def test_generated_scenarios_are_identical(s, seed):
+    # Two streams exciting each other (branching up to 0.8 each way) can be
+    # supercritical: millions of events in 45 days, which the CLI refuses
+    # (sim/scenario/workload.py) and which hung this test once its examples
+    # changed with the tests run before it. Such draws are not run here.
+    assume(expected_events(s) <= 20_000)
     both(s, seed=seed, reps=range(6))
 
 

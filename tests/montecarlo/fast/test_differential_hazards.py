@@ -276,7 +276,10 @@ def test_a_hazard_rules_firing_re_evaluates_it_before_its_later_actions():
 
 
 def spread(value: float) -> Law:
-    return Uniform(dist="uniform", low=0.6 * value, high=1.4 * value if value > 0 else 0.5)
+    low, high = 0.6 * value, 1.4 * value
+    # At 0, or at a subnormal hypothesis finds (5e-324: both round to it), the
+    # range would be empty; it reaches 0.5 instead.
+    return Uniform(dist="uniform", low=low, high=high if high > low else 0.5)
 
 
 def hazard_numbers_uncertain(s: Scenario) -> Scenario:
