@@ -11,6 +11,7 @@ range, or low / most likely / high (issue 10).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
@@ -26,6 +27,29 @@ U_MIN = 2.0**-54
 U_MAX = 1.0 - 2.0**-53
 """The largest uniform drawn: the shifted top step, 1 - 2^-54, rounds to 1.0 in
 float64 (an infinite lognormal draw), so it is capped one step below 1."""
+
+
+def _scaled(standard: np.ndarray, scale: float, loc: float) -> np.ndarray:
+    """`standard * scale + loc`: how scipy.stats' `ppf` maps a standard law's
+    quantiles, in the same operations, so the draws keep scipy's bits. The laws
+    call scipy.special directly because scipy.stats' argument checking cost
+    ~0.3 ms a call, more than the draws of a 200-replication chunk
+    (tests/scenario/test_distributions.py checks the bits against scipy.stats)."""
+    return np.asarray(np.asarray(standard, dtype=float) * scale + loc, dtype=float)
+
+
+def _beta_ppf(u: np.ndarray, a: float, b: float) -> np.ndarray:
+    """The standard beta's inverse CDF: the Boost routine scipy.stats.beta uses
+    (scipy.special.betaincinv is another Boost entry that returns nan deep in
+    a tail where this one does not)."""
+    from scipy.special import _ufuncs
+
+    boost = getattr(_ufuncs, "_beta_ppf", None)  # scipy >= 1.12; before, only via stats
+    if boost is None:
+        from scipy import stats
+
+        return np.asarray(stats.beta.ppf(u, a, b), dtype=float)
+    return np.asarray(boost(u, a, b), dtype=float)
 
 
 def _contract(expected: str, found: str) -> PydanticCustomError:
@@ -59,8 +83,7 @@ class Law(BaseModel):
         against this, not the open support: a lognormal decay, whose support
         starts at 0, still never draws below the engine's 1e-6-day floor
         unless its median and sigma put draws there."""
-        lo, hi = self.ppf(np.array([U_MIN, U_MAX]))
-        return float(lo), float(hi)
+        return _attainable(self)
 
     def mean(self) -> float:
         """The expected value, closed form where the law has one; reports and
@@ -87,6 +110,14 @@ class Law(BaseModel):
         )
 
 
+@functools.lru_cache(maxsize=4096)
+def _attainable(law: Law) -> tuple[float, float]:
+    """`Law.attainable`, remembered per law: calibration and sweeps re-check the
+    same laws for every candidate scenario."""
+    lo, hi = law.ppf(np.array([U_MIN, U_MAX]))
+    return float(lo), float(hi)
+
+
 class LogNormal(Law):
     """Median and sigma of the log: "about 0.2, within a factor e^sigma"."""
 
@@ -106,10 +137,11 @@ class LogNormal(Law):
         return 0.0, math.inf
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        """Inverse CDF from scipy's lognorm with s = sigma and scale = median."""
-        from scipy import stats
+        """Inverse CDF: scipy's lognorm with s = sigma and scale = median, by its
+        own formula (`_scaled`)."""
+        from scipy import special
 
-        return np.asarray(stats.lognorm.ppf(u, s=self.sigma, scale=self.median_), dtype=float)
+        return _scaled(np.exp(self.sigma * special.ndtri(u)), self.median_, 0.0)
 
     def mean(self) -> float:
         """exp(mu + sigma^2 / 2): above the median, as a right-skewed law must be."""
@@ -139,10 +171,10 @@ class Gamma(Law):
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF with shape 1/cv^2 and scale mean/shape (mean = shape * scale)."""
-        from scipy import stats
+        from scipy import special
 
         shape = 1.0 / self.cv**2
-        return np.asarray(stats.gamma.ppf(u, shape, scale=self.mean_ / shape), dtype=float)
+        return _scaled(special.gammaincinv(shape, u), self.mean_ / shape, 0.0)
 
     def mean(self) -> float:
         """The mean is a parameter here."""
@@ -185,10 +217,8 @@ class Beta(Law):
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF of Beta(a, b) with the moment-matched shapes."""
-        from scipy import stats
-
         a, b = self.shapes()
-        return np.asarray(stats.beta.ppf(u, a, b), dtype=float)
+        return _scaled(_beta_ppf(u, a, b), 1.0, 0.0)
 
     def mean(self) -> float:
         """The mean is a parameter here."""
@@ -246,12 +276,10 @@ class Pert(Law):
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF of the PERT beta, scaled onto [low, high]."""
-        from scipy import stats
-
         width = self.high - self.low
         a = 1 + 4 * (self.mode - self.low) / width
         b = 1 + 4 * (self.high - self.mode) / width
-        return np.asarray(stats.beta.ppf(u, a, b, loc=self.low, scale=width), dtype=float)
+        return _scaled(_beta_ppf(u, a, b), width, self.low)
 
     def mean(self) -> float:
         """(low + 4 mode + high) / 6, the PERT mean (Malcolm et al. 1959)."""

@@ -17,7 +17,7 @@ validates the nominal scenario.
 
 from __future__ import annotations
 
-import copy
+import functools
 import hashlib
 import math
 import re
@@ -146,6 +146,13 @@ def _bounds(metadata: tuple[Any, ...]) -> dict[str, float]:
 def domain_at(schema: type[BaseModel], loc: list[str | int]) -> Domain:
     """What the schema expects at `loc`: a number (with its bounds), a whole
     number, or something else (a mapping such as a delay law)."""
+    return _domain_at(schema, tuple(loc))
+
+
+@functools.lru_cache(maxsize=4096)
+def _domain_at(schema: type[BaseModel], loc: tuple[str | int, ...]) -> Domain:
+    """`domain_at`, remembered: the schema never changes, and calibration and
+    sweeps re-check the same paths for every candidate scenario."""
     alternatives = _alternatives(schema)
     for key in loc:
         alternatives = _step(alternatives, key)
@@ -399,6 +406,19 @@ def _check_pairs(
     return problems
 
 
+def _tree_copy(value: Any) -> Any:
+    """A copy of a document's mappings and lists (leaves are immutable scalars,
+    strings and dates, shared): what `extract_uncertain` may overwrite, at a
+    fifth of `copy.deepcopy`'s cost, which calibration paid per candidate."""
+    if isinstance(value, dict):
+        return {key: _tree_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_tree_copy(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_tree_copy(item) for item in value)
+    return value
+
+
 def extract_uncertain(
     data: Mapping[str, Any],
     schema: type[BaseModel],
@@ -429,7 +449,7 @@ def extract_uncertain(
     def locate(path: str) -> tuple[str, int | None]:
         return where(path, display) if where is not None else (display, None)
 
-    out = copy.deepcopy(dict(data))
+    out = _tree_copy(dict(data))
     found: dict[str, Law] = {}
     problems: list[Problem] = []
     cache: dict[Path, tuple[Any, str] | Problem] = {}
