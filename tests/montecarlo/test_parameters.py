@@ -196,3 +196,21 @@ def test_precision_works_on_the_predictive_probability(write_scenario):
     assert headline_half_width(table, s) <= 0.03
     assert table.parameters.shape == (len(table), 1)
     assert np.array_equal(table.parameters, run_table(s, 1, range(len(table))).parameters)
+
+
+def test_remembered_quantiles_are_the_laws_own_and_cannot_be_altered():
+    """Calibration candidates and sweep points draw the same uniforms for the
+    parameters they share: the second call is served from memory, gives the
+    same values, and hands out an array no caller can overwrite."""
+    from sim.montecarlo.parameters import _QUANTILES, quantiles
+    from sim.scenario.distributions import Pert
+
+    law = Pert(dist="pert", low=0.1, mode=0.2, high=0.7)
+    u = np.random.default_rng(3).random((50, 2))[:, 1]  # a strided column, as in `values`
+    first = quantiles(law, u)
+    assert np.array_equal(first, law.ppf(u))
+    assert quantiles(law, u.copy()) is first
+    assert not first.flags.writeable
+    other = quantiles(law, u[::-1])
+    assert other is not first and np.array_equal(other, law.ppf(u[::-1]))
+    assert len(_QUANTILES) <= 256
