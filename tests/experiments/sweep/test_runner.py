@@ -276,3 +276,36 @@ def test_runner_keeps_no_replication_data(project: Path):
     assert max(sizes[1200]) < 600
     # Only the digits of the numbers differ, never the number of fields.
     assert abs(np.mean(sizes[1200]) - np.mean(sizes[20])) < 60
+
+
+def test_a_point_is_validated_once_and_fast_chunks_are_large(project: Path, monkeypatch):
+    """The serial runner validated the overridden scenario once per chunk, and
+    the fast engine got 100-replication tasks whose set-up outweighed the
+    simulation. Now: one validation a point, fast chunks of FAST_CHUNK[0]."""
+    from sim.experiments.sweep import runner
+    from sim.montecarlo.runner import FAST_CHUNK
+
+    copy_poisson(project)
+    reps = FAST_CHUNK[0] + 37
+    sweep = load_sweep(grid_sweep(project, levels=2, replications=reps))
+    validated: list[int] = []
+    chunks: list[tuple[str, int]] = []
+    scenario_at, tally = sweep.scenario_at, runner.tally_chunk
+    monkeypatch.setattr(
+        type(sweep), "scenario_at", lambda self, i: validated.append(i) or scenario_at(i)
+    )
+    monkeypatch.setattr(
+        runner,
+        "tally_chunk",
+        lambda s, seed, part, engine: (
+            chunks.append((engine, len(part))) or tally(s, seed, part, engine)
+        ),
+    )
+    rows: dict[int, dict] = {}
+    for engine in ("simpy", "fast"):
+        validated.clear()
+        runner.run_points(sweep, None, 1, set(), rows.__setitem__, engine)
+        assert validated == [0, 1]
+    sizes = {engine: [n for e, n in chunks if e == engine] for engine in ("simpy", "fast")}
+    assert sizes["fast"] == [FAST_CHUNK[0], 37] * 2
+    assert max(sizes["simpy"]) == MAX_CHUNK and sum(sizes["simpy"]) == 2 * reps
