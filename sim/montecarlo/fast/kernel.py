@@ -46,7 +46,9 @@ benchmarks/RESULTS.md): about 67 us per replication, 140 ns per dispatched
 event, of which the C library's exp and log are ~26% and Philox draws 5-10%.
 With its hazard rules, regimes and posterior draws (24 November): about 63 us
 in the kernel per replication, ~410 dispatched events; drawing the uncertain
-parameters adds ~18 us outside it, mostly scipy's beta inverse CDF (PERT).
+parameters adds ~15 us outside it when each replication draws its own, mostly
+Boost's beta inverse CDF for the PERT laws (~1.3 us a value); calibration
+candidates and sweep points reuse those draws (`sim.montecarlo.parameters.quantiles`).
 """
 
 from __future__ import annotations
