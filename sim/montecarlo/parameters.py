@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -169,6 +170,7 @@ def _with_regimes(
 
 
 _QUANTILES: OrderedDict[tuple[Law, bytes], np.ndarray] = OrderedDict()
+_QUANTILES_LOCK = threading.Lock()
 QUANTILES_KEPT = 256
 """Inverse-CDF results remembered per process (a few MiB at most)."""
 
@@ -184,15 +186,17 @@ def quantiles(dist: Law, u: np.ndarray) -> np.ndarray:
     if not isinstance(dist, (Beta, Pert, Gamma)):
         return dist.ppf(u)
     key = (dist, hashlib.blake2b(np.ascontiguousarray(u).tobytes(), digest_size=16).digest())
-    found = _QUANTILES.get(key)
-    if found is None:
-        found = dist.ppf(u)
-        found.setflags(write=False)
+    with _QUANTILES_LOCK:  # a threaded Dask worker may draw two chunks at once
+        found = _QUANTILES.get(key)
+        if found is not None:
+            _QUANTILES.move_to_end(key)
+            return found
+    found = dist.ppf(u)
+    found.setflags(write=False)
+    with _QUANTILES_LOCK:
         _QUANTILES[key] = found
         if len(_QUANTILES) > QUANTILES_KEPT:
             _QUANTILES.popitem(last=False)
-    else:
-        _QUANTILES.move_to_end(key)
     return found
 
 
