@@ -48,6 +48,11 @@ MAX_EVENTS_PER_REPLICATION = 1_000_000
 minute of simulation for one replication)."""
 MAX_EVENTS_PER_RUN = 1_000_000_000
 """Most expected events over all replications of a run without `allow_large`."""
+NEGLIGIBLE_WEIGHT = 1e-12
+"""Offspring channels lighter than this are left out of the estimate: they add
+at most that fraction of an event per parent, and a subnormal branching
+(5e-324) made the mean delay 0/0 and the matrices NaN, a traceback instead
+of an estimate."""
 _MAX_CHANNELS = 1_500
 """Beyond this many delayed channels the estimate drops the delays (the
 renewal bound), which only raises it."""
@@ -134,7 +139,7 @@ def _expected_counts(channels: list[Channel], base: np.ndarray, horizon: float) 
     k0 = np.zeros((n, n))
     delayed: dict[tuple[int, int], list[float]] = {}
     for c in channels:
-        if c.weight <= 0:
+        if c.weight <= NEGLIGIBLE_WEIGHT:
             continue
         if c.delay <= 0:
             k0[c.parent, c.child] += c.weight

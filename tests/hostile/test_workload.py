@@ -214,3 +214,18 @@ def test_sweep_with_a_runaway_point_is_refused(project):
     assert sweep.check_workload(allow_large=True) == pytest.approx(
         10 * 100 * sum(float(v) for v in sweep.points[:, 0]), rel=1e-6
     )
+
+
+def test_a_subnormal_branching_is_estimated_not_a_traceback(write_scenario):
+    """branching 5e-324 with a decay: its weighted delay underflowed to 0, the mean
+    delay was 0/0 and numpy raised LinAlgError (found by the differential test).
+    Such a kernel adds nothing: the estimate is the stream without it."""
+    kernel = "streams.attack.self_excitation"
+    plain = load_scenario(
+        write_scenario({**NO_RULES, kernel: {"branching": 0.0, "decay_days": 0.5}})
+    )
+    tiny = load_scenario(
+        write_scenario({**NO_RULES, kernel: {"branching": 5e-324, "decay_days": 0.5}})
+    )
+    assert expected_events(tiny) == pytest.approx(expected_events(plain), rel=1e-12)
+    assert math.isfinite(expected_events(tiny))
