@@ -171,8 +171,10 @@ def _with_regimes(
 
 _QUANTILES: OrderedDict[tuple[Law, bytes], np.ndarray] = OrderedDict()
 _QUANTILES_LOCK = threading.Lock()
-QUANTILES_KEPT = 256
-"""Inverse-CDF results remembered per process (a few MiB at most)."""
+QUANTILES_BYTES = 8 * 2**20
+"""Inverse-CDF results remembered per process, oldest dropped first: 8 MiB
+holds a 20,000-replication chunk of 50 laws (a worker's memory target is
+150 MiB)."""
 
 
 def quantiles(dist: Law, u: np.ndarray) -> np.ndarray:
@@ -195,8 +197,9 @@ def quantiles(dist: Law, u: np.ndarray) -> np.ndarray:
     found.setflags(write=False)
     with _QUANTILES_LOCK:
         _QUANTILES[key] = found
-        if len(_QUANTILES) > QUANTILES_KEPT:
-            _QUANTILES.popitem(last=False)
+        held = sum(a.nbytes for a in _QUANTILES.values())
+        while held > QUANTILES_BYTES:
+            held -= _QUANTILES.popitem(last=False)[1].nbytes
     return found
 
 

@@ -202,7 +202,7 @@ def test_remembered_quantiles_are_the_laws_own_and_cannot_be_altered():
     """Calibration candidates and sweep points draw the same uniforms for the
     parameters they share: the second call is served from memory, gives the
     same values, and hands out an array no caller can overwrite."""
-    from sim.montecarlo.parameters import _QUANTILES, quantiles
+    from sim.montecarlo.parameters import _QUANTILES, QUANTILES_BYTES, quantiles
     from sim.scenario.distributions import Pert
 
     law = Pert(dist="pert", low=0.1, mode=0.2, high=0.7)
@@ -213,4 +213,16 @@ def test_remembered_quantiles_are_the_laws_own_and_cannot_be_altered():
     assert not first.flags.writeable
     other = quantiles(law, u[::-1])
     assert other is not first and np.array_equal(other, law.ppf(u[::-1]))
-    assert len(_QUANTILES) <= 256
+    assert sum(a.nbytes for a in _QUANTILES.values()) <= QUANTILES_BYTES
+
+
+def test_remembered_quantiles_stay_within_their_memory(monkeypatch):
+    from sim.montecarlo import parameters
+    from sim.scenario.distributions import Pert
+
+    monkeypatch.setattr(parameters, "QUANTILES_BYTES", 3 * 800)
+    law = Pert(dist="pert", low=0.1, mode=0.2, high=0.7)
+    rng = np.random.default_rng(4)
+    for _ in range(5):
+        parameters.quantiles(law, rng.random(100))  # 800 bytes each
+    assert sum(a.nbytes for a in parameters._QUANTILES.values()) <= 3 * 800
