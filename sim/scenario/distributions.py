@@ -114,7 +114,8 @@ class Law(BaseModel):
 def _attainable(law: Law) -> tuple[float, float]:
     """`Law.attainable`, remembered per law: calibration and sweeps re-check the
     same laws for every candidate scenario."""
-    lo, hi = law.ppf(np.array([U_MIN, U_MAX]))
+    with np.errstate(over="ignore", invalid="ignore"):  # an inf or nan end is refused, not warned
+        lo, hi = law.ppf(np.array([U_MIN, U_MAX]))
     return float(lo), float(hi)
 
 

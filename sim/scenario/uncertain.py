@@ -93,9 +93,17 @@ class Domain(typing.NamedTuple):
         ok &= bool((values < self.upper).all() if self.upper_open else (values <= self.upper).all())
         return bool(ok)
 
-    def covers(self, support: tuple[float, float]) -> bool:
-        """A continuous law's support, open at its ends, lies inside the domain."""
-        return support[0] >= self.lower and support[1] <= self.upper
+    def covers(self, drawn: tuple[float, float]) -> bool:
+        """The smallest and largest value a law can draw (`Law.attainable`) are
+        finite and inside the domain, open ends excluded: a gamma with a large
+        cv draws exactly 0.0 at the smallest uniform, which a delay's cv (> 0)
+        must refuse, and an inverse CDF can overflow to inf."""
+        low, high = drawn
+        if not (math.isfinite(low) and math.isfinite(high)):
+            return False
+        above = low > self.lower if self.lower_open else low >= self.lower
+        below = high < self.upper if self.upper_open else high <= self.upper
+        return above and below
 
 
 def _alternatives(

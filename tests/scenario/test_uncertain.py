@@ -13,7 +13,15 @@ from scipy import stats
 
 from sim.errors import ScenarioError
 from sim.scenario import load_scenario
-from sim.scenario.distributions import Beta, Gamma, LogNormal, Pert, Samples, Uniform
+from sim.scenario.distributions import (
+    Beta,
+    Gamma,
+    LogNormal,
+    Pert,
+    Samples,
+    Uniform,
+    generator_key,
+)
 from sim.scenario.overrides import with_overrides
 from sim.scenario.schema import Scenario
 from sim.scenario.uncertain import (
@@ -237,6 +245,28 @@ UNCERTAIN_CASES = [
         ("decay_days:", None),
     ),
     Bad(
+        "delay-cv-drawing-exactly-0",
+        {
+            "rules.respond.delay": {
+                "dist": "gamma",
+                "mean": 2,
+                "cv": {"dist": "gamma", "mean": 1, "cv": 10},
+            }
+        },
+        "rules.respond.delay.cv",
+        "a distribution inside (0, inf)",
+        "draws from 0 to 2878",
+        ("cv:", None),
+    ),
+    Bad(
+        "rate-drawing-inf",
+        {RATE: {"dist": "gamma", "mean": 1e307, "cv": 1}},
+        RATE,
+        "a distribution inside [0, inf)",
+        "draws from 5.551e+290 to inf",
+        ("rate:", None),
+    ),
+    Bad(
         "branching-reaching-1",
         {OWN: {"dist": "beta", "mean": 0.8, "sd": 0.1}},
         OWN,
@@ -366,3 +396,19 @@ def test_samples_are_found_beside_the_file_that_names_them(write_scenario, proje
     path = Path(project / "sub" / "s.yaml")
     path.write_text(dump(data))
     assert load_scenario(path).uncertain[RATE].median() == pytest.approx(0.2)
+
+
+def test_an_aliased_distribution_is_drawn_independently_at_each_place(write_scenario):
+    """A YAML alias copies a law to a second place; each place draws its own
+    value, keyed by its own path (docs/decisions.md). Before, the copy kept the
+    two places as one mapping and the second silently stayed at the median."""
+    law = {"dist": "pert", "low": 0.1, "mode": 0.3, "high": 0.5}  # one object: dumped as an alias
+    path = write_scenario(
+        {OWN: law, "streams.attack.excited_by": {"strike": {"branching": law, "decay_days": 2}}}
+    )
+    assert "&id" in path.read_text() and "*id" in path.read_text()
+    s = load_scenario(path)
+    cross = "streams.attack.excited_by.strike.branching"
+    assert {OWN, cross} <= set(s.uncertain)
+    assert s.uncertain[OWN] == s.uncertain[cross]
+    assert generator_key(OWN, s.uncertain[OWN]) != generator_key(cross, s.uncertain[cross])
