@@ -53,6 +53,10 @@ NEGLIGIBLE_WEIGHT = 1e-12
 at most that fraction of an event per parent, and a subnormal branching
 (5e-324) made the mean delay 0/0 and the matrices NaN, a traceback instead
 of an estimate."""
+NEGLIGIBLE_DELAY = 1e-9
+"""Days below which a delayed channel is estimated as an immediate one (its
+limit): a subnormal delay made the weighted delay underflow to 0 and the
+release rate 1/0."""
 _MAX_CHANNELS = 1_500
 """Beyond this many delayed channels the estimate drops the delays (the
 renewal bound), which only raises it."""
@@ -141,7 +145,7 @@ def _expected_counts(channels: list[Channel], base: np.ndarray, horizon: float) 
     for c in channels:
         if c.weight <= NEGLIGIBLE_WEIGHT:
             continue
-        if c.delay <= 0:
+        if c.delay <= NEGLIGIBLE_DELAY:
             k0[c.parent, c.child] += c.weight
         else:
             w_d = delayed.setdefault((c.parent, c.child), [0.0, 0.0])

@@ -229,3 +229,15 @@ def test_a_subnormal_branching_is_estimated_not_a_traceback(write_scenario):
     )
     assert expected_events(tiny) == pytest.approx(expected_events(plain), rel=1e-12)
     assert math.isfinite(expected_events(tiny))
+
+
+@pytest.mark.parametrize("mean", [5e-324, 1e-320, 1e-12])
+def test_a_vanishing_rule_delay_is_estimated_as_immediate(write_scenario, mean):
+    """A delay's mean of 5e-324 days passes validation (> 0); its weighted
+    delay underflowed and the estimate raised ZeroDivisionError or
+    LinAlgError. Such a delay is estimated as its limit, an immediate one."""
+    delayed = load_scenario(
+        write_scenario({"rules.respond.delay": {"dist": "exponential", "mean": mean}})
+    )
+    immediate = load_scenario(write_scenario({"rules.respond.delay": None}))
+    assert expected_events(delayed) == pytest.approx(expected_events(immediate), rel=1e-9)
