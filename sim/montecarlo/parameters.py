@@ -169,7 +169,7 @@ def _with_regimes(
     return changed
 
 
-_QUANTILES: OrderedDict[tuple[Law, bytes], np.ndarray] = OrderedDict()
+_QUANTILES: OrderedDict[tuple[Law, tuple[int, ...], bytes], np.ndarray] = OrderedDict()
 _QUANTILES_LOCK = threading.Lock()
 QUANTILES_BYTES = 8 * 2**20
 """Inverse-CDF results remembered per process, oldest dropped first: 8 MiB
@@ -187,7 +187,8 @@ def quantiles(dist: Law, u: np.ndarray) -> np.ndarray:
     remembering it cannot change a result."""
     if not isinstance(dist, (Beta, Pert, Gamma)):
         return dist.ppf(u)
-    key = (dist, hashlib.blake2b(np.ascontiguousarray(u).tobytes(), digest_size=16).digest())
+    u = np.ascontiguousarray(u, dtype=float)
+    key = (dist, u.shape, hashlib.blake2b(u.tobytes(), digest_size=16).digest())
     with _QUANTILES_LOCK:  # a threaded Dask worker may draw two chunks at once
         found = _QUANTILES.get(key)
         if found is not None:
@@ -195,6 +196,8 @@ def quantiles(dist: Law, u: np.ndarray) -> np.ndarray:
             return found
     found = dist.ppf(u)
     found.setflags(write=False)
+    if found.nbytes > QUANTILES_BYTES // 4:
+        return found  # not kept: it would push out everything else
     with _QUANTILES_LOCK:
         _QUANTILES[key] = found
         held = sum(a.nbytes for a in _QUANTILES.values())

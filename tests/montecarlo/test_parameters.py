@@ -220,9 +220,15 @@ def test_remembered_quantiles_stay_within_their_memory(monkeypatch):
     from sim.montecarlo import parameters
     from sim.scenario.distributions import Pert
 
-    monkeypatch.setattr(parameters, "QUANTILES_BYTES", 3 * 800)
+    monkeypatch.setattr(parameters, "QUANTILES_BYTES", 4 * 800)
+    monkeypatch.setattr(parameters, "_QUANTILES", type(parameters._QUANTILES)())
     law = Pert(dist="pert", low=0.1, mode=0.2, high=0.7)
     rng = np.random.default_rng(4)
-    for _ in range(5):
-        parameters.quantiles(law, rng.random(100))  # 800 bytes each
-    assert sum(a.nbytes for a in parameters._QUANTILES.values()) <= 3 * 800
+    draws = [rng.random(100) for _ in range(5)]  # 800 bytes of quantiles each
+    for u in draws:
+        parameters.quantiles(law, u)
+    assert len(parameters._QUANTILES) == 4  # the oldest dropped
+    kept = parameters.quantiles(law, draws[-1])
+    assert kept is parameters.quantiles(law, draws[-1])
+    parameters.quantiles(law, rng.random(1000))  # over a quarter of the budget: not kept
+    assert len(parameters._QUANTILES) == 4
