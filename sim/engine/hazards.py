@@ -165,5 +165,9 @@ class HazardRule(Hazard):
         self.update(t)
 
     def _respond(self, _event: simpy.Event) -> None:
+        # `fire` lowers `pending` (and may set `last_fired`) before it runs the
+        # actions: an occurrence among them must update this hazard, as updating
+        # every hazard would (`World.occurred` skips it until `steady_until`).
+        self.steady_until = -math.inf
         self.rule.fire(self.world, None)
         self.update(self.world.env.now)

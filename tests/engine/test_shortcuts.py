@@ -12,7 +12,6 @@ SimPy events dispatched).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 import simpy
@@ -22,7 +21,7 @@ from sim.engine.hazards import Hazard
 from sim.engine.records import Replication
 from sim.engine.world import World
 from sim.scenario import load_scenario
-from tests.engine.helpers import scenario
+from tests.engine.helpers import rule, scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
@@ -98,10 +97,6 @@ def test_the_hazard_shortcut_skips_most_updates_on_the_flagship(
     assert 0 < skipped < hazard_updates(monkeypatch, every=True) / 2
 
 
-def rule(on: str, then: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    return {"actor": "b", "on": [on], "then": then, "assumption": "test", **extra}
-
-
 def test_shortcuts_keep_same_instant_order(monkeypatch: pytest.MonkeyPatch) -> None:
     # Zero-delay responses, several rules on one trigger, a stream scaled to
     # zero and interrupted at the trigger's instant, a hazard rule acting at
@@ -150,3 +145,36 @@ def test_shortcuts_keep_same_instant_order(monkeypatch: pytest.MonkeyPatch) -> N
     plain = [simulate(model, 3, rep, keep_log=True) for rep in range(80)]
     assert fast == plain
     assert sum(rep.simpy_events for rep in fast) > 80 * 100  # it did run busy replications
+
+
+def test_a_hazard_rule_emitting_while_it_responds_is_updated_as_without_the_shortcut(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `fire` lowers the rule's pending count before its actions run; the attack
+    # it emits must update its hazard then (rate 0 -> 0.3, a clock scheduled),
+    # as updating every hazard does, before `set_level` stops it again. The
+    # shortcut skipped that update: same outcomes, fewer SimPy events (found
+    # by the generated differential test of the fast engine).
+    s = scenario(
+        streams={"attack": {"rate": 0.0, "assumption": "test"}},
+        rules={
+            "r0": rule("attack", [{"emit": "attack"}], actor="a", cooldown_days=0.5),
+            "r1": rule("attack", [{"emit": "attack"}], actor="a", cooldown_days=0.5),
+            "h0": {"actor": "a", "hazard": 0.05, "then": [{"emit": "attack"}], "assumption": "t"},
+            "h1": {
+                "actor": "a",
+                "hazard": 0.3,
+                "if": {"level_at_least": 1},
+                "max_pending": 1,
+                "then": [{"emit": "attack"}, {"set_level": 0}],
+                "assumption": "test",
+            },
+        },
+    )
+    model = compile_model(s)
+    fast = [simulate(model, 0, rep, keep_log=True) for rep in range(6)]
+    monkeypatch.setattr("sim.engine.world.Clock", PlainSimPy)
+    monkeypatch.setattr(World, "occurred", every_hazard)
+    plain = [simulate(model, 0, rep, keep_log=True) for rep in range(6)]
+    assert [r.simpy_events for r in fast] == [r.simpy_events for r in plain]
+    assert fast == plain
