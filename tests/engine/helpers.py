@@ -42,3 +42,8 @@ def one_off(day: float, **extra: Any) -> dict[str, Any]:
         "assumption": "test",
         **extra,
     }
+
+
+def rule(on: str, then: list[dict[str, Any]], actor: str = "b", **extra: Any) -> dict[str, Any]:
+    """A rule answering `on` with the actions `then` (actor "b" by default)."""
+    return {"actor": actor, "on": [on], "then": then, "assumption": "test", **extra}

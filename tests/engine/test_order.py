@@ -11,13 +11,9 @@ import itertools
 import pytest
 
 from sim.engine import simulate
-from tests.engine.helpers import one_off, scenario
+from tests.engine.helpers import one_off, rule, scenario
 
 EPS = 1e-5
-
-
-def rule(on: str, then: list, **extra):
-    return {"actor": "b", "on": [on], "then": then, "assumption": "test", **extra}
 
 
 def events_of(rep):

@@ -625,21 +625,11 @@ def _delay(
     r: int,
     lane: int,
 ) -> float:
-    """As sim.engine.delays.delay_sampler (codes of sim.engine.delays.delay_law)."""
+    """Rule r's response delay: its law's draw (`_law`)."""
     law = mi[mi[H_RULE_DELAY_LAW] + r]
     a: float = mf[mi[H_RULE_DELAY_A] + r]
     b: float = mf[mi[H_RULE_DELAY_B] + r]
-    if law == NONE:
-        return 0.0
-    if law == FIXED:
-        return a
-    if law == EXPONENTIAL:
-        return a * next_exponential(keys, si, sf, lane, rep)
-    if law == UNIFORM:
-        return a + b * next_uniform(keys, si, sf, lane, rep)
-    if law == GAMMA:
-        return b * next_gamma(keys, si, sf, lane, rep, a)
-    return a * math.exp(b * next_normal(keys, si, sf, lane, rep))
+    return _law(si, sf, keys, rep, lane, law, a, b)
 
 
 @compiled
@@ -925,8 +915,9 @@ def _law(
     a: float,
     b: float,
 ) -> float:
-    """A delay law's draw (sim.engine.delays.delay_sampler), for a regime's
-    onset delay and duration."""
+    """A delay law's draw, as sim.engine.delays.delay_sampler (codes of
+    sim.engine.delays.delay_law): a rule's response delay, a regime's onset
+    delay and duration."""
     if law == NONE:
         return 0.0
     if law == FIXED:

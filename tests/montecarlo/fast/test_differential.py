@@ -27,7 +27,7 @@ from sim.montecarlo.runner import RunTable, run_chunk
 from sim.scenario import load_scenario
 from sim.scenario.schema import Scenario
 from sim.scenario.workload import expected_events
-from tests.engine.helpers import one_off, scenario
+from tests.engine.helpers import one_off, rule, scenario
 
 ROOT = Path(__file__).resolve().parents[3]
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
@@ -55,10 +55,6 @@ def test_every_shipped_scenario_is_identical(path):
     s = load_scenario(path)
     assert unsupported_features(s) == [], "the fast engine must run every shipped scenario"
     both(s, seed=7, reps=range(150))
-
-
-def rule(on: str, then: list, actor: str = "b", **extra: Any) -> dict[str, Any]:
-    return {"actor": actor, "on": [on], "then": then, "assumption": "test", **extra}
 
 
 def test_same_instant_zero_delay_responses_and_several_rules_on_one_trigger():
