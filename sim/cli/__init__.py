@@ -15,10 +15,12 @@ from sim.cli import (  # noqa: F401  (registers commands)
     trace,
 )
 from sim.cli.app import app
+from sim.cli.interrupts import deliver_lost_interrupts
 
 
 def main() -> None:
     """The `escsim` console script (pyproject's [project.scripts]): runs the typer app."""
+    deliver_lost_interrupts()
     app()
 
 

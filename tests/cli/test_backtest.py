@@ -292,7 +292,12 @@ def test_ctrl_c_exits_130_and_keeps_the_finished_origins(data: Path) -> None:
         time.sleep(0.005)
     assert process.poll() is None, "the backtest ended before it could be interrupted"
     os.killpg(process.pid, signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # no stray process for later tests
+        _, stderr = process.communicate()
+        pytest.fail(f"still running 60 s after Ctrl-C:\n{stderr}")
     assert process.returncode == 130, stderr
     assert "--resume" in stderr and "Traceback" not in stderr
     assert origin_files(cut) and not list((cut / "origins").glob(".*partial*"))
