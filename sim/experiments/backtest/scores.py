@@ -2,9 +2,8 @@
 
 A forecast is judged by a proper scoring rule (Gneiting & Raftery 2007, JASA
 102:359): one whose expected value is best when the forecaster states its true
-belief, so a better score cannot be bought by hedging. The scores themselves
-come from the maintained `scoringrules` library; this module only states the
-predictive laws they are applied to:
+belief, so a better score cannot be bought by hedging. This module states the
+scores and the predictive laws they are applied to:
 
 - binary forecasts: the Brier score and the log score;
 - count forecasts from an ensemble of simulated counts (one count per
@@ -15,16 +14,21 @@ predictive laws they are applied to:
   smoothed predictive pmf (`EnsembleForecast`); the
   randomized PIT for discrete laws (Czado, Gneiting & Held 2009, Biometrics
   65:1254); the probabilities of "at least K" events;
-- the baselines' closed-form laws: Poisson and negative binomial.
+- the baselines' closed-form laws: Poisson and negative binomial, whose CRPS
+  is the ranked probability score over the categories 0, 1, 2, ... (the CRPS
+  of an integer-valued law is exactly that sum: Czado et al. 2009, eq. 3) and
+  whose log score is scipy's log-pmf.
 
-For the closed-form laws the library's own closed forms are not used: in
-scoringrules 0.10, `crps_poisson(250, 300)` is NaN, `logs_poisson(60, 10)` is
-157.0 (the true -log pmf is 60.47) and `logs_negbinom` is infinite for every
-count when the size parameter is below 1 (measured; the tests pin these
-regimes). Their CRPS is computed instead as the library's ranked probability
-score over the categories 0, 1, 2, ... (the CRPS of an integer-valued law is
-exactly that sum: Czado et al. 2009, eq. 3), their log score from scipy's
-log-pmf.
+Each score is a textbook formula of a line or two, written here in numpy.
+The tests check every one against the maintained `scoringrules` library on
+random cases; the package does not import it at run time, because importing
+it compiles about a hundred numba kernels on every start (3.3 s measured,
+a third of a small backtest, and a Ctrl-C pressed meanwhile was lost: see
+`sim.interrupts`). Its closed forms for count laws are not usable anyway:
+in scoringrules 0.10, `crps_poisson(250, 300)` is NaN, `logs_poisson(60, 10)`
+is 157.0 (the true -log pmf is 60.47) and `logs_negbinom` is infinite for
+every count when the size parameter is below 1 (measured; the tests pin
+these regimes).
 
 Scores are negatively oriented throughout: lower is better.
 """
@@ -35,7 +39,6 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-import scoringrules as sr
 from scipy import stats
 
 PMF_FLOOR = 1e-12
@@ -52,7 +55,7 @@ which can only understate the model's skill against it.
 def brier_scores(probability: np.ndarray, happened: np.ndarray) -> np.ndarray:
     """Brier score (p - o)^2 per binary forecast (Brier 1950)."""
     return np.asarray(
-        sr.brier_score(np.asarray(happened, dtype=float), np.asarray(probability, dtype=float))
+        (np.asarray(probability, dtype=float) - np.asarray(happened, dtype=float)) ** 2
     )
 
 
@@ -69,7 +72,7 @@ def log_scores(probability: np.ndarray, happened: np.ndarray, floor: float) -> n
     if not 0 < floor < 0.5:
         raise ValueError("the log-score floor must lie in (0, 0.5)")
     p = np.clip(np.asarray(probability, dtype=float), floor, 1 - floor)
-    return np.asarray(sr.log_score(np.asarray(happened, dtype=float), p))
+    return np.asarray(-np.log(np.where(np.asarray(happened) == 1, p, 1 - p)))
 
 
 class CountForecast(Protocol):
@@ -114,12 +117,33 @@ the sum is below TAIL^2 per category)."""
 
 
 def _count_crps(law: PoissonForecast | NegBinForecast, y: int) -> float:
-    """CRPS of a count law as the RPS over categories 0..K (scoringrules'
-    categories are numbered from 1, hence y + 1)."""
+    """CRPS of a count law as the ranked probability score over categories
+    0..K: sum_k (F(k) - 1{k >= y})^2, K past both y and the TAIL quantile."""
     top = int(max(y, float(law.quantiles(np.array(1 - TAIL))))) + 2
     pmf = law.pmf(np.arange(top + 1))
     pmf[-1] += max(0.0, 1.0 - float(pmf.sum()))
-    return float(sr.rps_score(y + 1, pmf))
+    return ranked_probability_score(pmf, y)
+
+
+def ranked_probability_score(pmf: np.ndarray, y: int) -> float:
+    """RPS of the probabilities `pmf` of categories 0..K against category y
+    (Epstein 1969): sum_k (F(k) - 1{k >= y})^2, F the running sum of pmf."""
+    k = np.arange(len(pmf))
+    return float(np.sum((np.cumsum(pmf) - (k >= y)) ** 2))
+
+
+def fair_crps(sorted_draws: np.ndarray, y: float) -> float:
+    """Fair CRPS of an ensemble against y, from its draws in ascending order:
+    mean |x - y| + b0 - 2 b1 with b0 the mean draw and b1 the probability-
+    weighted moment sum_i i x_(i) / (M (M - 1)), i = 0..M-1. It equals the
+    fair estimator mean |x - y| - sum_{i,j} |x_i - x_j| / (2 M (M - 1))
+    (Zamo & Naveau 2018, Math. Geosci. 50:209) in O(M) instead of O(M^2)."""
+    x = np.asarray(sorted_draws, dtype=float)
+    m = x.size
+    if m < 2:
+        raise ValueError("the fair CRPS needs at least two draws")
+    b1 = float(np.dot(np.arange(m, dtype=float), x)) / (m * (m - 1))
+    return float(np.mean(np.abs(x - y)) + np.mean(x) - 2.0 * b1)
 
 
 @dataclass(frozen=True)
@@ -335,12 +359,8 @@ class EnsembleForecast:
         return np.asarray((self.size * self._kernel_cdf(y) + self._tail_cdf(y)) / (self.size + 1))
 
     def crps(self, y: int) -> float:
-        # The PWM form equals the fair estimator (Zamo & Naveau 2018, Math.
-        # Geosci. 50:209) in O(N) on sorted draws; the library's "fair" form
-        # builds an N x N matrix.
         """Fair CRPS of the raw draws (no smoothing: the CRPS needs none)."""
-        draws = self.draws.astype(float)
-        return float(sr.crps_ensemble(float(y), draws, estimator="pwm", sorted_ensemble=True))
+        return fair_crps(self.draws, float(y))
 
     def log_score(self, y: int) -> float:
         """-log of the smoothed pmf at y, floored like every count law's score."""

@@ -4,6 +4,10 @@ and the behaviour of calibrated and miscalibrated forecasters."""
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,9 +21,11 @@ from sim.experiments.backtest.scores import (
     brier_scores,
     count_law,
     exceedance,
+    fair_crps,
     log_scores,
     pit_uniformity,
     randomized_pit,
+    ranked_probability_score,
     score_count,
     skill,
 )
@@ -44,6 +50,52 @@ def test_log_score_floor_caps_a_confident_miss() -> None:
     )
     with pytest.raises(ValueError):
         log_scores(np.array([0.5]), np.array([1]), floor=0.0)
+
+
+def test_every_score_matches_the_scoringrules_library_on_random_cases() -> None:
+    """The formulas are written here; the maintained library is their oracle
+    (a test dependency only: see the module's docstring)."""
+    sr = pytest.importorskip("scoringrules")
+    rng = np.random.default_rng(7)
+    p = rng.uniform(0.01, 0.99, 200)
+    o = rng.integers(0, 2, 200)
+    np.testing.assert_allclose(brier_scores(p, o), sr.brier_score(o.astype(float), p), rtol=1e-12)
+    np.testing.assert_allclose(
+        log_scores(p, o, floor=1e-4), sr.log_score(o.astype(float), p), rtol=1e-12
+    )
+    for _ in range(100):
+        pmf = rng.dirichlet(np.ones(int(rng.integers(2, 40))))
+        y = int(rng.integers(0, pmf.size))
+        assert ranked_probability_score(pmf, y) == pytest.approx(
+            float(sr.rps_score(y + 1, pmf)), rel=1e-12, abs=1e-15
+        )
+        draws = np.sort(rng.negative_binomial(2, 0.2, int(rng.integers(2, 500))))
+        y = int(rng.integers(0, 30))
+        expected = float(sr.crps_ensemble(float(y), draws.astype(float), estimator="fair"))
+        assert fair_crps(draws, y) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_the_package_does_not_import_scoringrules() -> None:
+    """Importing it compiles ~100 numba kernels (3.3 s) on every start."""
+    code = (
+        "import sys, sim.cli, sim.experiments.backtest.scores, sim.experiments.backtest.rolling; "
+        "print('scoringrules' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parents[3]
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        check=True,
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_the_fair_crps_needs_two_draws() -> None:
+    with pytest.raises(ValueError, match="at least two draws"):
+        fair_crps(np.array([3]), 1.0)
 
 
 def _crps_by_sum(law: PoissonForecast | NegBinForecast, y: int, upto: int = 400) -> float:
