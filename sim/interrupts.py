@@ -1,25 +1,31 @@
-"""Ctrl-C is never lost: one that lands inside a C callback is delivered again.
+"""Ctrl-C is never lost and never splits a step that must be whole.
 
-Python raises KeyboardInterrupt in whatever Python code the main thread runs
-next after the signal. While numba compiles (importing `scoringrules` compiles
-its kernels, about 3 s), that is often a callback llvmlite calls from inside
-LLVM (`ExecutionEngine._raw_object_cache_notify`); ctypes cannot pass an
-exception back through C, so it reports "Exception ignored" and the command
-carries on as if Ctrl-C had never been pressed (a backtest interrupted there
-ran to its end and exited 0). `sys.unraisablehook` sees that swallowed
-KeyboardInterrupt and raises the interrupt again a moment later, from a timer
-thread, once the callback has returned: it then arrives in ordinary Python
-code, where the command's own handling (exit code 130, staging folders
-removed) takes over. (Raising it from the hook itself does not work: the
-interpreter delivers it inside the hook, which is swallowed in turn.)
+`deliver_lost_interrupts`, installed by the `escsim` command. Python raises
+KeyboardInterrupt in whatever Python code the main thread runs next after the
+signal. While numba compiles, that is often a callback llvmlite calls from
+inside LLVM (`ExecutionEngine._raw_object_cache_notify`); ctypes cannot pass
+an exception back through C, so it reports "Exception ignored" and the
+command carries on as if Ctrl-C had never been pressed (a backtest
+interrupted while `scoringrules` compiled its kernels ran to its end and
+exited 0). `sys.unraisablehook` sees that swallowed KeyboardInterrupt and
+raises the interrupt again a moment later, from a timer thread, once the
+callback has returned: it then arrives in ordinary Python code, where the
+command's own handling (exit code 130, staging folders removed) takes over.
+(Raising it from the hook itself does not work: the interpreter delivers it
+inside the hook, which is swallowed in turn.)
+
+`interrupts_deferred`: a Ctrl-C inside a few steps that must happen together
+is held until they are done.
 """
 
 from __future__ import annotations
 
 import _thread
+import contextlib
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 REDELIVERY_DELAY = 0.02
@@ -47,3 +53,27 @@ def deliver_lost_interrupts() -> None:
 
     sys.unraisablehook = hook
     _installed = True
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives inside the block and raise it when the block
+    is done: for a few steps that must happen together (replacing a results
+    folder is two renames; between them the old folder is hidden and the new
+    one not yet in place). Only the main thread receives signals; elsewhere,
+    or when Ctrl-C is ignored, the block simply runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous):  # SIG_IGN, SIG_DFL, or set outside Python
+        yield
+        return
+    received: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        previous(signal.SIGINT, None)

@@ -62,8 +62,11 @@ _worker_model: CompiledModel | None = None
 
 def _ignore_sigint() -> None:
     """Workers leave Ctrl-C to the parent, which cancels the queue and ends them
-    (a worker that also caught it would print a traceback per process)."""
+    (a worker that also caught it would print a traceback per process). A
+    worker is born with SIGINT blocked (`_start_workers`); ignoring it first
+    discards one that arrived meanwhile, then it is unblocked."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _init_worker(scenario: Scenario) -> None:
@@ -180,6 +183,7 @@ def stopping_on_interrupt(pool: ProcessPoolExecutor) -> Iterator[ProcessPoolExec
     chunks are cancelled and the workers ended, instead of finishing every
     queued chunk first (which took 112 s on 30,000 replications)."""
     try:
+        _start_workers(pool)
         yield pool
     except BaseException:
         workers = list(getattr(pool, "_processes", {}).values())
@@ -192,6 +196,21 @@ def stopping_on_interrupt(pool: ProcessPoolExecutor) -> Iterator[ProcessPoolExec
         _forget_wakeup(pool)
         raise
     pool.shutdown(wait=True)
+
+
+def _start_workers(pool: ProcessPoolExecutor) -> None:
+    """Start the pool's workers now, with Ctrl-C held. A forked worker begins
+    as a copy of the parent's whole Python stack; a Ctrl-C landing in it before
+    its initializer ignores SIGINT would unwind that copy through the command's
+    own handlers (a second "interrupted", and the parent's staging folder
+    removed by a worker). Blocked rather than ignored, the parent's Ctrl-C is
+    delivered the moment the workers exist; a worker discards its own in
+    `_ignore_sigint`."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool.submit(int)  # the first task forks every worker (the fork start method)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _forget_wakeup(pool: ProcessPoolExecutor) -> None:

@@ -118,39 +118,3 @@ def test_ctrl_c_stops_a_nested_run_at_once_and_writes_nothing(tmp_path: Path):
     assert "interrupted: nothing written" in stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [], "staging or lock left behind"
-
-
-SWALLOWED = """
-import ctypes, ctypes.util, sys, time
-from sim.cli.interrupts import deliver_lost_interrupts
-if sys.argv[1] == "hook":
-    deliver_lost_interrupts()
-libc = ctypes.CDLL(ctypes.util.find_library("c"))
-compare_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
-def compare(a, b):
-    raise KeyboardInterrupt  # Ctrl-C arriving while C calls back into Python
-values = (ctypes.c_int * 2)(2, 1)
-try:
-    libc.qsort(values, 2, ctypes.sizeof(ctypes.c_int), compare_type(compare))
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        time.sleep(0.01)
-    print("lost")
-except KeyboardInterrupt:
-    print("delivered")
-"""
-
-
-@pytest.mark.parametrize(("hook", "fate"), [("hook", "delivered"), ("none", "lost")])
-def test_a_ctrl_c_swallowed_by_a_c_callback_is_delivered_again(hook: str, fate: str) -> None:
-    """What numba's compiler did to a backtest's Ctrl-C (llvmlite's object-cache
-    callback swallowed it and the run went on to exit 0), reproduced with
-    libc's qsort: without the hook the interrupt is lost, with it it arrives."""
-    result = subprocess.run(
-        [sys.executable, "-c", SWALLOWED, hook],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert result.stdout.strip() == fate, result.stderr
