@@ -218,7 +218,10 @@ def _forget_wakeup(pool: ProcessPoolExecutor) -> None:
     interpreter's exit hook. CPython 3.10-3.11's exit hook writes to every
     pool's pipe even when the manager thread has closed it after its workers
     were ended, printing an `OSError: Bad file descriptor` traceback after
-    our "interrupted" message (fixed in 3.12, which checks for a closed pipe)."""
+    our "interrupted" message (fixed in 3.12, which checks for a closed pipe).
+    Dropped even when the thread outlives the wait (seen on two loaded cores):
+    shutdown has already woken it, it ends by itself, and the interpreter
+    still joins it on exit like any other thread."""
     from concurrent.futures import process as futures_process
 
     thread = getattr(pool, "_executor_manager_thread", None)
@@ -226,7 +229,7 @@ def _forget_wakeup(pool: ProcessPoolExecutor) -> None:
         return
     thread.join(timeout=5)
     wakeups = getattr(futures_process, "_threads_wakeups", None)
-    if wakeups is not None and not thread.is_alive():
+    if wakeups is not None:
         wakeups.pop(thread, None)
 
 
