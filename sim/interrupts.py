@@ -47,7 +47,10 @@ def deliver_lost_interrupts() -> None:
         if not isinstance(unraisable.exc_value, KeyboardInterrupt):
             previous(unraisable)
             return
-        timer = threading.Timer(REDELIVERY_DELAY, _thread.interrupt_main, (signal.SIGINT,))
+        if not threading.main_thread().is_alive():  # shutting down: nothing to deliver to
+            previous(unraisable)
+            return
+        timer = threading.Timer(REDELIVERY_DELAY, _interrupt_main)
         timer.daemon = True
         timer.start()
 
@@ -55,10 +58,24 @@ def deliver_lost_interrupts() -> None:
     _installed = True
 
 
+def _interrupt_main() -> None:
+    """Ctrl-C again, to the main thread, unless Python no longer handles it. A
+    real signal (`pthread_kill`) also ends a wait on a lock or a future, which
+    `_thread.interrupt_main` (the fallback where there is no `pthread_kill`)
+    only flags until the wait is over."""
+    if not callable(signal.getsignal(signal.SIGINT)):
+        return
+    main = threading.main_thread().ident
+    if hasattr(signal, "pthread_kill") and main is not None:
+        signal.pthread_kill(main, signal.SIGINT)
+    else:
+        _thread.interrupt_main(signal.SIGINT)
+
+
 @contextlib.contextmanager
 def interrupts_deferred() -> Iterator[None]:
     """Hold a Ctrl-C that arrives inside the block and raise it when the block
-    is done: for a few steps that must happen together (replacing a results
+    is done (or has failed): for a few steps that must happen together (replacing a results
     folder is two renames; between them the old folder is hidden and the new
     one not yet in place). Only the main thread receives signals; elsewhere,
     or when Ctrl-C is ignored, the block simply runs."""
@@ -75,5 +92,5 @@ def interrupts_deferred() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-    if received:
-        previous(signal.SIGINT, None)
+        if received:  # also when the block failed: the user's Ctrl-C wins
+            previous(signal.SIGINT, None)

@@ -12,7 +12,10 @@ messages are short and nothing is written inside the repository.
 from __future__ import annotations
 
 import copy
+import os
 import re
+import signal
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -471,3 +474,16 @@ def assert_bad_case(case: Bad, file: Path) -> Problem:
         f"expected {problem.expected}, found {problem.found}"
     )
     return problem
+
+
+def ctrl_c(process: subprocess.Popen[str], timeout: float) -> str:
+    """Send Ctrl-C to `process`'s group, as a terminal does, and return its
+    stderr once it ends; fail (killing the group, so no stray process can
+    break a later test) if it is still running after `timeout` seconds."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        return process.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stderr = process.communicate()[1]
+        pytest.fail(f"still running {timeout:.0f} s after Ctrl-C:\n{stderr}")

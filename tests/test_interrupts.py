@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 SWALLOWED = """
-import ctypes, ctypes.util, sys, time
+import ctypes, ctypes.util, sys, threading, time
 from sim.interrupts import deliver_lost_interrupts
 if sys.argv[1] == "hook":
     deliver_lost_interrupts()
@@ -29,12 +29,11 @@ def compare(a, b):
 values = (ctypes.c_int * 2)(2, 1)
 try:
     libc.qsort(values, 2, ctypes.sizeof(ctypes.c_int), compare_type(compare))
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        time.sleep(0.01)
+    started = time.monotonic()
+    threading.Event().wait(5)  # blocked on a lock, as a command waiting for its workers
     print("lost")
 except KeyboardInterrupt:
-    print("delivered")
+    print("delivered" if time.monotonic() - started < 2 else "late")
 """
 
 
@@ -42,7 +41,8 @@ except KeyboardInterrupt:
 def test_a_ctrl_c_swallowed_by_a_c_callback_is_delivered_again(hook: str, fate: str) -> None:
     """What numba's compiler did to a backtest's Ctrl-C (llvmlite's object-cache
     callback swallowed it and the run went on to exit 0), reproduced with
-    libc's qsort: without the hook the interrupt is lost, with it it arrives."""
+    libc's qsort: without the hook the interrupt is lost, with it it arrives
+    at once, even while the main thread waits on a lock."""
     result = subprocess.run(
         [sys.executable, "-c", SWALLOWED, hook],
         capture_output=True,
@@ -80,3 +80,10 @@ def test_a_deferred_block_leaves_an_ignored_ctrl_c_ignored() -> None:
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_a_ctrl_c_held_over_a_failing_block_is_still_raised() -> None:
+    with pytest.raises(KeyboardInterrupt), interrupts_deferred():
+        _thread.interrupt_main(signal.SIGINT)
+        raise OSError("a rename failed")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -4,6 +4,7 @@ Each module here registers its commands on the one typer app (`sim.cli.app`),
 which also documents the exit codes.
 """
 
+import contextlib
 import os
 import sys
 
@@ -38,8 +39,9 @@ def main() -> None:
         app()
     except SystemExit as exc:
         if exc.code == EXIT_INTERRUPTED:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(OSError, ValueError):  # a closed pipe (| head)
+                    stream.flush()
             os._exit(EXIT_INTERRUPTED)
         raise
 

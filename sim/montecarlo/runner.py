@@ -19,6 +19,7 @@ from dataclasses import replace
 import numpy as np
 
 from sim.engine import CompiledModel, compile_model, simulate
+from sim.interrupts import interrupts_deferred
 from sim.montecarlo.fast.select import resolve_engine
 from sim.montecarlo.grid import make_layout
 from sim.montecarlo.parameters import simulate_drawn
@@ -66,7 +67,8 @@ def _ignore_sigint() -> None:
     worker is born with SIGINT blocked (`_start_workers`); ignoring it first
     discards one that arrived meanwhile, then it is unblocked."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if hasattr(signal, "pthread_sigmask"):  # POSIX; elsewhere workers are spawned, not forked
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _init_worker(scenario: Scenario) -> None:
@@ -205,12 +207,18 @@ def _start_workers(pool: ProcessPoolExecutor) -> None:
     own handlers (a second "interrupted", and the parent's staging folder
     removed by a worker). Blocked rather than ignored, the parent's Ctrl-C is
     delivered the moment the workers exist; a worker discards its own in
-    `_ignore_sigint`."""
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        pool.submit(int)  # the first task forks every worker (the fork start method)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    `_ignore_sigint`, which every pool's initializer must call. The parent
+    also defers its own Ctrl-C (another thread may take the signal while the
+    mask is held) until every forked worker is known to the pool, so
+    `stopping_on_interrupt` can end them all."""
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX: workers are spawned, not forked
+        return
+    with interrupts_deferred():
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            pool.submit(int)  # the first task forks every worker (fork start method, 3.10.5+)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _forget_wakeup(pool: ProcessPoolExecutor) -> None:

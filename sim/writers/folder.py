@@ -15,9 +15,9 @@ Every experiment writes through this module, and only through it:
 - `atomic_write(path, writer)` writes one file through a temporary name and a
   rename; `write_json`, `write_table`, `write_text` and the charts' savers use it.
 
-Files and folders get the user's umask (0644 and 0755 under umask 022): the
-temporary-file functions of the standard library create them private (0600,
-0700), which would hide results from colleagues.
+Files and folders get the user's umask (0644 and 0755 under umask 022), not
+the private 0600 a temporary file is first created with, which would hide
+results from colleagues.
 """
 
 from __future__ import annotations
@@ -208,18 +208,32 @@ def staged_folder(folder: Path, force: bool) -> Iterator[Path]:
         try:
             os.mkdir(staging)
             yield staging
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        check_target(folder, force)
-        if folder.exists():
-            retired = _beside(folder, "replaced")
-            with interrupts_deferred():  # never the old folder hidden and the new one not in place
-                os.rename(folder, retired)
+            check_target(folder, force)
+            if folder.exists():
+                _replace(folder, staging)
+            else:
                 os.rename(staging, folder)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.rename(staging, folder)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)  # nothing left once it was renamed
+            raise
+
+
+def _replace(folder: Path, staging: Path) -> None:
+    """Put `staging` in place of `folder`: the old folder is never hidden
+    without the new one in place (a Ctrl-C is held over the two renames; a
+    failed second rename puts the old one back), and it is removed even when
+    a held Ctrl-C is raised after the renames."""
+    retired = _beside(folder, "replaced")
+    try:
+        with interrupts_deferred():
+            os.rename(folder, retired)
+            try:
+                os.rename(staging, folder)
+            except BaseException:
+                os.rename(retired, folder)
+                raise
+    finally:
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 FINISHED_JSON = "[!.]*.json"
@@ -229,9 +243,9 @@ dot, and a process killed mid-write leaves it behind, empty or half-written."""
 
 
 def _beside(path: Path, kind: str, suffix: str = "") -> Path:
-    """A fresh hidden name next to `path` (128 random bits: no other writer
+    """A fresh hidden name next to `path` (64 random bits: no other writer
     picks it, so it can be named before it exists and removed without checking)."""
-    return path.with_name(f".{path.name}.{kind}-{uuid.uuid4().hex}{suffix}")
+    return path.with_name(f".{path.name}.{kind}-{uuid.uuid4().hex[:16]}{suffix}")
 
 
 def atomic_write(path: Path, writer: Callable[[Path], object]) -> Path:

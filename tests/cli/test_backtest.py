@@ -24,7 +24,7 @@ from typer.testing import CliRunner, Result
 from sim.cli import app
 from sim.engine import simulate
 from sim.scenario import load_scenario
-from tests.conftest import files_under, flat, line_of
+from tests.conftest import ctrl_c, files_under, flat, line_of
 from tests.experiments.backtest.helpers import QUESTION, question, write_questions
 
 SCENARIO = """\
@@ -291,13 +291,7 @@ def test_ctrl_c_exits_130_and_keeps_the_finished_origins(data: Path) -> None:
             break
         time.sleep(0.005)
     assert process.poll() is None, "the backtest ended before it could be interrupted"
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        _, stderr = process.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # no stray process for later tests
-        _, stderr = process.communicate()
-        pytest.fail(f"still running 60 s after Ctrl-C:\n{stderr}")
+    stderr = ctrl_c(process, timeout=60)
     assert process.returncode == 130, stderr
     assert "--resume" in stderr and "Traceback" not in stderr
     assert origin_files(cut) and not list((cut / "origins").glob(".*partial*"))

@@ -7,14 +7,14 @@ folder and says so, with exit code 130.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import ctrl_c
 
 REPO = Path(__file__).resolve().parents[2]
 FLAGSHIP = REPO / "scenarios" / "iraq_2024_israel_threat.yaml"
@@ -37,13 +37,7 @@ def interrupt_after(process: subprocess.Popen[str], seconds: float) -> tuple[flo
     time.sleep(seconds)
     assert process.poll() is None, "the command ended before it could be interrupted"
     sent = time.monotonic()
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        _, stderr = process.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # no stray process for later tests
-        _, stderr = process.communicate()
-        pytest.fail(f"still running 120 s after Ctrl-C:\n{stderr}")
+    stderr = ctrl_c(process, timeout=120)
     return time.monotonic() - sent, stderr
 
 

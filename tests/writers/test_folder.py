@@ -3,8 +3,11 @@ and what a run records about itself."""
 
 from __future__ import annotations
 
+import _thread
 import datetime as dt
 import json
+import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +90,53 @@ def test_existing_folder_is_replaced_with_force(tmp_path):
     with io.staged_folder(target, force=True) as staging:
         (staging / "new.txt").write_text("new")
     assert files_under(tmp_path) == {"run", "run/new.txt"}
+
+
+def test_a_ctrl_c_during_the_replacement_leaves_the_new_folder_and_no_old_copy(
+    tmp_path, monkeypatch
+):
+    """Held over the two renames, it is raised after them, and the old
+    folder's hidden copy is still removed."""
+    target = escsim_folder(tmp_path / "run")
+    (target / "old.txt").write_text("old")
+    rename = os.rename
+
+    def rename_then_ctrl_c(source, destination):
+        rename(source, destination)
+        _thread.interrupt_main(signal.SIGINT)
+
+    monkeypatch.setattr(io.os, "rename", rename_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt), io.staged_folder(target, force=True) as staging:
+        (staging / "new.txt").write_text("new")
+    assert files_under(tmp_path) == {"run", "run/new.txt"}
+
+
+def test_a_failed_second_rename_puts_the_old_folder_back(tmp_path, monkeypatch):
+    target = escsim_folder(tmp_path / "run")
+    (target / "old.txt").write_text("old")
+    rename = os.rename
+
+    def second_fails(source, destination):
+        if Path(source).name.startswith(".run.partial-"):
+            raise OSError("disk gone")
+        rename(source, destination)
+
+    monkeypatch.setattr(io.os, "rename", second_fails)
+    with pytest.raises(OSError, match="disk gone"), io.staged_folder(target, True) as staging:
+        (staging / "new.txt").write_text("new")
+    assert files_under(tmp_path) == {"run", "run/manifest.json", "run/old.txt"}
+
+
+def test_a_target_refused_after_the_block_leaves_no_staging(tmp_path):
+    """Another process created the folder while this one computed."""
+    target = tmp_path / "run"
+    with (
+        pytest.raises(UsageError, match="already exists"),
+        io.staged_folder(target, False) as staging,
+    ):
+        (staging / "new.txt").write_text("new")
+        target.mkdir()
+    assert files_under(tmp_path) == {"run"}
 
 
 def test_check_target(tmp_path):

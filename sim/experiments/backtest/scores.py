@@ -20,11 +20,12 @@ scores and the predictive laws they are applied to:
   whose log score is scipy's log-pmf.
 
 Each score is a textbook formula of a line or two, written here in numpy.
-The tests check every one against the maintained `scoringrules` library on
-random cases; the package does not import it at run time, because importing
-it compiles about a hundred numba kernels on every start (3.3 s measured,
-a third of a small backtest, and a Ctrl-C pressed meanwhile was lost: see
-`sim.interrupts`). Its closed forms for count laws are not usable anyway:
+The tests check the Brier, log, ranked probability and fair CRPS formulas
+against the maintained `scoringrules` library on random cases (the count
+laws' scores against their definitions). The package does not import it at
+run time: importing it compiles about a hundred numba kernels on every start
+(3.3 s measured, a third of a small backtest, and a Ctrl-C pressed meanwhile
+was lost: see `sim.interrupts`). Its closed forms for count laws are not usable anyway:
 in scoringrules 0.10, `crps_poisson(250, 300)` is NaN, `logs_poisson(60, 10)`
 is 157.0 (the true -log pmf is 60.47) and `logs_negbinom` is infinite for
 every count when the size parameter is below 1 (measured; the tests pin
@@ -52,11 +53,22 @@ which can only understate the model's skill against it.
 """
 
 
+def _binary(probability: np.ndarray, happened: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Forecasts and outcomes as floats, refused unless p is in [0, 1] and
+    each outcome is 0 or 1 (a NaN or 2 would otherwise score as "did not happen")."""
+    p = np.asarray(probability, dtype=float)
+    o = np.asarray(happened, dtype=float)
+    if not np.all((p >= 0) & (p <= 1)):
+        raise ValueError("forecast probabilities must lie in [0, 1]")
+    if not np.all((o == 0) | (o == 1)):
+        raise ValueError("outcomes must be 0 (did not happen) or 1 (happened)")
+    return p, o
+
+
 def brier_scores(probability: np.ndarray, happened: np.ndarray) -> np.ndarray:
     """Brier score (p - o)^2 per binary forecast (Brier 1950)."""
-    return np.asarray(
-        (np.asarray(probability, dtype=float) - np.asarray(happened, dtype=float)) ** 2
-    )
+    p, o = _binary(probability, happened)
+    return np.asarray((p - o) ** 2)
 
 
 def log_scores(probability: np.ndarray, happened: np.ndarray, floor: float) -> np.ndarray:
@@ -71,8 +83,9 @@ def log_scores(probability: np.ndarray, happened: np.ndarray, floor: float) -> n
     """
     if not 0 < floor < 0.5:
         raise ValueError("the log-score floor must lie in (0, 0.5)")
-    p = np.clip(np.asarray(probability, dtype=float), floor, 1 - floor)
-    return np.asarray(-np.log(np.where(np.asarray(happened) == 1, p, 1 - p)))
+    p, o = _binary(probability, happened)
+    p = np.clip(p, floor, 1 - floor)
+    return np.asarray(-np.log(np.where(o == 1, p, 1 - p)))
 
 
 class CountForecast(Protocol):
@@ -128,6 +141,8 @@ def _count_crps(law: PoissonForecast | NegBinForecast, y: int) -> float:
 def ranked_probability_score(pmf: np.ndarray, y: int) -> float:
     """RPS of the probabilities `pmf` of categories 0..K against category y
     (Epstein 1969): sum_k (F(k) - 1{k >= y})^2, F the running sum of pmf."""
+    if not 0 <= y < len(pmf):
+        raise ValueError(f"category {y} is outside the pmf's categories 0..{len(pmf) - 1}")
     k = np.arange(len(pmf))
     return float(np.sum((np.cumsum(pmf) - (k >= y)) ** 2))
 

@@ -93,6 +93,26 @@ def test_the_package_does_not_import_scoringrules() -> None:
     assert result.stdout.strip() == "False"
 
 
+@pytest.mark.parametrize(
+    ("p", "o", "message"),
+    [
+        ([1.5], [1], r"\[0, 1\]"),
+        ([np.nan], [1], r"\[0, 1\]"),
+        ([0.3], [2], "0 .* or 1"),
+        ([0.3], [np.nan], "0 .* or 1"),
+    ],
+)
+def test_binary_scores_refuse_what_is_not_a_probability_or_an_outcome(p, o, message) -> None:
+    for score in (brier_scores, lambda p, o: log_scores(p, o, floor=1e-4)):
+        with pytest.raises(ValueError, match=message):
+            score(np.array(p), np.array(o))
+
+
+def test_the_ranked_probability_score_refuses_a_category_outside_the_pmf() -> None:
+    with pytest.raises(ValueError, match=r"outside the pmf's categories 0\.\.2"):
+        ranked_probability_score(np.array([0.2, 0.3, 0.5]), 5)
+
+
 def test_the_fair_crps_needs_two_draws() -> None:
     with pytest.raises(ValueError, match="at least two draws"):
         fair_crps(np.array([3]), 1.0)
