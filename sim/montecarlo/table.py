@@ -4,8 +4,10 @@ path) return this table; every experiment reads it."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -50,8 +52,14 @@ def summarise(
     replications: Iterable[Replication], model: CompiledModel, layout: Layout, n: int
 ) -> RunTable:
     """Reduce `n` replications to the layout's arrays, one at a time as they
-    come (a generator keeps only one replication's event lists alive)."""
+    come (a generator keeps only one replication's event lists alive).
+
+    Occurrence times are sorted lists, and the month edges and windows are a
+    handful of days: `bisect_left` on the list (numpy's `searchsorted`, whose
+    default side is left) costs less than turning each list into an array,
+    which was 6% of a SimPy replication."""
     events = model.events
+    edges = layout.month_edges.tolist()
     reps = np.zeros(n, dtype=np.int64)
     outcome_days = np.full((n, len(model.outcomes)), np.nan)
     counts = np.zeros((n, len(events)), dtype=np.int64)
@@ -75,10 +83,11 @@ def summarise(
             times = rep.event_times_days[event]
             counts[row, col] = len(times)
             if times:
-                monthly[row, col] = np.diff(np.searchsorted(times, layout.month_edges))
+                at = [bisect_left(times, edge) for edge in edges]
+                monthly[row, col] = [b - a for a, b in pairwise(at)]
         for col, (event, lo, hi, _) in enumerate(layout.windows):
             times = rep.event_times_days[event]
-            windows[row, col] = np.searchsorted(times, hi) - np.searchsorted(times, lo)
+            windows[row, col] = bisect_left(times, hi) - bisect_left(times, lo)
     return RunTable(
         reps=reps,
         outcome_days=outcome_days,
