@@ -126,7 +126,7 @@ def check_target(folder: Path, force: bool) -> None:
         )
 
 
-def _check_location(parent: Path) -> list[Path]:
+def check_location(parent: Path) -> list[Path]:
     """The parent exists (or is created), is writable and has room; returns the
     folders created, outermost first, so a run that fails can remove them."""
     missing = [p for p in (parent, *parent.parents) if not p.exists()][::-1]
@@ -170,7 +170,7 @@ def reserve(folder: Path, force: bool) -> Iterator[Path]:
         yield folder
         return
     check_target(folder, force)
-    created = _check_location(folder.parent)
+    created = check_location(folder.parent)
     lock_path = folder.parent / f".{folder.name}.lock"
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, _open_mode(0o666))

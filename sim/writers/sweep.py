@@ -146,6 +146,7 @@ def prepare_folder(sweep: Sweep, folder: Path, resume: bool, force: bool) -> set
             )
         io.check_target(folder, force)  # only an escsim folder, never `.` or a parent
         shutil.rmtree(folder)
+    io.check_location(folder.parent)  # a file in the way or no room: said, not a traceback
     (folder / "points").mkdir(parents=True)
     io.write_text(
         record,

@@ -162,3 +162,19 @@ def test_markup_in_labels_is_printed_as_written(here: Path):
     trace = runner.invoke(app, ["trace", "m.yaml", "--out", "t"])
     assert trace.exit_code == 0, trace.output
     assert "A [bold]b[/bold] [/x]" in trace.stdout
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_an_out_below_a_file_is_refused_without_a_traceback(here: Path, command: str):
+    """A file where a parent folder should be is a usage error for every command
+    (a sweep used to end in NotADirectoryError while making its points folder)."""
+    (here / "afile").write_text("not a folder")
+    (here / "sw.yaml").write_text(
+        "name: sw\nbase: s.yaml\ndesign: grid\nreplications: 10\n"
+        "parameters: {streams.attack.rate: {low: 0.1, high: 0.5}}\n"
+    )
+    target = ["s.yaml", *RUN] if command == "run" else ["sw.yaml", "--no-progress"]
+    before = tree(here)
+    message = refused([command, *target, "--out", "afile/sub"])
+    assert "cannot create afile: a file of that name exists" in message
+    assert tree(here) == before
