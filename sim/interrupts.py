@@ -73,23 +73,28 @@ def _interrupt_main() -> None:
 
 
 @contextlib.contextmanager
-def interrupts_deferred() -> Iterator[None]:
+def interrupts_deferred() -> Iterator[list[int]]:
     """Hold a Ctrl-C that arrives inside the block and raise it when the block
     is done (or has failed): for a few steps that must happen together (replacing a results
     folder is two renames; between them the old folder is hidden and the new
     one not yet in place). Only the main thread receives signals; elsewhere,
-    or when Ctrl-C is ignored, the block simply runs."""
+    or when Ctrl-C is ignored, the block simply runs.
+
+    The block gets the list of held signals: a block that reached a point
+    where stopping is no longer possible (the new results are in place) clears
+    it, so the command finishes and says what it wrote instead of reporting
+    "nothing written"."""
+    received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
     previous = signal.getsignal(signal.SIGINT)
     if not callable(previous):  # SIG_IGN, SIG_DFL, or set outside Python
-        yield
+        yield received
         return
-    received: list[int] = []
     signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
     try:
-        yield
+        yield received
     finally:
         signal.signal(signal.SIGINT, previous)
         if received:  # also when the block failed: the user's Ctrl-C wins

@@ -219,21 +219,22 @@ def staged_folder(folder: Path, force: bool) -> Iterator[Path]:
 
 
 def _replace(folder: Path, staging: Path) -> None:
-    """Put `staging` in place of `folder`: the old folder is never hidden
-    without the new one in place (a Ctrl-C is held over the two renames; a
-    failed second rename puts the old one back), and it is removed even when
-    a held Ctrl-C is raised after the renames."""
+    """Put `staging` in place of `folder`. A Ctrl-C is held from the first
+    rename to the removal of the old copy: the old folder is never hidden
+    without the new one in place (a failed second rename puts it back), and
+    once the new one is in place stopping is no longer possible, so a Ctrl-C
+    held until then is dropped and the command says what it wrote (raising it
+    would report "nothing written" over a folder already replaced)."""
     retired = _beside(folder, "replaced")
-    try:
-        with interrupts_deferred():
-            os.rename(folder, retired)
-            try:
-                os.rename(staging, folder)
-            except BaseException:
-                os.rename(retired, folder)
-                raise
-    finally:
+    with interrupts_deferred() as held:
+        os.rename(folder, retired)
+        try:
+            os.rename(staging, folder)
+        except BaseException:
+            os.rename(retired, folder)
+            raise
         shutil.rmtree(retired, ignore_errors=True)
+        held.clear()
 
 
 FINISHED_JSON = "[!.]*.json"

@@ -92,21 +92,21 @@ def test_existing_folder_is_replaced_with_force(tmp_path):
     assert files_under(tmp_path) == {"run", "run/new.txt"}
 
 
-def test_a_ctrl_c_during_the_replacement_leaves_the_new_folder_and_no_old_copy(
-    tmp_path, monkeypatch
-):
-    """Held over the two renames, it is raised after them, and the old
-    folder's hidden copy is still removed."""
+@pytest.mark.parametrize("step", ["rename", "rmtree"])
+def test_a_ctrl_c_during_the_replacement_is_too_late_to_stop_it(tmp_path, monkeypatch, step):
+    """Held from the first rename to the old copy's removal, then dropped: the
+    new folder is in place, no hidden copy is left (the old one is not half
+    deleted), and no KeyboardInterrupt reports "nothing written" over it."""
     target = escsim_folder(tmp_path / "run")
     (target / "old.txt").write_text("old")
-    rename = os.rename
+    original = getattr(io.os if step == "rename" else io.shutil, step)
 
-    def rename_then_ctrl_c(source, destination):
-        rename(source, destination)
+    def then_ctrl_c(*args, **kwargs):
+        original(*args, **kwargs)
         _thread.interrupt_main(signal.SIGINT)
 
-    monkeypatch.setattr(io.os, "rename", rename_then_ctrl_c)
-    with pytest.raises(KeyboardInterrupt), io.staged_folder(target, force=True) as staging:
+    monkeypatch.setattr(io.os if step == "rename" else io.shutil, step, then_ctrl_c)
+    with io.staged_folder(target, force=True) as staging:
         (staging / "new.txt").write_text("new")
     assert files_under(tmp_path) == {"run", "run/new.txt"}
 
