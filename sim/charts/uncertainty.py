@@ -104,11 +104,52 @@ def probability_bands_chart(
     return ax
 
 
+NEGLIGIBLE = 0.01
+"""A parameter whose total Sobol index is below this even at its upper 95%
+limit explains under 1% of the outcome's variance: a row of empty bars."""
+KEEP_AT_LEAST = 3
+
+
+def _worth_drawing(ranked: pd.DataFrame) -> pd.DataFrame:
+    """The ranked rows whose total index may reach `NEGLIGIBLE` (at least the
+    top `KEEP_AT_LEAST`): a flagship with 22 inputs drew 11 rows of nothing,
+    which hid the ranking the chart exists to show."""
+    keep = (ranked["ST"] + ranked["ST_conf"].fillna(0.0)) >= NEGLIGIBLE
+    keep.iloc[:KEEP_AT_LEAST] = True
+    return ranked[keep]
+
+
+def _path_label(path: str, width: int = 34) -> str:
+    """A dotted parameter path (or a ' + ' group of them) in lines of at most
+    `width` characters, broken after dots: paths have no spaces to wrap at, and
+    one long path took half the chart's width."""
+    lines: list[str] = []
+    for n, part in enumerate(path.split(" + ")):
+        line = "+ " if n else ""
+        for piece in part.replace(".", ".\0").split("\0"):
+            if line.strip("+ ") and len(line) + len(piece) > width:
+                lines.append(line)
+                line = ""
+            line += piece
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def research_size(indices: pd.DataFrame, outcome: str) -> tuple[float, float]:
+    """Figure size (inches) for `research_chart`: the rows it draws, not every
+    input (22 inputs gave an 18-inch-tall chart of mostly empty rows)."""
+    ranked = indices[indices["outcome"] == outcome].sort_values("ST", ascending=False)
+    rows = _worth_drawing(ranked)
+    lines = sum(_path_label(str(p)).count("\n") + 1 for p in rows["parameter"])
+    return (9.0, max(4.0, 0.35 * lines + 0.45 * len(rows) + 2.4))
+
+
 def research_chart(indices: pd.DataFrame, outcome: str, ax: Axes | None = None) -> Axes:
     """What to research next: uncertain parameters ranked by their total Sobol
     index for one outcome (bars: total ST and first-order S1, 95% bootstrap
     intervals), the top one being the unknown whose resolution would narrow
-    the forecast most.
+    the forecast most. Parameters that cannot reach 1% of the variance are
+    counted in the note instead of drawn as empty rows.
 
     Args:
         indices: `SobolResult.indices()`.
@@ -121,7 +162,9 @@ def research_chart(indices: pd.DataFrame, outcome: str, ax: Axes | None = None) 
     """
     f = indices[indices["outcome"] == outcome].sort_values("ST", ascending=False)
     f = f.reset_index(drop=True)
-    ax = new_axes(ax, size=(8, 0.6 * len(f) + 1.8))
+    shown = _worth_drawing(f)
+    hidden, f = len(f) - len(shown), shown
+    ax = new_axes(ax, size=research_size(indices, outcome))
     y = np.arange(len(f))[::-1]
     ax.barh(
         y + 0.18,
@@ -141,7 +184,7 @@ def research_chart(indices: pd.DataFrame, outcome: str, ax: Axes | None = None) 
         label="first order S1",
         capsize=3,
     )
-    ax.set_yticks(y, f["parameter"], fontsize=8)
+    ax.set_yticks(y, [_path_label(str(p)) for p in f["parameter"]], fontsize=8)
     ax.axvline(0, color="#888888", linewidth=0.8)
     label = str(f["label"].iloc[0]) if len(f) else outcome
     if len(f):
@@ -151,6 +194,11 @@ def research_chart(indices: pd.DataFrame, outcome: str, ax: Axes | None = None) 
             f"carry {share:.0%} of the outcome's variance, replication noise is {noise:.0%} "
             "of the indices' variance"
         )
+        if hidden:
+            note += (
+                f"; {hidden} more with a total index below {NEGLIGIBLE:.0%} (upper 95% "
+                "limit) not drawn: sobol.csv lists them"
+            )
     else:
         note = "the outcome's probability does not vary with the parameters"
     style(ax, f"What to research next: {label}", note)
