@@ -116,7 +116,8 @@ def _worth_drawing(ranked: pd.DataFrame) -> pd.DataFrame:
     which hid the ranking the chart exists to show."""
     keep = (ranked["ST"] + ranked["ST_conf"].fillna(0.0)) >= NEGLIGIBLE
     keep.iloc[:KEEP_AT_LEAST] = True
-    return ranked[keep]
+    kept: pd.DataFrame = ranked[keep]
+    return kept
 
 
 def _path_label(path: str, width: int = 34) -> str:
