@@ -83,8 +83,8 @@ def summarise(
             times = rep.event_times_days[event]
             counts[row, col] = len(times)
             if times:
-                at = [bisect_left(times, edge) for edge in edges]
-                monthly[row, col] = [b - a for a, b in pairwise(at)]
+                first = [bisect_left(times, edge) for edge in edges]
+                monthly[row, col] = [b - a for a, b in pairwise(first)]
         for col, (event, lo, hi, _) in enumerate(layout.windows):
             times = rep.event_times_days[event]
             windows[row, col] = bisect_left(times, hi) - bisect_left(times, lo)
