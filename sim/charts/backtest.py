@@ -12,8 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
-from sim.charts.style import PALETTE, date_axis, new_axes, style
+from sim.charts.style import PALETTE, date_axis, legend_outside, new_axes, style
 
 WILSON_NOTE = "bars: 95% Wilson interval of the observed frequency"
 
@@ -34,15 +36,7 @@ def reliability_chart(
     if sparse:
         ax.errorbar(x, y, yerr=yerr, fmt="none", ecolor=PALETTE[0], alpha=0.35, capsize=3)
         ax.scatter(x, y, color=PALETTE[0], zorder=3, label="one question")
-        for xi, yi, label in zip(x, y, reliability["label"], strict=True):
-            ax.annotate(
-                str(label),
-                (xi, yi),
-                textcoords="offset points",
-                xytext=(5, -10 if yi > 0.5 else 6),
-                fontsize=8,
-                color="#444444",
-            )
+        _number_points(ax, x, y)
         subtitle = f"{len(reliability)} questions, each at its outcome (0 or 1); {WILSON_NOTE}"
     else:
         sizes = 30 + 170 * reliability["forecasts"] / max(reliability["forecasts"].max(), 1)
@@ -57,7 +51,61 @@ def reliability_chart(
     ax.set_ylabel("observed frequency")
     style(ax, title, subtitle)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
+    if sparse:
+        _question_key(ax, reliability)
     return ax
+
+
+LABEL_GAP = 0.035
+"""Points' numbers closer than this (forecast probability) on one outcome row
+are stacked rather than drawn over each other."""
+LABEL_STEP = 10
+"""Points between stacked numbers."""
+
+
+def label_levels(x: np.ndarray, y: np.ndarray, gap: float = LABEL_GAP) -> list[int]:
+    """Each point's stacking level for its number: 0 beside the point, 1 a step
+    further into the plot, ...; the lowest level no earlier point of the same
+    outcome row within `gap` already uses. Questions' ids are long and their
+    forecasts often close (two at 0.53 and 0.62 wrote one id over the other),
+    so points carry short numbers, stacked where they would still collide."""
+    levels: list[int] = []
+    for i in range(len(x)):
+        taken = {
+            levels[j] for j in range(i) if (y[j] > 0.5) == (y[i] > 0.5) and abs(x[j] - x[i]) < gap
+        }
+        levels.append(min(set(range(len(taken) + 1)) - taken))
+    return levels
+
+
+def _number_points(ax: Axes, x: np.ndarray, y: np.ndarray) -> None:
+    """Number each question's point 1, 2, ... (the key under the chart names them)."""
+    for number, (xi, yi, level) in enumerate(zip(x, y, label_levels(x, y), strict=True), 1):
+        step = LABEL_STEP * level
+        ax.annotate(
+            str(number),
+            (xi, yi),
+            textcoords="offset points",
+            xytext=(5, -10 - step if yi > 0.5 else 6 + step),
+            fontsize=8,
+            fontweight="bold",
+            color="#444444",
+        )
+
+
+def _question_key(ax: Axes, reliability: pd.DataFrame) -> None:
+    """The numbers' key under the axes: number, question id, forecast and
+    outcome, one line each, so no id is drawn over another or over the data.
+    The legend of the diagonal and the points stays inside the axes."""
+    inside = ax.get_legend()
+    lines = [
+        f"{number}  {row.label}: {row.forecast:.2f}, {'happened' if row.observed else 'did not'}"
+        for number, row in enumerate(reliability.itertuples(), 1)
+    ]
+    handles = [Line2D([], [], linestyle="none") for _ in lines]
+    legend_outside(ax, "below", handles, lines, title="Questions (forecast, outcome)")
+    if inside is not None:
+        ax.add_artist(inside)
 
 
 def sharpness_chart(
@@ -75,6 +123,8 @@ def sharpness_chart(
         alpha=0.8,
     )
     ax.set_xlim(0, 1)
+    # Counts of forecasts: a tick at 0.25 forecasts means nothing.
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("forecast probability")
     ax.set_ylabel("forecasts")
     style(

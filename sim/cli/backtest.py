@@ -38,17 +38,32 @@ from sim.cli.app import (
 from sim.errors import UsageError
 
 DAYS = re.compile(r"^\s*(-?\d+)\s*d?\s*$")
+MAX_DAYS = 36_525
+"""Longest --every, --lead or --refit-window (100 years): longer than any event
+data, and far enough from the calendar's end (year 9999) that date arithmetic
+on it cannot overflow."""
+MAX_TRAILING = MAX_DAYS
+"""Most --trailing windows: each is at least a day, so more cannot fit in data
+of MAX_DAYS days."""
+MAX_AT_LEAST = 1_000_000
+"""Largest --at-least K: beyond it P(count >= K) is 0 for any conflict, and a
+number past 64 bits cannot be compared with the simulated counts at all."""
 
 
 def parse_days(value: str, option: str) -> int:
-    """`7d` or `7` -> 7; zero, negative or anything else refused."""
+    """`7d` or `7` -> 7; zero, negative, past `MAX_DAYS` or anything else refused
+    here, so an overflow can never surface later as a traceback mid-backtest."""
     match = DAYS.match(value)
     if match is None:
         raise UsageError(f"{option}: expected a number of days such as 7d or 7, found {value!r}")
-    days = int(match.group(1))
-    if days <= 0:
+    number = match.group(1)
+    digits = number.lstrip("-").lstrip("0")
+    if number.startswith("-") or not digits:
         raise UsageError(f"{option}: expected a positive number of days, found {value!r}")
-    return days
+    # Measured as text first: Python refuses int() of thousands of digits itself.
+    if len(digits) > len(str(MAX_DAYS)) or int(digits) > MAX_DAYS:
+        raise UsageError(f"{option}: expected at most {MAX_DAYS} days (100 years), found {value!r}")
+    return int(digits)
 
 
 def parse_date(value: str | None, option: str) -> dt.date | None:
@@ -139,7 +154,8 @@ LastOpt = Annotated[
 ]
 
 TrailingOpt = Annotated[
-    int, typer.Option(help="Rolling: lead windows the baselines average over.", min=1)
+    int,
+    typer.Option(help="Rolling: lead windows the baselines average over.", min=1, max=MAX_TRAILING),
 ]
 
 AtLeastOpt = Annotated[
@@ -147,6 +163,7 @@ AtLeastOpt = Annotated[
     typer.Option(
         "--at-least",
         help="Rolling: also score P(count >= K) per window (repeatable) [default: 1].",
+        max=MAX_AT_LEAST,
         show_default=False,
     ),
 ]
@@ -280,7 +297,7 @@ def _questions(
     from sim.montecarlo.fast.select import resolve_engine
     from sim.montecarlo.runner import process_pool, stopping_on_interrupt
     from sim.writers import folder as io
-    from sim.writers.backtest import question_headline, write_questions
+    from sim.writers.backtest import question_headline, write_questions, written
 
     check_replications(reps)
     if set_:
@@ -313,7 +330,7 @@ def _questions(
             frame_table(bt.skill, "Skill (95% bootstrap intervals)", _skill_columns("reference"))
         )
     say(question_headline(bt))
-    say(f"wrote {folder}/: report.html, scores.parquet, skill.csv, summary.json, reliability.png")
+    say(f"wrote {folder}/: {written(folder)}")
 
 
 def _rolling(
@@ -340,7 +357,7 @@ def _rolling(
     from sim.eventdata import read_events
     from sim.experiments.backtest.forecaster import HistoryForecaster, plan_rolling
     from sim.montecarlo.fast.select import resolve_engine
-    from sim.writers.backtest import run_rolling, skill_headline
+    from sim.writers.backtest import run_rolling, skill_headline, written
 
     every_days, lead_days = parse_days(every, "--every"), parse_days(lead, "--lead")
     refit_days = parse_days(refit_window, "--refit-window") if refit_window else None
@@ -384,7 +401,4 @@ def _rolling(
         f"{result.origins['seconds'].median():.2f} s wall, "
         f"{result.origins['cpu_seconds'].median():.2f} s CPU per origin"
     )
-    say(
-        f"wrote {folder}/: report.html, scores.parquet, skill.csv, summary.json, pit_*.png, "
-        "fan_*.png"
-    )
+    say(f"wrote {folder}/: {written(folder)}")

@@ -262,7 +262,9 @@ def read_map(path: str | Path) -> DataMap:
     display = str(path)
     located = read_yaml(map_path, display)
     data = located.data
-    problems: list[Problem] = []
+    # Duplicate keys first: YAML keeps the last silently, so a map with two
+    # `period:` keys would otherwise select other rows than the one read.
+    problems: list[Problem] = list(located.problems)
 
     def problem(where: str, expected: str, found: str) -> Problem:
         file, line = located.where(where, display)

@@ -73,8 +73,43 @@ def read_table(path: Path, display: str) -> pd.DataFrame:
         raise ScenarioError(
             [Problem(display, None, "", "a CSV file with a header row", f"unreadable: {reason}")]
         ) from None
+    _check_header(path, display)
     table.columns = [str(c).strip() for c in table.columns]
     return table
+
+
+def _check_header(path: Path, display: str) -> None:
+    """Refuse a header naming a column twice (`date,type,type`). Pandas would
+    rename the second `type.1` and a filter would silently read the first;
+    which one the analyst meant is theirs to say. The header is read as
+    written (the table's own names are already renamed), by the same parser."""
+    raw = pd.read_csv(
+        path,
+        header=None,
+        nrows=1,
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
+        encoding="utf-8",
+    )
+    names = [str(c).strip() for c in raw.iloc[0]] if len(raw) else []
+    places: dict[str, list[int]] = {}
+    for number, name in enumerate(names, start=1):
+        if name:  # unnamed columns (trailing commas) cannot be named by a map
+            places.setdefault(name, []).append(number)
+    problems = [
+        Problem(
+            display,
+            1,
+            name,
+            "each column name once in the header",
+            f"{name!r} in columns {', '.join(map(str, where))}",
+        )
+        for name, where in places.items()
+        if len(where) > 1
+    ]
+    if problems:
+        raise ScenarioError(problems)
 
 
 def _need_columns(table: pd.DataFrame, wanted: list[tuple[str, str]], display: str) -> None:

@@ -54,6 +54,22 @@ BASELINE_WORDS = {
 METRIC_WORDS = {"log_score": "log score", "crps": "CRPS", "brier": "Brier score"}
 
 
+def written(folder: Path) -> str:
+    """What a finished backtest folder holds, report first, for the "wrote"
+    line: read from the folder itself, so the line can never omit a file the
+    writer added (a folder shows as `name/ (N files)`)."""
+    entries = sorted(
+        (p for p in folder.iterdir() if not p.name.startswith(".")),
+        key=lambda p: (p.name != "report.html", p.is_dir(), p.name),
+    )
+    return ", ".join(
+        f"{p.name}/ ({sum(1 for f in p.iterdir() if not f.name.startswith('.'))} files)"
+        if p.is_dir()
+        else p.name
+        for p in entries
+    )
+
+
 def _charts_close(fig: Any) -> None:
     import matplotlib.pyplot as plt
 

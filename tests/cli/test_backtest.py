@@ -311,6 +311,14 @@ def test_ctrl_c_exits_130_and_keeps_the_finished_origins(data: Path) -> None:
         (["--to", "2021-06-22"], "runs past the end of the event data (2021-06-24)"),
         (["--refit-window", "3d"], "--refit-window must be at least the lead"),
         (["--from", "2021-13-01"], "--from: expected a date YYYY-MM-DD, found '2021-13-01'"),
+        (["--lead", "3000000d"], "--lead: expected at most 36525 days (100 years)"),
+        (["--lead", "9" * 20 + "d"], "--lead: expected at most 36525 days (100 years)"),
+        (["--every", "9" * 5000], "--every: expected at most 36525 days (100 years)"),
+        (["--refit-window", "9" * 20 + "d"], "--refit-window: expected at most 36525 days"),
+        (["--trailing", "1000000"], "'--trailing': Input should be less than or equal to 36525"),
+        (["--at-least", "9" * 20], "'--at-least': Input should be less than or equal to 1000000"),
+        (["--lead", "100d"], "the longest lead possible is 87 days"),
+        (["--trailing", "30"], "--trailing 30: 30 windows of 7 days before the first origin"),
     ],
     ids=[
         "every-zero",
@@ -323,6 +331,14 @@ def test_ctrl_c_exits_130_and_keeps_the_finished_origins(data: Path) -> None:
         "window-past-the-data",
         "refit-shorter-than-lead",
         "bad-date",
+        "lead-past-the-calendar",
+        "lead-past-a-machine-int",
+        "every-of-5000-digits",
+        "refit-past-a-machine-int",
+        "trailing-past-the-calendar",
+        "threshold-past-int64",
+        "lead-longer-than-half-the-data",
+        "trailing-windows-longer-than-the-data",
     ],
 )
 def test_bad_rolling_input_exits_2_and_writes_nothing(data: Path, args, message) -> None:
@@ -332,6 +348,43 @@ def test_bad_rolling_input_exits_2_and_writes_nothing(data: Path, args, message)
     assert message in flat(result.stderr)
     assert "Traceback" not in result.output
     assert files_under(data) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--every", "300d"], ["--from", "2021-03-01", "--to", "2021-03-01"]],
+    ids=["every-past-the-data", "from-equals-to"],
+)
+def test_too_few_origins_are_refused_before_computing(data: Path, args) -> None:
+    """One origin cannot give skill intervals or a PIT test: refused up front
+    with the counts, not after the forecasts with a traceback and a folder
+    that neither --resume nor a fresh run could finish."""
+    before = files_under(data)
+    result = invoke(*ROLLING, *FAST, *args, "--out", "bt")
+    assert result.exit_code == 2, result.output
+    message = flat(result.stderr)
+    assert "1 forecast origin(s)" in message and "needs at least 3" in message
+    assert "Traceback" not in result.output
+    assert files_under(data) == before
+
+
+def test_resuming_a_folder_with_too_few_origins_says_what_to_do(copied: Path) -> None:
+    """A folder begun with settings giving one origin (as an earlier version
+    left it) cannot be finished: --resume says so and names --force."""
+    before = files_under(copied)
+    result = invoke(*ROLLING, *FAST, "--every", "300d", "--out", "bt", "--resume")
+    assert result.exit_code == 2, result.output
+    message = flat(result.stderr)
+    assert "needs at least 3" in message and "--force to replace it" in message
+    assert files_under(copied) == before
+
+
+def test_the_wrote_line_names_every_file_written(finished: tuple[Path, Result]) -> None:
+    folder, result = finished[0] / "bt", finished[1]
+    line = flat(result.stdout).split("wrote ")[1]
+    for item in folder.iterdir():
+        assert item.name in line, item.name
+    assert "origins/ (17 files)" in line and "pit.csv" in line and "fan_strike.png" in line
 
 
 def test_a_map_naming_an_event_the_scenario_lacks_is_located(data: Path) -> None:
@@ -388,6 +441,8 @@ def test_a_question_set_writes_scores_skill_and_charts(project: Path) -> None:
     for name in ("scores.parquet", "skill.csv", "summary.json", "reliability.png"):
         assert (folder / name).is_file(), name
     assert (folder / "sharpness.png").is_file() and (folder / "report.html").is_file()
+    wrote = flat(result.stdout).split(f"wrote {folder.name}/: ")[1]
+    assert sorted(wrote.split(", ")) == sorted(p.name for p in folder.iterdir())
     scores = pd.read_parquet(folder / "scores.parquet")
     assert list(scores["id"]) == ["ten-attacks-by-day-20", "slow-stream", "no-attack-by-day-2"]
     assert "model vs a coin (0.5), log score" in flat(result.stdout)

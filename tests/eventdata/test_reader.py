@@ -257,3 +257,48 @@ def test_event_ids_the_scenario_lacks(tmp_path):
         "scenario 's' (one of: ied), found 'attack_near_baghdad'"
     ]
     check_against_scenario(data.select(["ied"]), scenario)
+
+
+def test_duplicate_map_keys_are_located_not_resolved_silently(tmp_path):
+    """YAML keeps the last of two equal keys; a map with two periods or two
+    filters for one event would select rows the analyst did not read."""
+    simple_map(
+        tmp_path,
+        """\
+data: events.csv
+period: {from: 2007-03-01, to: 2007-04-30}
+period: {from: 2007-04-01, to: 2007-04-30}
+events:
+  ied: {where: {type: IED}}
+  ied: {where: {type: SAF}}
+""",
+    )
+    with pytest.raises(ScenarioError) as exc:
+        read_events(None, tmp_path / "map.yaml")
+    assert messages(exc) == [
+        f"{tmp_path / 'map.yaml'}:3: period: expected each key once, found a duplicate key",
+        f"{tmp_path / 'map.yaml'}:6: events.ied: expected each key once, found a duplicate key",
+    ]
+
+
+def test_a_column_named_twice_in_the_header_is_refused(tmp_path):
+    """Pandas renames the second `type` to `type.1` and a filter would read
+    the first without a word; the header must name each column once."""
+    write(tmp_path, "e.csv", "date,type,type, date\n2024-01-01,x,y,2024-01-02\n")
+    write(
+        tmp_path,
+        "m.yaml",
+        "period: {from: 2024-01-01, to: 2024-01-05}\nevents: {x: {where: {type: x}}}\n",
+    )
+    with pytest.raises(ScenarioError) as exc:
+        read_events(tmp_path / "e.csv", tmp_path / "m.yaml")
+    shown = tmp_path / "e.csv"
+    assert messages(exc) == [
+        f"{shown}:1: date: expected each column name once in the header, found 'date' in "
+        "columns 1, 4",
+        f"{shown}:1: type: expected each column name once in the header, found 'type' in "
+        "columns 2, 3",
+    ]
+    # Unnamed columns (trailing commas) are not names a map could use: accepted.
+    write(tmp_path, "e.csv", "date,type,,\n2024-01-01,x,,\n")
+    assert read_events(tmp_path / "e.csv", tmp_path / "m.yaml").counts() == {"x": 1}

@@ -50,6 +50,7 @@ import pandas as pd
 from sim.errors import UsageError
 from sim.eventdata.data import EventData, check_against_scenario
 from sim.eventdata.history import history_overrides
+from sim.experiments.backtest.resampling import block_length, fewest_origins
 from sim.experiments.backtest.rolling import (
     ModelForecast,
     RollingScores,
@@ -294,7 +295,7 @@ class HistoryForecaster:
         scenario = self.scenario
         record: dict[str, Any] = {}
         if self.refit_days is not None:
-            window = events_before(self.data, origin, origin - dt.timedelta(self.refit_days))
+            window = events_before(self.data, origin, self._since(origin, self.refit_days))
             if window.period_days < self.lead_days:
                 raise UsageError(
                     f"origin {origin}: only {window.period_days:g} day(s) of data before it to "
@@ -304,11 +305,15 @@ class HistoryForecaster:
             if spec.events:
                 overrides, record = refitted_streams(scenario, window, spec, self.lead_days)
                 scenario = with_overrides(scenario, overrides)
-        history = events_before(
-            self.data, origin, origin - dt.timedelta(days=history_days(scenario))
-        )
+        history = events_before(self.data, origin, self._since(origin, history_days(scenario)))
         restarted = {**history_overrides(history, scenario), "horizon_days": self.lead_days}
         return with_overrides(scenario, restarted), record, history
+
+    def _since(self, origin: dt.date, days: int) -> dt.date:
+        """`days` before `origin`, but not before the data start: `events_before`
+        would raise it there anyway, and a window of years (a long refit, a
+        slow kernel's reach) must not overflow the calendar on the way."""
+        return origin - dt.timedelta(days=min(days, (origin - self.data.start).days))
 
     def forecast(self, origin: dt.date) -> OriginForecast:
         """The model's simulated counts per event type in the lead window after
@@ -449,6 +454,27 @@ def scenario_sha256(scenario: Scenario) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _check_enough_origins(origins: Sequence[dt.date], lead: int, every_days: int) -> None:
+    """Refuse, before anything runs, origins too few for what the backtest
+    reports: its skill intervals resample blocks of consecutive origins, which
+    vary only when there are more origins than a block, and its PIT test needs
+    two values per event type. Found after the forecasts, the shortfall would
+    cost the whole computation and leave a folder no resume could finish."""
+    needed = fewest_origins(lead, every_days)
+    if len(origins) >= needed:
+        return
+    shown = ", ".join(str(o) for o in origins[:5]) + (", ..." if len(origins) > 5 else "")
+    block = block_length(needed, lead, every_days)
+    raise UsageError(
+        f"{len(origins)} forecast origin(s) ({shown}), but this backtest needs at least "
+        f"{needed}: its skill intervals resample blocks of {block} consecutive origins "
+        f"(a {lead}-day lead every {every_days} days), which needs more origins than a block, "
+        "and its PIT test needs two. Widen --from/--to, or shorten --every or --lead (a "
+        "folder an earlier run left with these settings cannot be finished: run with enough "
+        "origins and --force to replace it)"
+    )
+
+
 def plan_rolling(
     forecaster: HistoryForecaster,
     every_days: int,
@@ -476,6 +502,21 @@ def plan_rolling(
         raise UsageError(f"--trailing must be at least 1 window, got {trailing}")
     if any(k < 1 for k in thresholds):
         raise UsageError(f"--at-least must be 1 or more, got {min(thresholds)}")
+    # Day counts are compared before any date is made from them, so no
+    # option, however large, can overflow the calendar.
+    days = int(data.period_days)
+    if 2 * lead > days:
+        raise UsageError(
+            f"--lead {lead} days: the event data ({data.start} to {data.end}, {days} days) "
+            f"cannot hold a {lead}-day window of history and a {lead}-day window to forecast; "
+            f"the longest lead possible is {days // 2} days"
+        )
+    if first is None and (trailing + 1) * lead > days:
+        raise UsageError(
+            f"--trailing {trailing}: {trailing} windows of {lead} days before the first origin "
+            f"and one after it need {(trailing + 1) * lead} days, but the event data cover "
+            f"{days} ({data.start} to {data.end}); give at most {days // lead - 1} or a --from"
+        )
     earliest = data.start + dt.timedelta(days=lead)
     latest = data.end - dt.timedelta(days=lead - 1)
     first = first or data.start + dt.timedelta(days=trailing * lead)
@@ -491,6 +532,7 @@ def plan_rolling(
             f"({data.end}); the last origin possible is {latest}"
         )
     origins = forecast_origins(first, last, every_days)
+    _check_enough_origins(origins, lead, every_days)
     return RollingPlan(
         forecaster,
         daily_from_event_data(data),

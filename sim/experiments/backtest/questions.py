@@ -124,7 +124,9 @@ class _Checker:
         self.doc = doc
         self.display = display
         self.folder = folder
-        self.problems: list[Problem] = []
+        # Duplicate keys first: YAML keeps the last silently, so a question
+        # with two `id:` keys would be scored under the one not meant.
+        self.problems: list[Problem] = list(doc.problems)
         self.library = EvidenceLibrary(project_root(folder))
 
     def problem(self, path: str, expected: str, found: str) -> None:

@@ -40,6 +40,16 @@ def block_length(origins: int, lead_days: float, every_days: float) -> int:
     return int(max(1, min(origins, max(overlap, math.ceil(origins ** (1 / 3))))))
 
 
+def fewest_origins(lead_days: float, every_days: float) -> int:
+    """The fewest origins whose moving block bootstrap resamples anything: more
+    than one block (`block_length`), since with a single block every resample
+    is the series itself and the "interval" has zero width; and at least three,
+    as n^(1/3) rounds up to two (the cube root rule's whole series at n = 2)."""
+    if lead_days <= 0 or every_days <= 0:
+        raise ValueError("fewest_origins needs positive lead and every")
+    return max(3, math.ceil(lead_days / every_days) + 2)
+
+
 def moving_block_indices(n: int, block: int, rng: np.random.Generator) -> np.ndarray:
     """Indices of one moving-block resample of a series of length n: blocks of
     `block` consecutive indices starting uniformly in [0, n - block], joined

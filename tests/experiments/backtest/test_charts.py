@@ -6,7 +6,9 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection, PolyCollection
+from matplotlib.transforms import Bbox
 
 from sim.charts import backtest as backtest_charts
 from sim.charts.style import figure
@@ -28,13 +30,53 @@ def test_reliability_chart_draws_questions_or_bins_and_the_diagonal() -> None:
     backtest_charts.reliability_chart(sparse, ax=ax)
     points = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert points[0].get_offsets().shape == (4, 2)
-    assert [t.get_text() for t in ax.texts][:4] == ["q0", "q1", "q2", "q3"]
+    assert [t.get_text() for t in ax.texts][:4] == ["1", "2", "3", "4"]
+    key = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert key[0].startswith("1  q0: ") and key[3].startswith("4  q3: ")
     assert ax.lines[0].get_xydata().tolist() == [[0, 0], [1, 1]]
     _, ax = figure()
     binned = reliability_table(_forecasts(200))
     backtest_charts.reliability_chart(binned, ax=ax)
     points = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert points[0].get_offsets().shape == (len(binned), 2)
+
+
+def _number_boxes(reliability: pd.DataFrame) -> list[Bbox]:
+    fig, ax = figure((6.4, 6.0))
+    backtest_charts.reliability_chart(reliability, ax=ax)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    return [t.get_window_extent(renderer) for t in ax.texts if t.get_text().isdigit()]
+
+
+def test_question_labels_never_overlap() -> None:
+    """The example set's two questions at 0.53 and 0.62 that both happened
+    printed their ids over each other: points carry numbers, stacked where
+    close (here also two identical forecasts), with the ids in a key."""
+    forecasts = pd.DataFrame(
+        {
+            "id": ["ten-attacks-by-20-january", "first-attack", "slow-stream-first-attack", "x"],
+            "probability": [0.53, 0.655, 0.625, 0.625],
+            "happened": [1, 0, 1, 1],
+        }
+    )
+    boxes = _number_boxes(reliability_table(forecasts))
+    assert len(boxes) == 4
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b), (a, b)
+    assert backtest_charts.label_levels(np.array([0.62, 0.62, 0.9]), np.ones(3)) == [0, 1, 0]
+    # A point at 0 and one at 1 with the same forecast share no row: both level 0.
+    assert backtest_charts.label_levels(np.array([0.5, 0.5]), np.array([0.0, 1.0])) == [0, 0]
+
+
+def test_sharpness_ticks_count_whole_forecasts() -> None:
+    _, ax = figure()
+    few = pd.DataFrame({"id": ["a", "b", "c"], "probability": [0.55, 0.62, 0.65], "happened": 1})
+    backtest_charts.sharpness_chart(sharpness_table(few), ax=ax)
+    ticks = ax.get_yticks()
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks
 
 
 def test_sharpness_chart_has_one_bar_per_bin() -> None:

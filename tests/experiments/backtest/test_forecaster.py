@@ -215,6 +215,46 @@ def test_origins_are_checked_against_the_data() -> None:
         plan_rolling(forecaster, 7, last=START + dt.timedelta(days=DAYS - 3))
 
 
+def test_too_few_origins_are_refused_before_anything_runs() -> None:
+    """One origin cannot give skill intervals or a PIT test: refused when the
+    plan is made, saying how many there are and how many are needed, rather
+    than after every forecast is computed (as a traceback from the PIT test)."""
+    forecaster = HistoryForecaster(scenario(), simulated_data(), LEAD, 10)
+    one = START + dt.timedelta(days=100)
+    with pytest.raises(UsageError, match=r"1 forecast origin\(s\) \(2021-04-11\), but this "):
+        plan_rolling(forecaster, 7, first=one, last=one)
+    with pytest.raises(UsageError, match="needs at least 3"):
+        plan_rolling(forecaster, 300)
+    # Long leads overlap more origins, so the bootstrap's blocks (and the need) grow.
+    long_lead = HistoryForecaster(scenario(), simulated_data(), 28, 10)
+    with pytest.raises(UsageError, match=r"5 forecast origin.*needs at least 6"):
+        plan_rolling(long_lead, 7, first=one, last=one + dt.timedelta(days=28))
+    assert (
+        len(plan_rolling(forecaster, 7, first=one, last=one + dt.timedelta(days=14)).origins) == 3
+    )
+
+
+def test_huge_options_are_refused_in_words_not_overflows() -> None:
+    data = simulated_data()
+    with pytest.raises(UsageError, match=r"--trailing 1000000: .* give at most 59 or a --from"):
+        plan_rolling(HistoryForecaster(scenario(), data, LEAD, 10), 7, trailing=1_000_000)
+    with pytest.raises(UsageError, match="the longest lead possible is 210 days"):
+        plan_rolling(HistoryForecaster(scenario(), data, 36_525, 10), 7)
+
+
+def test_windows_longer_than_the_calendar_allows_start_at_the_data() -> None:
+    """A refit window or a kernel's reach of millions of days (far more than
+    any data) is cut at the data's start, not computed as a date before year 1."""
+    data = simulated_data()
+    origin = START + dt.timedelta(days=30)
+    slow = scenario(decay=1e6)  # reaches back ~14 million days
+    _, _, history = HistoryForecaster(slow, data, LEAD, 10).scenario_at(origin)
+    assert history.start == START
+    wide = HistoryForecaster(scenario(), data, LEAD, 10, refit_days=10**9)
+    _, record, _ = wide.scenario_at(origin)
+    assert record["fit_from"] == str(START)
+
+
 @functools.cache
 def calibration_backtest(factor: float) -> RollingScores:
     """Weekly origins over the simulated data; the forecaster is the model

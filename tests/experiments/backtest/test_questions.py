@@ -235,3 +235,19 @@ def test_a_data_file_may_be_the_source(project: Path) -> None:
     path = write_questions(project, {"questions": [question(source="missing.csv")]})
     with pytest.raises(ScenarioError, match=r"no file missing\.csv next to backtests/q\.yaml"):
         load_questions(path)
+
+
+def test_a_key_written_twice_is_located_not_resolved_silently(project: Path) -> None:
+    """YAML keeps the last of two equal keys: a question with `id: q1` and
+    `id: q2` would be scored as q2 without a word."""
+    path = write_questions(project, {"questions": [question(id="q1")]})
+    text = path.read_text(encoding="utf-8").replace("- id: q1\n", "- id: q1\n  id: q2\n", 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_questions(path)
+    line = line_of(path, "id: q2")
+    assert [str(p) for p in caught.value.problems] == [
+        f"{caught.value.problems[0].file}:{line}: questions[0].id: expected each key once, "
+        "found a duplicate key"
+    ]
+    assert caught.value.problems[0].file.endswith("backtests/q.yaml")

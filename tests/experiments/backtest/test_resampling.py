@@ -11,6 +11,7 @@ import pytest
 from sim.experiments.backtest.resampling import (
     block_length,
     bootstrap,
+    fewest_origins,
     mean_and_skill,
     moving_block_indices,
 )
@@ -23,6 +24,18 @@ def test_block_length_covers_the_overlap_of_windows() -> None:
     assert block_length(3, lead_days=56, every_days=7) == 3  # never more than the series
     with pytest.raises(ValueError):
         block_length(10, 0, 7)
+
+
+@pytest.mark.parametrize(("lead", "every"), [(7, 7), (7, 300), (28, 7), (56, 7), (1, 30)])
+def test_fewest_origins_is_the_first_count_the_block_bootstrap_can_resample(lead, every) -> None:
+    n = fewest_origins(lead, every)
+    assert block_length(n, lead, every) < n  # more than one block: resamples differ
+    assert block_length(n - 1, lead, every) == n - 1 or n - 1 < 2  # one fewer: a single block
+    rng = np.random.default_rng(0)
+    assert (
+        len({tuple(moving_block_indices(n, block_length(n, lead, every), rng)) for _ in range(50)})
+        > 1
+    )
 
 
 def test_moving_blocks_are_runs_of_consecutive_indices() -> None:
