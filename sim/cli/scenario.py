@@ -81,7 +81,7 @@ def sources(
     Example:
       escsim sources scenarios/iraq_2024_israel_threat.yaml
     """  # noqa: D301, RUF100 (\b: click's "keep these lines as written")
-    from sim.scenario.sources import evidence_table
+    from sim.scenario.sources import evidence_summary, evidence_table
     from sim.writers import folder as io
 
     def action() -> None:
@@ -93,12 +93,7 @@ def sources(
         assumptions = table[table["kind"] == "assumption"]
         out.print(_evidence_view(s.name, evidence))
         out.print(_assumptions_view(assumptions))
-        cited = set(evidence["path"])
-        bare = sorted(set(table["path"]) - cited)
-        say(
-            f"{len(cited)} part(s) cite evidence; {len(bare)} rest on assumptions only"
-            + (f": {', '.join(bare)}" if bare else "")
-        )
+        say(evidence_summary(table))
         if csv is not None:
             io.write_table(table, csv)
             say(f"wrote {csv}")

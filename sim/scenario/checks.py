@@ -76,12 +76,11 @@ class Draft:
                     out[str(ident)] = part
             return out
 
-        fields = Scenario.model_fields
         return cls(
             data,
             origin,
             valid(_annotated("ladder"), data.get("ladder")),
-            valid(fields["start_date"].annotation, data.get("start_date")),
+            valid(_annotated("start_date"), data.get("start_date")),
             valid(_annotated("horizon_days"), data.get("horizon_days")),
             section("streams", Stream),
             section("rules", Rule),
@@ -377,8 +376,11 @@ def _check_history(draft: Draft, add: Add, need: Need) -> None:
 
 
 def _as_date(value: Any) -> dt.date | None:
-    """A date as written (YAML date or ISO text); None if it is not one (the
-    schema reports that)."""
+    """A date as written (YAML date or ISO text); None if it is not one, or
+    is a date and time (the schema reports both; a datetime cannot even be
+    compared with `start_date`)."""
+    if isinstance(value, dt.datetime):
+        return None
     if isinstance(value, dt.date):
         return value
     try:

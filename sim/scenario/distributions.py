@@ -20,8 +20,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
-PositiveNumber = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Number = Annotated[float, Field(allow_inf_nan=False)]
+from sim.scenario.base import NUMBER
+
+# NUMBER: true and false are refused, not read as 1 and 0.
+PositiveNumber = Annotated[float, Field(gt=0, allow_inf_nan=False), NUMBER]
+Number = Annotated[float, Field(allow_inf_nan=False), NUMBER]
 U_MIN = 2.0**-54
 """Uniforms are shifted by half a step of 2^-53 so they lie strictly inside (0, 1)."""
 U_MAX = 1.0 - 2.0**-53
@@ -119,6 +122,50 @@ def _attainable(law: Law) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+UNUSABLE = (
+    "a law floating point can draw from: a finite median and mean, within its draws "
+    "(a spread neither vanishingly small nor huge; for a value known exactly, write "
+    "the number)"
+)
+"""What `unusable` expects, for messages and tests."""
+
+
+def unusable(law: Law) -> str | None:
+    """What is wrong with a law whose numbers float64 cannot hold, or None.
+
+    A beta's sd of 1e-200 divides its shapes by zero, a gamma's cv of 1e-160
+    gives nan draws, a lognormal's sigma of 40 overflows its mean, a gamma's
+    cv of 1e10 draws 0 every time although its mean is 1: the parameters are
+    valid numbers, but the law they name cannot be evaluated, so it is
+    refused at its path (a run would crash, or run on nonsense). Draws that
+    reach infinity are left to the parameter's range check, which names them.
+    """
+    try:
+        with np.errstate(all="ignore"):
+            median, mean = law.median(), law.mean()
+            low, high = law.attainable()
+    except ArithmeticError as exc:
+        reason = "a division by zero" if isinstance(exc, ZeroDivisionError) else "an overflow"
+        return f"{written(law)}: {reason}"
+    numbers = (
+        f"median {short(median)}, mean {short(mean)}, draws from {short(low)} to {short(high)}"
+    )
+    if not all(math.isfinite(x) for x in (median, mean)) or math.isnan(low) or math.isnan(high):
+        return f"{written(law)}: {numbers}"
+    if not isinstance(law, Samples) and not low <= mean <= high:
+        return f"{written(law)}: {numbers}"
+    return None
+
+
+def written(law: Law) -> str:
+    """The law as written, `beta(mean 0.5, sd 1e-200)`, for messages."""
+    spec = law.spec()
+    if isinstance(law, Samples):
+        return f"samples {law.samples} column {law.column}"
+    args = ", ".join(f"{k} {short(v)}" for k, v in spec.items() if k != "dist")
+    return f"{spec['dist']}({args})"
+
+
 class LogNormal(Law):
     """Median and sigma of the log: "about 0.2, within a factor e^sigma"."""
 
@@ -187,7 +234,7 @@ class Beta(Law):
     a = m nu, b = (1 - m) nu with nu = m (1 - m) / sd^2 - 1."""
 
     dist: Literal["beta"]
-    mean_: Annotated[float, Field(gt=0, lt=1)] = Field(alias="mean")
+    mean_: Annotated[float, Field(gt=0, lt=1), NUMBER] = Field(alias="mean")
     sd: PositiveNumber
 
     model_config = ConfigDict(extra="forbid", frozen=True)

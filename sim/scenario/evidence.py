@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError
 
 from sim.errors import ScenarioError
-from sim.scenario.base import FACT_ID_PATTERN, StrictModel
+from sim.scenario.base import DAY, FACT_ID_PATTERN, NUMBER, StrictModel
 from sim.scenario.files import MAX_FILE_BYTES, display_name, read_user_file
 from sim.scenario.problems import problems_from
 from sim.scenario.yamlmap import read_yaml
@@ -33,10 +33,10 @@ class Fact(StrictModel):
     """Stable anchor cited as seeds/<file>.yaml#<id>."""
     summary: str
     actors: tuple[str, ...] = ()
-    date: dt.date | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    figures: dict[str, float] = Field(default_factory=dict)
+    date: Annotated[dt.date, DAY] | None = None
+    date_from: Annotated[dt.date, DAY] | None = None
+    date_to: Annotated[dt.date, DAY] | None = None
+    figures: dict[str, Annotated[float, NUMBER]] = Field(default_factory=dict)
     """Numbers stated in the text, by self-explaining name."""
     grade: Grade
     quote: Annotated[str, Field(min_length=1, max_length=400)]
@@ -52,7 +52,7 @@ class EvidenceFile(StrictModel):
     title: str
     outlet: str
     outlet_note: str | None = None
-    published: dt.date | Literal["unknown"]
+    published: Annotated[dt.date, DAY] | Literal["unknown"]
     published_note: str | None = None
     facts: tuple[Fact, ...]
 

@@ -108,7 +108,7 @@ def _translate(error: dict[str, Any], doc: Located, display: str, root: type[Bas
     kind = error["type"]
     ctx = error.get("ctx") or {}
     value = error.get("input")
-    if kind == "contract":
+    if kind in ("contract", "refused"):
         return Problem(file, line, path, ctx["expected"], ctx["found"])
     if kind == "extra_forbidden":
         allowed = known_keys(root, loc[:-1])
@@ -137,6 +137,26 @@ def _translate(error: dict[str, Any], doc: Located, display: str, root: type[Bas
     return Problem(file, line, path, str(error["msg"]), describe(value))
 
 
+def _as_written(exc: ValidationError) -> list[dict[str, Any]]:
+    """The errors, without a length error about a list the user wrote long
+    enough: pydantic counts a list's items after validating them, so a list of
+    one refused item is also "too short" (0 valid items), which would
+    contradict the file; the item's own problem says what is wrong."""
+    return [dict(e) for e in exc.errors() if not _length_of_valid_items(dict(e))]
+
+
+def _length_of_valid_items(error: dict[str, Any]) -> bool:
+    """A too_short / too_long error whose written input meets the bound."""
+    value, ctx = error.get("input"), error.get("ctx") or {}
+    if not isinstance(value, (list, tuple, dict)):
+        return False
+    if error["type"] == "too_short":
+        return len(value) >= int(ctx.get("min_length", 0))
+    if error["type"] == "too_long":
+        return len(value) <= int(ctx.get("max_length", len(value)))
+    return False
+
+
 def problems_from(
     exc: ValidationError,
     doc: Located,
@@ -145,14 +165,14 @@ def problems_from(
     one_or_many: str = "a mapping or a list of them",
 ) -> list[Problem]:
     """Every validation error of `doc` (validated as `root`), located, each once."""
-    errors = _written_union_members([dict(e) for e in exc.errors()], doc.data, one_or_many)
+    errors = _written_union_members(_as_written(exc), doc.data, one_or_many)
     return unique([_translate(e, doc, display, root) for e in errors])
 
 
 def refused_paths(exc: ValidationError, data: Any) -> frozenset[str]:
     """Paths whose value the schema refused (not a combination of values, which
     a `contract` error from a model validator reports at the model)."""
-    errors = _written_union_members([dict(e) for e in exc.errors()], data, "")
+    errors = _written_union_members(_as_written(exc), data, "")
     return frozenset(
         format_path([k for k in e["loc"] if not (isinstance(k, str) and "[" in k)])
         for e in errors

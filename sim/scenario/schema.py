@@ -18,7 +18,15 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PrivateAttr, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from sim.scenario.base import ID_PATTERN, NAME_PATTERN, SOURCE_PATTERN, StrictModel
+from sim.scenario.base import (
+    DAY,
+    ID_PATTERN,
+    NAME_PATTERN,
+    NUMBER,
+    SOURCE_PATTERN,
+    WHOLE,
+    StrictModel,
+)
 from sim.scenario.distributions import Distribution
 
 MAX_HORIZON_DAYS = 36_500
@@ -33,11 +41,15 @@ resolution of a float time late in a long horizon, where time would stop."""
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 # Finite: an infinite horizon or rate (YAML `.inf`) would never finish a replication.
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-Whole = Annotated[int, Field(ge=0, le=MAX_COUNT)]
-PositiveWhole = Annotated[int, Field(gt=0, le=MAX_COUNT)]
+# NUMBER / WHOLE (after Field, so its bounds stay the float schema's own):
+# true and false are refused, not read as 1 and 0.
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False), NUMBER]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False), NUMBER]
+Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), NUMBER]
+Whole = Annotated[int, Field(ge=0, le=MAX_COUNT), WHOLE]
+PositiveWhole = Annotated[int, Field(gt=0, le=MAX_COUNT), WHOLE]
+Day = Annotated[dt.date, DAY]
+"""A calendar date without a time of day (the contract counts whole days)."""
 SourceRef = Annotated[str, StringConstraints(pattern=SOURCE_PATTERN)]
 
 
@@ -117,7 +129,7 @@ class Kernel(StrictModel):
 
     branching: NonNegative
     """Expected number of direct offspring one exciting occurrence causes."""
-    decay_days: Annotated[float, Field(ge=MIN_DECAY_DAYS, allow_inf_nan=False)]
+    decay_days: Annotated[float, Field(ge=MIN_DECAY_DAYS, allow_inf_nan=False), NUMBER]
     """Mean delay of an offspring after its parent (exponential kernel)."""
 
 
@@ -127,7 +139,7 @@ class ActiveWindow(StrictModel):
 
     from_day: NonNegative = 0.0
     """First day the stream can produce events."""
-    to_day: float = float("inf")
+    to_day: Annotated[float, NUMBER] = float("inf")
     """Day after which it produces none (default: the horizon)."""
 
     @model_validator(mode="after")
@@ -251,7 +263,36 @@ class Delay(StrictModel):
             raise contract_error(f"{self.dist} delay with {', '.join(wanted)}", "; ".join(found))
         if self.dist == "uniform" and (self.high or 0.0) <= (self.low or 0.0):
             raise contract_error("high > low", f"low {self.low:g}, high {self.high:g}")
+        self._computable()
         return self
+
+    def _computable(self) -> None:
+        """Refuse a spread float64 cannot draw with: a gamma's cv of 1e-200
+        divides its shape 1/cv^2 by zero, a lognormal's sigma of 40 overflows
+        its mean; the engine (sim/engine/delays.py) and the workload estimate
+        would crash on them mid-run."""
+        if self.dist == "gamma":
+            mean, cv = float(self.mean or 0.0), float(self.cv or 0.0)
+            try:
+                shape, scale = 1.0 / cv**2, mean * cv**2
+            except ArithmeticError:
+                shape = scale = math.nan
+            if not (0 < shape < math.inf and 0 < scale < math.inf):
+                raise contract_error(
+                    "a gamma delay whose shape 1/cv^2 and scale mean cv^2 are finite and "
+                    "positive (a cv neither vanishingly small nor huge)",
+                    f"mean {mean:g}, cv {cv:g}",
+                )
+        if self.dist == "lognormal":
+            try:
+                mean_days = self.mean_days
+            except OverflowError:
+                mean_days = math.inf
+            if not math.isfinite(mean_days):
+                raise contract_error(
+                    "a lognormal delay with a finite mean, median exp(sigma^2 / 2)",
+                    f"median {self.median:g}, sigma {self.sigma:g}",
+                )
 
     @property
     def mean_days(self) -> float:
@@ -448,9 +489,9 @@ class Observation(Sourced):
     """A documented count of an event type over a date window (both ends
     inclusive), used for overlays and calibration, never by the engine."""
 
-    from_: dt.date = Field(alias="from")
+    from_: Day = Field(alias="from")
     """First day of the window (inclusive)."""
-    to: dt.date
+    to: Day
     """Last day of the window (inclusive)."""
     count: Whole
     """Occurrences documented in the window."""
@@ -466,9 +507,9 @@ class History(Sourced):
     """Events that happened before `start_date`, so a forecast starts from what
     has happened rather than from an empty past (docs/MODEL.md, History)."""
 
-    events: dict[Id, tuple[dt.date, ...]] = Field(default_factory=dict)
+    events: dict[Id, tuple[Day, ...]] = Field(default_factory=dict)
     """Dates of past occurrences per event type (a date repeats for several that day)."""
-    fired: dict[Id, tuple[dt.date, ...]] = Field(default_factory=dict)
+    fired: dict[Id, tuple[Day, ...]] = Field(default_factory=dict)
     """Dates on which rules last fired (their cooldown runs on into the horizon)."""
 
     def times(self, start: dt.date) -> dict[str, tuple[float, ...]]:
@@ -489,9 +530,9 @@ class Scenario(StrictModel):
     title: str | None = None
     """Human title for charts."""
     description: str | None = None
-    start_date: dt.date
+    start_date: Day
     """Calendar date of day 0."""
-    horizon_days: Annotated[float, Field(gt=0, le=MAX_HORIZON_DAYS, allow_inf_nan=False)]
+    horizon_days: Annotated[float, Field(gt=0, le=MAX_HORIZON_DAYS, allow_inf_nan=False), NUMBER]
     """Length of one replication in days."""
     actors: Annotated[dict[Id, Actor], Field(min_length=1)]
     ladder: Annotated[tuple[str, ...], Field(min_length=2)]

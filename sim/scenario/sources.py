@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from sim.scenario.checks import sourced_parts
+from sim.scenario.distributions import Law, Samples, written
 from sim.scenario.evidence import EvidenceFile, EvidenceLibrary, project_root
 from sim.scenario.schema import Scenario, Sourced
 
@@ -14,7 +15,8 @@ NUMERIC_LEAVES = ("rate", "probability", "cooldown_days", "count", "max_events",
 
 
 def numeric_parameters(prefix: str, part: Sourced) -> list[tuple[str, Any]]:
-    """(dotted path, value) of the numbers a part sets."""
+    """(dotted path, value) of the numbers a part sets, those inside lists
+    (`then[1].scale.factor`, a list of `count` conditions) included."""
     data = part.model_dump(by_alias=True, exclude_none=True, exclude={"source", "assumption"})
     out: list[tuple[str, Any]] = []
 
@@ -22,11 +24,49 @@ def numeric_parameters(prefix: str, part: Sourced) -> list[tuple[str, Any]]:
         if isinstance(value, dict):
             for key, inner in value.items():
                 walk(f"{path}.{key}", inner)
+        elif isinstance(value, (list, tuple)):
+            for index, inner in enumerate(value):
+                walk(f"{path}[{index}]", inner)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             out.append((path, value))
 
     walk(prefix, data)
     return out
+
+
+def law_text(path: str, law: Law) -> str:
+    """An uncertain value as its law, `pert(low 0.1, mode 0.2, high 0.4)` or
+    `samples(posteriors/x.csv)` (the column named only when it is not the
+    parameter's own path), so a reader sees the number varies per replication."""
+    if isinstance(law, Samples):
+        column = "" if law.column == path else f", column {law.column}"
+        return f"samples({law.samples}{column})"
+    return written(law)
+
+
+def values_text(s: Scenario, prefix: str, part: Sourced) -> str:
+    """A part's numbers as `name=value`, or `name ~ law` for a value drawn
+    per replication (the scenario itself holds only the law's median)."""
+    shown = []
+    for path, value in numeric_parameters(prefix, part):
+        name = path.removeprefix(prefix + ".")
+        law = s.uncertain.get(path)
+        shown.append(f"{name} ~ {law_text(path, law)}" if law is not None else f"{name}={value:g}")
+    return "; ".join(shown)
+
+
+def evidence_summary(table: pd.DataFrame) -> str:
+    """The line under the tables, counting what the tables list: the parts
+    citing evidence, the parts stating assumptions (the assumptions table),
+    and which of those cite nothing."""
+    cited = set(table.loc[table["kind"] == "evidence", "path"])
+    assumed = set(table.loc[table["kind"] == "assumption", "path"])
+    bare = sorted(assumed - cited)
+    return (
+        f"{len(cited)} part(s) cite evidence; {len(assumed)} state assumptions "
+        f"(the assumptions table), {len(bare)} of them with no evidence"
+        + (f": {', '.join(bare)}" if bare else "")
+    )
 
 
 def document_name(evidence: EvidenceFile) -> str:
@@ -41,8 +81,7 @@ def evidence_table(s: Scenario) -> pd.DataFrame:
     library = EvidenceLibrary(project_root(s.origin))
     rows = []
     for prefix, part in sourced_parts(s):
-        params = numeric_parameters(prefix, part)
-        values = "; ".join(f"{p.removeprefix(prefix + '.')}={v:g}" for p, v in params)
+        values = values_text(s, prefix, part)
         for ref in part.sources:
             cited = library.resolve(ref)
             if isinstance(cited, str):

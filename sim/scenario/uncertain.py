@@ -33,7 +33,15 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from sim.errors import Problem, ScenarioError, describe
-from sim.scenario.distributions import LAWS, Law, Samples, generator_key, short
+from sim.scenario.distributions import (
+    LAWS,
+    UNUSABLE,
+    Law,
+    Samples,
+    generator_key,
+    short,
+    unusable,
+)
 
 if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
@@ -221,7 +229,7 @@ def _parse(
             where = _join(path, error["loc"][0]) if error["loc"] else path
             file, line = locate(where)
             kind, ctx = error["type"], error.get("ctx") or {}
-            if kind == "contract":
+            if kind in ("contract", "refused"):
                 expected, found = ctx["expected"], ctx["found"]
             elif kind == "missing":
                 expected, found = f"a value ({name} needs {_needs(law)})", "nothing"
@@ -243,6 +251,15 @@ def _parse(
                 )
             problems.append(Problem(file, line, where, expected, found))
         return None, problems
+
+
+def _unusable(
+    path: str, dist: Law, locate: Callable[[str], tuple[str, int | None]]
+) -> list[Problem]:
+    """The law's problem if float64 cannot evaluate it (`distributions.unusable`),
+    checked before its median replaces the number or its range is compared."""
+    found = unusable(dist)
+    return [] if found is None else [Problem(*locate(path), path, UNUSABLE, found)]
 
 
 def _needs(law: type[Law]) -> str:
@@ -346,6 +363,9 @@ def check_distribution(
         return [Problem(file, line, path, "a place that holds a number", "a distribution")]
     if not any(re.fullmatch(pattern, path) for pattern in UNCERTAIN_PATHS):
         return [Problem(file, line, path, SUPPORTED_TEXT, "a distribution")]
+    broken = _unusable(path, dist, locate)
+    if broken:
+        return broken
     support = dist.support()
     drawn = dist.attainable()
     inside = domain.holds(dist.values) if isinstance(dist, Samples) else domain.covers(drawn)
@@ -481,6 +501,8 @@ def extract_uncertain(
                     file = locate(child)[0]
                     base = Path(file).parent if Path(file).is_file() else (folder or Path.cwd())
                     errors += _read_samples(dist, child, locate, base, cache)
+                if dist is not None and not errors:
+                    errors += _unusable(child, dist, locate)
                 problems.extend(errors)
                 if dist is not None and not errors:
                     found[child] = dist
