@@ -34,7 +34,7 @@ from pydantic import Field, StringConstraints, ValidationError
 from scipy.stats import qmc
 
 from sim.errors import Problem, ScenarioError, UsageError
-from sim.scenario.base import NAME_PATTERN, PATTERN_WORDS, StrictModel
+from sim.scenario.base import NAME_PATTERN, NUMBER, PATTERN_WORDS, WHOLE, StrictModel
 from sim.scenario.fields import MISSING, get_path, parse_path
 from sim.scenario.files import CitedAt, display_name
 from sim.scenario.loader import load_scenario
@@ -51,7 +51,7 @@ already days of work)."""
 MAX_REPLICATIONS = 1_000_000
 """Most replications a point."""
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+Finite = Annotated[float, NUMBER, Field(allow_inf_nan=False)]
 
 
 class Range(StrictModel):
@@ -63,7 +63,7 @@ class Range(StrictModel):
     high: Finite
     log: bool = False
     """Sample uniformly in log space (for rates and other scale parameters)."""
-    levels: Annotated[int, Field(ge=2, le=MAX_POINTS)] = 5
+    levels: Annotated[int, WHOLE, Field(ge=2, le=MAX_POINTS)] = 5
     """Grid design only: how many values from low to high."""
 
 
@@ -77,11 +77,11 @@ class SweepSpec(StrictModel):
     base: str
     parameters: Annotated[dict[str, Range | tuple[Finite, ...]], Field(min_length=1)]
     design: Literal["grid", "lhs", "sobol"]
-    samples: Annotated[int, Field(ge=1, le=MAX_POINTS)] | None = None
-    replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 200
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    samples: Annotated[int, WHOLE, Field(ge=1, le=MAX_POINTS)] | None = None
+    replications: Annotated[int, WHOLE, Field(ge=1, le=MAX_REPLICATIONS)] = 200
+    seed: Annotated[int, WHOLE, Field(ge=0, lt=2**63)] = 0
     outcomes: tuple[str, ...] | None = None
-    threshold: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    threshold: Annotated[float, NUMBER, Field(gt=0, lt=1)] = 0.5
 
 
 SWEEP_KEYS = frozenset(SweepSpec.model_fields)

@@ -314,6 +314,25 @@ def test_every_problem_at_once(project: Path):
     )
 
 
+@pytest.mark.parametrize(
+    ("line", "path"),
+    [
+        ("  streams.attack.rate: [true, false]\n", "parameters.streams.attack.rate"),
+        ("  streams.attack.rate: {low: false, high: 1.0}\n", "parameters.streams.attack.rate"),
+        ("  streams.attack.rate: [0.1, 0.2]\nreplications: true\n", "replications"),
+    ],
+)
+def test_true_and_false_are_not_numbers(project: Path, line: str, path: str):
+    """As in scenario files: `[true, false]` became 1.0 and 0.0 before the
+    scenario's own checks could see them."""
+    copy_poisson(project)
+    file = write_sweep(project, "parameters:\n" + line + "design: grid\n")
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(file)
+    found = [p for p in info.value.problems if p.path.startswith(path)]
+    assert found and all("true/false is not a number" in p.found for p in found), info.value
+
+
 # --- designs -------------------------------------------------------------------------
 
 
