@@ -52,7 +52,12 @@ T = TypeVar("T")
 EXIT_INTERRUPTED = 130
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
-SeedOpt = Annotated[int, typer.Option(help="Seed; replication i uses (seed, i).", min=0)]
+MAX_SEED = 2**64 - 1
+"""Largest seed: the generators key on 64 bits (sim/rng), so a larger one is
+refused when the option is parsed rather than deep in a run."""
+SeedOpt = Annotated[
+    int, typer.Option(help="Seed; replication i uses (seed, i).", min=0, max=MAX_SEED)
+]
 WorkersOpt = Annotated[
     int,
     typer.Option(

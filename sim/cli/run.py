@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -41,24 +42,33 @@ if TYPE_CHECKING:
 
 
 DEFAULT_REPS = 2000
+"""Replications of a plain run when --reps is not given."""
 DEFAULT_PARAM_DRAWS = 100
-DEFAULT_DESIGN_REPS_PER_DRAW = 100
-"""K when a scenario has uncertain parameters and neither --reps, --param-draws
-nor --precision is given: the default run then reports both bands, so a
-plain `escsim run` never shows a Monte Carlo interval alone as if the
-parameters were known. M is 100 there (not --reps-per-draw's 50): at 50 the
-replication noise was a third or more of the flagship's parameter band."""
+"""K, the nested design's parameter draws, when --param-draws is not given."""
+DEFAULT_REPS_PER_DRAW = 100
+"""M, replications per parameter draw (and per Sobol design point), when
+--reps-per-draw is not given: at 50 the replication noise was a third or
+more of the flagship's parameter band. The library's default is the same
+(`sim.experiments.uncertainty.DEFAULT_REPS_PER_DRAW`; a test keeps them equal)."""
+DEFAULT_DESIGN = (
+    f"{DEFAULT_PARAM_DRAWS} parameter draws x {DEFAULT_REPS_PER_DRAW} replications "
+    f"= {DEFAULT_PARAM_DRAWS * DEFAULT_REPS_PER_DRAW:,}"
+)
+"""The default nested design in words: a scenario with uncertain parameters
+runs it when none of --reps, --param-draws, --reps-per-draw and --precision
+is given, so a plain `escsim run` never shows a Monte Carlo interval alone
+as if the parameters were known. The help and the printed note both say it."""
 DEFAULT_DESIGN_NOTE = (
-    "uncertain parameters: ran the nested design, {k} parameter draws x {m} replications "
-    "= {n:,} (the default; --param-draws/--reps-per-draw to choose, --reps N for a plain "
-    "predictive run)"
+    f"uncertain parameters: ran the nested design, {DEFAULT_DESIGN} (the default; "
+    "--param-draws/--reps-per-draw to choose, --reps N for a plain predictive run)"
 )
 RepsOpt = Annotated[
     int | None,
     typer.Option(
         "--reps",
         "-n",
-        help=f"Replications (the first batch with --precision) [default: {DEFAULT_REPS}]. "
+        help="Replications of a plain run (the first batch with --precision) [default: "
+        f"{DEFAULT_REPS:,}; with uncertain parameters the nested design, {DEFAULT_DESIGN}]. "
         "With --param-draws the run has K x M replications: leave --reps out (or give K x M).",
         min=1,
         show_default=False,
@@ -71,7 +81,8 @@ ParamDrawsOpt = Annotated[
         help="Nested design: K draws of the uncertain parameters, each run --reps-per-draw "
         "times, giving the parameter band (median, 50% and 90% across draws of the "
         "probability given the parameters) beside the Monte Carlo interval. Not with "
-        "--precision.",
+        f"--precision [default: {DEFAULT_PARAM_DRAWS}, the nested design being the default "
+        "with uncertain parameters].",
         min=1,
         show_default=False,
     ),
@@ -80,8 +91,9 @@ RepsPerDrawOpt = Annotated[
     int | None,
     typer.Option(
         "--reps-per-draw",
-        help="Replications per parameter draw (M) for --param-draws and per design point "
-        "for --sobol [default: 50].",
+        help="Replications per parameter draw (M) of the nested design, and per design "
+        f"point for --sobol [default: {DEFAULT_REPS_PER_DRAW}]. Alone it asks for the "
+        f"nested design with --param-draws {DEFAULT_PARAM_DRAWS}.",
         min=1,
         show_default=False,
     ),
@@ -109,7 +121,12 @@ PrecisionOpt = Annotated[
 ]
 MaxRepsOpt = Annotated[
     int,
-    typer.Option(help="With --precision: stop at this many replications.", min=1),
+    typer.Option(
+        help="With --precision: stop at this many replications (the first batch included), "
+        "saying so when the interval is still wider than the target.",
+        min=1,
+        max=MAX_REPLICATIONS,
+    ),
 ]
 OutOpt = Annotated[
     Path | None,
@@ -182,7 +199,6 @@ def run(
         --set 'streams.drone_attack_israel.rate={dist: lognormal, median: 0.1, sigma: 0.4}' \\
         --param-draws 200 --reps-per-draw 50 --sobol 64
     """  # noqa: D301, RUF100 (\b: click's "keep these lines as written")
-    from sim.experiments.run import DEFAULT_REPS_PER_DRAW, check_design
     from sim.experiments.run import run as run_experiment
     from sim.scenario.checks import scenario_warnings
     from sim.scenario.workload import check_workload
@@ -190,34 +206,25 @@ def run(
     from sim.writers.run import write_run
 
     def action() -> None:
-        if reps_per_draw is not None and param_draws is None and sobol is None:
-            raise UsageError(
-                "--reps-per-draw: goes with --param-draws (the nested design) or --sobol; "
-                "found it alone"
-            )
-        check_design(param_draws, reps_per_draw, precision)
-        per = reps_per_draw or DEFAULT_REPS_PER_DRAW
-        n = _replications(reps, param_draws, per)
         _check_sobol_size(sobol)
-        check_replications(max(n, max_reps if precision else n))
         s = load(scenario, set_)
+        design = plan_design(
+            bool(s.uncertain), reps, param_draws, reps_per_draw, precision, max_reps, sobol
+        )
         s = _with_history(s, history, map_file)
-        draws = param_draws
-        if s.uncertain and draws is None and reps is None and precision is None:
-            per = reps_per_draw or DEFAULT_DESIGN_REPS_PER_DRAW
-            draws, n = DEFAULT_PARAM_DRAWS, DEFAULT_PARAM_DRAWS * per
-            print_notes([DEFAULT_DESIGN_NOTE.format(k=draws, m=per, n=n)])
         folder = out_dir or default_folder(s.name)
-        design_notes, sobol_points = _design_notes(s, draws, per, sobol)
-        print_notes(design_notes)
+        notes, sobol_points = _design_notes(s, design, param_draws, sobol)
+        per = design.reps_per_draw
         sobol_reps = sobol_points * per
         if sobol_reps > MAX_REPLICATIONS:
             raise UsageError(
                 f"--sobol: expected at most {MAX_REPLICATIONS:,} replications in one command, "
                 f"found {sobol_points:,} design points x {per:,} = {sobol_reps:,}"
             )
+        n = design.replications
         check_workload(s, (max_reps if precision else n) + sobol_reps, allow_large)
         with io.reserve(folder, force):
+            print_notes(notes)  # only now: the run is accepted
             warnings = scenario_warnings(s)
             print_warnings([f"{scenario}: {w}" for w in warnings])
             bar = progress and sys.stderr.isatty()
@@ -231,8 +238,8 @@ def run(
                     progress=tick,
                     max_reps=max_reps,
                     engine=engine,
-                    param_draws=draws,
-                    reps_per_draw=per if draws else None,
+                    param_draws=design.param_draws,
+                    reps_per_draw=per if design.param_draws else None,
                 )
             indices = None
             if sobol_points:
@@ -245,7 +252,7 @@ def run(
                 result, folder, force, ("png", "svg") if svg else ("png",), warnings, indices
             )
         say(result.headline_text())
-        print_warnings(result.band_warnings())
+        print_warnings([*result.precision_warnings(), *result.band_warnings()])
         if result.nested is not None:
             out.print(band_table(result.outcome_rows(), "All outcomes by the horizon"))
         else:
@@ -262,27 +269,113 @@ def run(
     guarded(action)
 
 
-def _replications(reps: int | None, param_draws: int | None, per: int) -> int:
-    """The run's replications: K x M for a nested design, else --reps.
+@dataclass(frozen=True)
+class Design:
+    """The replications a run has and how they share parameter draws: one
+    reading of --reps, --param-draws, --reps-per-draw and --precision for `run`
+    and for `trace`, so replication N of a trace is replication N of the run
+    given the same options."""
+
+    replications: int
+    """How many (with --precision, the first batch)."""
+    param_draws: int | None
+    """K of the nested design; None for a plain run (each replication draws
+    its own parameters)."""
+    reps_per_draw: int
+    """M: replications per parameter draw of the nested design, and per
+    design point of --sobol."""
+    defaulted: bool = False
+    """True when neither K nor M was given and uncertain parameters chose the
+    default nested design (said in a note)."""
+
+    @property
+    def draw_size(self) -> int:
+        """Replication r takes parameter draw r // this (1: its own draw)."""
+        return self.reps_per_draw if self.param_draws is not None else 1
+
+    def describe(self) -> str:
+        """The design in words, e.g. "100 parameter draws x 100 replications"."""
+        if self.param_draws is None:
+            return f"{self.replications:,} replications, each drawing its own parameters"
+        return f"{self.param_draws:,} parameter draws x {self.reps_per_draw:,} replications"
+
+
+def plan_design(
+    uncertain: bool,
+    reps: int | None,
+    param_draws: int | None,
+    reps_per_draw: int | None,
+    precision: float | None = None,
+    max_reps: int = MAX_REPLICATIONS,
+    sobol: int | None = None,
+) -> Design:
+    """The run's design from its options, with one default for each number.
+
+    The nested design runs when --param-draws is given, or when neither --reps
+    nor --precision is and --reps-per-draw is given or the scenario has
+    uncertain parameters; a missing K or M then takes `DEFAULT_PARAM_DRAWS` or
+    `DEFAULT_REPS_PER_DRAW`. Otherwise the run is plain: --reps replications
+    (`DEFAULT_REPS`, or with --precision at most --max-reps, as the first batch).
 
     Raises:
-        UsageError: K x M above the replication cap, or --reps given with
-            --param-draws and different from K x M.
+        UsageError: a design `check_design` refuses, K x M above the
+            replication cap or different from a --reps given, --reps-per-draw
+            with a plain run and no --sobol, or a first batch above --max-reps.
     """
-    if param_draws is None:
-        return reps or DEFAULT_REPS
-    n = param_draws * per
+    from sim.experiments.run import check_design
+
+    check_design(param_draws, reps_per_draw, precision)
+    plain = reps is not None or precision is not None
+    if param_draws is None and (plain or (reps_per_draw is None and not uncertain)):
+        if reps_per_draw is not None and sobol is None:
+            raise UsageError(
+                "--reps-per-draw: goes with the nested design (--param-draws, or no --reps and "
+                "--precision) or --sobol; found it with "
+                + ("--reps" if reps is not None else "--precision")
+                + ", a plain run"
+            )
+        return Design(
+            _plain_replications(reps, precision, max_reps),
+            None,
+            reps_per_draw or DEFAULT_REPS_PER_DRAW,
+        )
+    k, m = param_draws or DEFAULT_PARAM_DRAWS, reps_per_draw or DEFAULT_REPS_PER_DRAW
+    n = k * m
     if n > MAX_REPLICATIONS:
         raise UsageError(
             f"--param-draws x --reps-per-draw: expected at most {MAX_REPLICATIONS:,} "
-            f"replications in one command, found {param_draws:,} x {per:,} = {n:,}"
+            f"replications in one command, found {k:,} x {m:,} = {n:,}"
         )
     if reps is not None and reps != n:
         raise UsageError(
-            f"--reps: with --param-draws {param_draws:,} --reps-per-draw {per:,} the run has "
-            f"{n:,} replications (K x M); found --reps {reps:,} (leave --reps out)"
+            f"--reps: with --param-draws {k:,} --reps-per-draw {m:,} the run has {n:,} "
+            f"replications (K x M); found --reps {reps:,} (leave --reps out"
+            + (
+                f", or give --reps-per-draw {reps // k:,})"
+                if reps_per_draw is None and reps % k == 0
+                else ")"
+            )
         )
-    return n
+    return Design(n, k, m, defaulted=param_draws is None and reps_per_draw is None)
+
+
+def _plain_replications(reps: int | None, precision: float | None, max_reps: int) -> int:
+    """A plain run's replications: --reps or `DEFAULT_REPS`; with --precision
+    the first batch, within --max-reps (the default batch shrinks to fit).
+
+    Raises:
+        UsageError: above the replication cap, or a first batch above --max-reps.
+    """
+    if reps is not None:
+        check_replications(reps)
+    if precision is None:
+        return reps or DEFAULT_REPS
+    if reps is not None and reps > max_reps:
+        raise UsageError(
+            f"--reps: with --precision it is the first batch, at most --max-reps "
+            f"({max_reps:,}); found --reps {reps:,}"
+        )
+    return reps or min(DEFAULT_REPS, max_reps)
 
 
 def _check_sobol_size(base: int | None) -> None:
@@ -301,37 +394,48 @@ def _check_sobol_size(base: int | None) -> None:
 
 
 def _design_notes(
-    s: Scenario, param_draws: int | None, per: int, sobol: int | None
+    s: Scenario, design: Design, param_draws: int | None, sobol: int | None
 ) -> tuple[list[str], int]:
-    """What the run will do differently from what was asked, in a line each,
-    and the number of Sobol design points to run (0: none).
+    """What the run will do, or do differently from what was asked, in a line
+    each, and the number of Sobol design points to run (0: none).
 
-    `--param-draws` on a scenario whose parameters are all fixed runs the
-    K x M replications as a plain run; with M = 1 there is no band either.
+    The default nested design is said (K x M was not asked for). A nested
+    design on a scenario whose parameters are all fixed runs the K x M
+    replications as a plain run; with M = 1 there is no band either.
     `--sobol` needs two uncertain inputs (with one, its index is 1 by
     definition: nothing to rank) and is skipped with a note otherwise.
     """
-    from sim.experiments.uncertainty import FIXED_NOTE, design_inputs
+    from sim.experiments.uncertainty import FIXED_NOTE
 
     notes = []
-    if param_draws is not None and not s.uncertain:
-        notes.append(f"--param-draws: {FIXED_NOTE}")
-    elif param_draws is not None and per == 1:
+    asked = "--param-draws" if param_draws is not None else "--reps-per-draw"
+    if design.defaulted and s.uncertain:
+        notes.append(DEFAULT_DESIGN_NOTE)
+    elif design.param_draws is not None and not s.uncertain:
+        notes.append(f"{asked}: {FIXED_NOTE}")
+    elif design.param_draws is not None and design.reps_per_draw == 1:
         notes.append(
             "--reps-per-draw 1: one replication per draw gives no parameter band; ran as a "
-            f"plain run of {param_draws:,} replications (M of 50 or more is usual)"
+            f"plain run of {design.replications:,} replications (M of 50 or more is usual)"
         )
-    points = 0
-    if sobol is not None:
-        inputs = design_inputs(s)[0] if s.uncertain else []
-        if len(inputs) < 2:
-            notes.append(
-                f"--sobol: skipped: the scenario has {len(inputs)} uncertain input(s); Sobol "
-                "indices rank two or more (a single one carries all the parameter variance)"
-            )
-        else:
-            points = sobol * (len(inputs) + 2)
-    return notes, points
+    return notes, _sobol_points(s, sobol, notes)
+
+
+def _sobol_points(s: Scenario, sobol: int | None, notes: list[str]) -> int:
+    """Saltelli design points for `--sobol` (0: none), adding to `notes` why
+    it is skipped when the scenario has fewer than two uncertain inputs."""
+    from sim.experiments.uncertainty import design_inputs
+
+    if sobol is None:
+        return 0
+    inputs = design_inputs(s)[0] if s.uncertain else []
+    if len(inputs) < 2:
+        notes.append(
+            f"--sobol: skipped: the scenario has {len(inputs)} uncertain input(s); Sobol "
+            "indices rank two or more (a single one carries all the parameter variance)"
+        )
+        return 0
+    return sobol * (len(inputs) + 2)
 
 
 def band_table(summary: Any, title: str) -> Table:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sim.cli.app import (
+    MAX_REPLICATIONS,
     AllowLargeOpt,
     ForceOpt,
     ScenarioArg,
@@ -21,12 +22,59 @@ from sim.cli.app import (
     say,
     text,
 )
+from sim.cli.run import DEFAULT_DESIGN, DEFAULT_REPS_PER_DRAW, Design, plan_design
+from sim.errors import UsageError
+
+if TYPE_CHECKING:
+    from sim.scenario.schema import Scenario
+
+RepOpt = Annotated[
+    int,
+    typer.Option(
+        help="Which replication (as numbered in a run: 0 to the run's replications - 1).",
+        min=0,
+        max=MAX_REPLICATIONS - 1,
+    ),
+]
+RepsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--reps",
+        "-n",
+        help="The run was plain (escsim run --reps N, or --precision): each replication "
+        "drew its own parameters. N is the run's replications (any number above --rep for "
+        "a --precision run).",
+        min=1,
+        max=MAX_REPLICATIONS,
+        show_default=False,
+    ),
+]
+ParamDrawsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--param-draws",
+        help="The run's --param-draws K (nested design) [default: as escsim run: with "
+        f"uncertain parameters the nested design, {DEFAULT_DESIGN}].",
+        min=1,
+        show_default=False,
+    ),
+]
+RepsPerDrawOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--reps-per-draw",
+        help="The run's --reps-per-draw M: replication N took parameter draw N // M "
+        f"[default: {DEFAULT_REPS_PER_DRAW}].",
+        min=1,
+        show_default=False,
+    ),
+]
 
 
 @app.command()
 def trace(
     scenario: ScenarioArg,
-    rep: Annotated[int, typer.Option(help="Which replication (as numbered in a run).", min=0)] = 0,
+    rep: RepOpt = 0,
     seed: SeedOpt = 0,
     out_dir: Annotated[
         Path | None,
@@ -43,14 +91,20 @@ def trace(
     ] = 40,
     set_: SetOpt = None,
     allow_large: AllowLargeOpt = False,
+    reps: RepsOpt = None,
+    param_draws: ParamDrawsOpt = None,
+    reps_per_draw: RepsPerDrawOpt = None,
 ) -> None:
     """Tell the story of one replication: its events in dates and actors, and the
     causal chain that led to each outcome. Replication N here is exactly
-    replication N of `escsim run` with the same seed.
+    replication N of `escsim run` with the same seed and the same --reps,
+    --param-draws and --reps-per-draw (defaults included): with uncertain
+    parameters it runs with that replication's drawn values, which it prints.
 
     \b
-    Example:
+    Examples:
       escsim trace scenarios/iraq_2024_israel_threat.yaml --rep 7
+      escsim trace scenarios/iraq_2024_israel_threat.yaml --rep 7 --reps 2000
     """  # noqa: D301, RUF100 (\b: click's "keep these lines as written")
     from sim.experiments.trace import trace as make_trace
     from sim.scenario.workload import check_workload
@@ -59,10 +113,13 @@ def trace(
 
     def action() -> None:
         s = load(scenario, set_)
+        design = plan_design(bool(s.uncertain), reps, param_draws, reps_per_draw)
+        given = reps is not None or param_draws is not None or reps_per_draw is not None
+        _check_rep(rep, design, s, given)
         folder = out_dir or default_folder(f"{s.name}-trace-s{seed}-r{rep}")
         check_workload(s, 1, allow_large)
         with io.reserve(folder, force):
-            t = make_trace(s, seed, rep)
+            t = make_trace(s, seed, rep, design.draw_size)
             written = write_trace(t, folder, force)
         log = t.log()
         out.print(
@@ -70,6 +127,9 @@ def trace(
             f"{len(log):,} events",
             highlight=False,
         )
+        if s.uncertain:
+            say(f"as in escsim run with {design.describe()}")
+            say("\n".join(t.parameter_lines()))
         for index in range(min(limit, len(log))):
             say(t.describe(index))
         if len(log) > limit:
@@ -79,3 +139,19 @@ def trace(
         say(f"wrote {folder}/: " + ", ".join(p.name for p in written))
 
     guarded(action)
+
+
+def _check_rep(rep: int, design: Design, s: Scenario, given: bool) -> None:
+    """Refuse a replication the run does not have, when which run is known: the
+    design was given, or uncertain parameters make the design matter (a draw
+    past the run's K would be a world the run never drew).
+
+    Raises:
+        UsageError: `rep` is not below the design's replications.
+    """
+    if (given or s.uncertain) and rep >= design.replications:
+        raise UsageError(
+            f"--rep: expected a replication of the run, 0 to {design.replications - 1:,} "
+            f"({design.describe()}), found {rep:,}; give the run's --reps, or --param-draws "
+            "and --reps-per-draw"
+        )

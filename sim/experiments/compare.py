@@ -11,6 +11,7 @@ ratio, so a user sees what the pairing bought.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from sim.errors import UsageError
 from sim.experiments.run import RunResult
 from sim.montecarlo.runner import run_table
 from sim.montecarlo.table import RunTable
+from sim.scenario.base import NAME_PATTERN, PATTERN_WORDS
 from sim.scenario.overrides import with_overrides
 from sim.scenario.schema import Scenario
 from sim.stats import independent_difference, paired_difference, wilson_interval
@@ -149,12 +151,23 @@ def hit(result: RunResult, outcome: str) -> np.ndarray:
 
 
 def parse_variants(base: Scenario, specs: Sequence[str]) -> list[tuple[str, Scenario]]:
-    """`name:PATH=VALUE,PATH=VALUE` -> (name, scenario with those overrides)."""
+    """`name:PATH=VALUE,PATH=VALUE` -> (name, scenario with those overrides).
+
+    Raises:
+        UsageError: a spec not of that form, or a name that is not a scenario
+            `name:` (it names the results folder, so it must be one path
+            component of safe characters: checked as a name, never as a path).
+    """
     out = []
     for spec in specs:
         name, colon, assignments = spec.partition(":")
         if not colon or not name.strip() or "=" not in assignments:
             raise UsageError(f"--variant expects NAME:PATH=VALUE[,PATH=VALUE...], got {spec!r}")
+        if not re.fullmatch(NAME_PATTERN, name.strip()):
+            raise UsageError(
+                f"--variant {spec!r}: expected NAME to be {PATTERN_WORDS[NAME_PATTERN]}, "
+                f"found {name.strip()!r}"
+            )
         pairs = [a.split("=", 1) for a in assignments.split(",") if a.strip()]
         if any(len(pair) != 2 or not pair[0].strip() for pair in pairs):
             raise UsageError(f"--variant expects NAME:PATH=VALUE[,PATH=VALUE...], got {spec!r}")

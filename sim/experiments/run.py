@@ -23,20 +23,21 @@ import pandas as pd
 
 from sim.errors import UsageError
 from sim.experiments import tables as frames
-from sim.experiments.uncertainty import BAND_COLUMNS, NOISY_BAND, NestedResult, run_nested
+from sim.experiments.uncertainty import (
+    BAND_COLUMNS,
+    DEFAULT_REPS_PER_DRAW,
+    NOISY_BAND,
+    NestedResult,
+    run_nested,
+)
 from sim.montecarlo.fast.select import resolve_engine
 from sim.montecarlo.grid import Layout, make_layout
-from sim.montecarlo.runner import Progress, run_adaptive, run_table
+from sim.montecarlo.runner import Progress, headline_half_width, run_adaptive, run_table
 from sim.montecarlo.table import RunTable
 from sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-
-DEFAULT_REPS_PER_DRAW = 50
-"""M when `param_draws` is given alone: with probabilities near 0.5 one draw's
-estimate then has a standard error of 0.07, small beside the spreads across
-draws that plausible parameter ranges give (0.1-0.3 on the flagship)."""
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,9 @@ class RunResult:
     writer without one changing what the others see. `wall_seconds` and `workers`
     describe how it was computed and never change a number in it (replication i
     always uses (seed, i)). `precision` is the `--precision` target (None for a
-    fixed count). The `--set` values are the scenario's own `overrides` (recorded
-    once, on the scenario), shown in the title."""
+    fixed count) and `max_reps` where it stopped trying. The `--set` values are
+    the scenario's own `overrides` (recorded once, on the scenario), shown in
+    the title."""
 
     scenario: Scenario
     seed: int
@@ -62,6 +64,8 @@ class RunResult:
     reps_per_draw: int | None = None
     """M of a nested design (replication r took parameter draw r // M); None for
     a plain run, where each replication draws its own parameters."""
+    max_reps: int | None = None
+    """With `precision`: the most replications the run was allowed."""
 
     @cached_property
     def nested(self) -> NestedResult | None:
@@ -169,6 +173,37 @@ class RunResult:
             f"{start} (95% CI {head['lower']:.3f}-{head['upper']:.3f}, "
             f"Wilson) from {self.replications:,} replications{drawn}, {how}"
         )
+
+    def half_width(self) -> float:
+        """Half the width of the headline's 95% Wilson interval: what `precision`
+        is held to (the same measure `run_adaptive` stops on)."""
+        return headline_half_width(self.table, self.scenario)
+
+    def precision_document(self) -> dict[str, object] | None:
+        """For summary.json: the `precision` target, the half-width reached,
+        whether it was reached and `max_reps` (None for a fixed count)."""
+        if self.precision is None:
+            return None
+        reached = self.half_width()
+        return {
+            "target": self.precision,
+            "half_width": reached,
+            "reached": reached <= self.precision,
+            "max_reps": self.max_reps,
+        }
+
+    def precision_warnings(self) -> list[str]:
+        """A sentence when the `precision` target was not reached (the run
+        stopped at `max_reps`): the interval printed is wider than asked, and
+        nothing else would say so."""
+        if self.precision is None or self.half_width() <= self.precision:
+            return []
+        cap = f" (--max-reps {self.max_reps:,})" if self.max_reps is not None else ""
+        return [
+            f"--precision {self.precision:g} not reached: the headline's 95% interval is "
+            f"+-{self.half_width():.4f} after {self.replications:,} replications{cap}; "
+            "raise --max-reps for a narrower one"
+        ]
 
     def band_warnings(self) -> list[str]:
         """A sentence per outcome whose parameter band is mostly replication
@@ -313,8 +348,9 @@ def run(
         reps: how many replications (or which indices).
         workers: processes; results are identical for any number.
         precision: if given, add replications until the headline probability's
-            95% interval is within +-precision (`reps` is then the first batch),
-            stopping at `max_reps`.
+            95% interval is within +-precision (`reps` is then the first batch,
+            at most `max_reps`), stopping at `max_reps`
+            (`RunResult.precision_warnings` says when that came first).
         progress: called with the number of replications just finished (for a
             progress bar); never changes a result.
         max_reps: with `precision`, the most replications to run.
@@ -329,8 +365,8 @@ def run(
             `param_draws`.
 
     Raises:
-        UsageError: a design `check_design` refuses, or an engine that cannot
-            run the scenario.
+        UsageError: a design `check_design` refuses, a first batch above
+            `max_reps`, or an engine that cannot run the scenario.
     """
     check_design(param_draws, reps_per_draw, precision)
     engine = resolve_engine(engine, scenario)
@@ -353,6 +389,11 @@ def run(
     started = time.perf_counter()
     if precision is not None:
         first = len(indices)
+        if first > max_reps:
+            raise UsageError(
+                f"--reps: with --precision it is the first batch, at most --max-reps "
+                f"({max_reps:,}); found --reps {first:,}"
+            )
         table = run_adaptive(
             scenario,
             seed,
@@ -373,6 +414,7 @@ def run(
         time.perf_counter() - started,
         precision,
         engine,
+        max_reps=max_reps if precision is not None else None,
     )
 
 

@@ -3,13 +3,14 @@ the causal chain that led to each outcome."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 
-from sim.engine import simulate
+from sim.engine import compile_model, simulate
 from sim.engine.records import Replication
+from sim.montecarlo.parameters import Parameters
 from sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -20,11 +21,23 @@ if TYPE_CHECKING:
 class Trace:
     """One replication with its full event log, for reading rather than counting:
     replication `replication.rep` of `seed` is the same draw as in a Monte Carlo
-    run with that seed, so a surprising row of a run can be told as a story."""
+    run with that seed and design, so a surprising row of a run can be told as
+    a story.
+
+    With uncertain parameters the replication ran with the values of parameter
+    draw `draw` (`rep // reps_per_draw`, as in the run: 1 for a plain run, where
+    each replication draws its own; M for a nested design), kept in
+    `parameters` so a reader sees which world the story happened in."""
 
     scenario: Scenario
     seed: int
     replication: Replication
+    draw: int | None = None
+    """The parameter draw used (None: every parameter fixed)."""
+    reps_per_draw: int = 1
+    """M of the run's design: replication r took parameter draw r // M."""
+    parameters: dict[str, float] = field(default_factory=dict)
+    """Each uncertain parameter's drawn value, by dotted path."""
 
     def log(self) -> pd.DataFrame:
         """Every occurrence with its date, actor, cause and the level after it."""
@@ -51,6 +64,28 @@ class Trace:
                 }
             ),
         )
+
+    def draw_text(self) -> str:
+        """Which parameter draw the replication used and why that one, in words
+        ("" when every parameter is fixed)."""
+        if self.draw is None:
+            return ""
+        rep, per = self.replication.rep, self.reps_per_draw
+        how = (
+            "a plain run: each replication draws its own"
+            if per == 1
+            else f"replication {rep:,} // {per:,} replications per draw"
+        )
+        return f"draw {self.draw:,} ({how})"
+
+    def parameter_lines(self) -> list[str]:
+        """The draw (`draw_text`) and each drawn value, one line each ([] when
+        every parameter is fixed)."""
+        if self.draw is None:
+            return []
+        lines = [f"parameters: {self.draw_text()}"]
+        lines += [f"    {path} = {value:.6g}" for path, value in self.parameters.items()]
+        return lines
 
     def chain(self, outcome: str) -> list[int]:
         """Log indices from the root cause to the occurrence that made `outcome` happen."""
@@ -130,6 +165,23 @@ class Trace:
         return timeline_chart(self.log(), self.chain(s.headline), title, ax=ax)
 
 
-def trace(scenario: Scenario, seed: int, rep: int) -> Trace:
-    """Replication `rep` of `seed`, exactly as in a Monte Carlo run, with its log."""
-    return Trace(scenario, seed, simulate(scenario, seed, rep, keep_log=True))
+def trace(scenario: Scenario, seed: int, rep: int, reps_per_draw: int = 1) -> Trace:
+    """Replication `rep` of `seed`, exactly as in a Monte Carlo run, with its log.
+
+    Uncertain parameters take the run's values for that replication: parameter
+    draw `rep // reps_per_draw` (1, the default: a plain run, where each
+    replication draws its own; M: the nested design of M replications per
+    draw). With the scenario's fixed values instead, the story would be of a
+    replication the run never had.
+    """
+    if reps_per_draw < 1:
+        raise ValueError(f"reps_per_draw must be at least 1, found {reps_per_draw}")
+    model = compile_model(scenario)
+    if not scenario.uncertain:
+        return Trace(scenario, seed, simulate(model, seed, rep, keep_log=True))
+    params = Parameters.of(model)
+    draw = rep // reps_per_draw
+    values = params.draw(seed, [draw])[0]
+    replication = simulate(params.apply(values), seed, rep, keep_log=True)
+    drawn = {name: float(v) for name, v in zip(params.names, values, strict=True)}
+    return Trace(scenario, seed, replication, draw, reps_per_draw, drawn)

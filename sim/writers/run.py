@@ -21,7 +21,8 @@ from sim.writers.report import Chart, Page, Table, write_report
 
 def summary_document(result: RunResult, warnings: Sequence[str] = ()) -> dict[str, Any]:
     """The content of summary.json: the run's facts (start, horizon, seed,
-    replications), the parameter uncertainty (design and the draws' manifest),
+    replications; with `--precision` its target, the half-width reached and
+    whether it was), the parameter uncertainty (design and the draws' manifest),
     every outcome's probability with its 95% Monte Carlo interval and, with a
     nested design, its parameter band (the first is the headline), each event
     type's count distribution, the share of replications reaching each ladder
@@ -38,6 +39,7 @@ def summary_document(result: RunResult, warnings: Sequence[str] = ()) -> dict[st
         "replications": result.replications,
         "seed": result.seed,
         "interval": interval_text(result),
+        "precision": result.precision_document(),
         "uncertainty": uncertainty_document(result),
         "headline": outcomes.iloc[0].to_dict(),
         "outcomes": outcomes.to_dict(orient="records"),
@@ -117,11 +119,12 @@ def write_run(
     """Write the whole results folder atomically; returns the chart files.
 
     With `sobol`, also sobol.csv (the indices of every outcome) and the ranked
-    chart of the headline's indices, research.png. A parameter band that is
-    mostly replication noise is warned about with the scenario's `warnings`.
+    chart of the headline's indices, research.png. A `--precision` target not
+    reached and a parameter band that is mostly replication noise are warned
+    about with the scenario's `warnings`.
     """
     s = result.scenario
-    warnings = [*warnings, *result.band_warnings()]
+    warnings = [*warnings, *result.precision_warnings(), *result.band_warnings()]
     with io.staged_folder(folder, force) as out:
         io.write_json(
             out / "manifest.json",

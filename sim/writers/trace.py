@@ -16,7 +16,8 @@ from sim.writers.report import Chart, Page, Table, write_report
 def trace_page(t: Trace) -> Page:
     """The report.html page of a traced replication: whether and when the
     headline outcome happened in it, the timeline chart, the causal chains and
-    the full log; it says plainly that one replication is not a forecast."""
+    the full log, and with uncertain parameters the draw it ran with; it says
+    plainly that one replication is not a forecast."""
     s = t.scenario
     headline_day = t.replication.outcome_days[s.headline]
     happened = (
@@ -39,9 +40,19 @@ def trace_page(t: Trace) -> Page:
         ],
         tables=[
             Table("Causal chains to the outcomes", _chains_frame(t)),
+            *_parameter_tables(t),
             Table("Event log", t.log().drop(columns=["event_order", "event"])),
         ],
     )
+
+
+def _parameter_tables(t: Trace) -> list[Table]:
+    """The drawn parameters as a table ([] when every parameter is fixed): the
+    story happened in that world, not in the scenario's nominal one."""
+    if t.draw is None:
+        return []
+    frame = pd.DataFrame({"parameter": list(t.parameters), "value": list(t.parameters.values())})
+    return [Table(f"Uncertain parameters: {t.draw_text()}", frame)]
 
 
 def _chains_frame(t: Trace) -> pd.DataFrame:
@@ -54,7 +65,15 @@ def write_trace(t: Trace, folder: Path, force: bool = False) -> list[Path]:
     with io.staged_folder(folder, force) as staging:
         io.write_json(
             staging / io.MANIFEST,
-            io.manifest(s, seed=t.seed, replication=t.replication.rep, overrides=s.overrides),
+            io.manifest(
+                s,
+                seed=t.seed,
+                replication=t.replication.rep,
+                parameter_draw=t.draw,
+                reps_per_draw=t.reps_per_draw if t.draw is not None else None,
+                parameters=t.parameters or None,
+                overrides=s.overrides,
+            ),
         )
         io.write_table(t.log().drop(columns=["event_order"]), staging / "log.csv")
         io.write_text(staging / "chains.txt", "\n".join(t.chains()) + "\n")

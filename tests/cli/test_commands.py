@@ -368,3 +368,33 @@ def test_python_m_sim_help():
     assert "Usage" in done.stdout
     for command in ("run", "validate", "trace"):
         assert command in done.stdout
+
+
+# --- seeds and replication numbers out of range: refused as the options are read
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["run", POISSON, *RUN, "--seed", 2**64], "--seed"),
+        (["compare", POISSON, "--variant", "b:streams.attack.rate=0.6", "--seed", 2**64], "--seed"),
+        (["trace", POISSON, "--seed", 2**64], "--seed"),
+        (["trace", POISSON, "--rep", 2**63], "--rep"),
+        (["trace", POISSON, "--rep", 10_000_000], "--rep"),
+        (["run", POISSON, "--precision", "0.01", "--max-reps", 10**7 + 1], "--max-reps"),
+    ],
+    ids=["run-seed", "compare-seed", "trace-seed", "trace-rep-int64", "trace-rep-cap", "max-reps"],
+)
+def test_out_of_range_seeds_and_replications_are_refused(project, args, option):
+    before = files_under(project)
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert f"Invalid value for '{option}'" in flat(result.output)
+    assert files_under(project) == before
+
+
+def test_the_largest_seed_is_accepted(project):
+    result = invoke("trace", POISSON, "--seed", 2**64 - 1, "--rep", 9_999_999, "--out", "t")
+    assert result.exit_code == 0, result.output
+    assert f"replication 9999999, seed {2**64 - 1}" in result.stdout

@@ -6,6 +6,7 @@ and `--sobol N` ranks the parameters (items 2, 3 and 6)."""
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -164,8 +165,19 @@ def test_param_draws_on_fixed_parameters_say_so_and_run_as_usual(
         (["--param-draws", "1"], "--param-draws: expected at least 2"),
         (["--param-draws", "4", "--reps-per-draw", "0"], "--reps-per-draw"),
         (
-            ["--reps-per-draw", "20"],
-            "--reps-per-draw: goes with --param-draws (the nested design) or --sobol",
+            ["--reps-per-draw", "20", "-n", "50"],
+            "--reps-per-draw: goes with the nested design (--param-draws, or no --reps and "
+            "--precision) or --sobol; found it with --reps, a plain run",
+        ),
+        (
+            ["--param-draws", "5", "-n", "10"],
+            "--param-draws 5 --reps-per-draw 100 the run has 500 replications (K x M); "
+            "found --reps 10 (leave --reps out, or give --reps-per-draw 2)",
+        ),
+        (
+            ["--precision", "0.01", "--max-reps", "500", "-n", "1000"],
+            "--reps: with --precision it is the first batch, at most --max-reps (500); "
+            "found --reps 1,000",
         ),
         (["--param-draws", "4", "--precision", "0.05"], "--precision: does not combine"),
         (["--param-draws", "4", "--reps-per-draw", "5", "-n", "30"], "found --reps 30"),
@@ -216,7 +228,7 @@ def test_sobol_with_one_uncertain_parameter_is_skipped_with_a_note(
     ("args", "replications"),
     [
         (["--param-draws", "4000", "--reps-per-draw", "100"], "400,000"),
-        (["-n", "100", "--sobol", "4096"], "819,300"),  # 100 + 4096 x 4 points x 50
+        (["-n", "100", "--sobol", "4096"], "1,638,500"),  # 100 + 4096 x 4 points x 100
     ],
 )
 def test_the_workload_check_counts_the_whole_design(
@@ -251,3 +263,82 @@ def test_a_nested_run_on_the_fast_engine_gives_the_simpy_table(two_uncertain: Pa
         assert result.exit_code == 0, result.output
         tables.append(pd.read_parquet(folder / out / "replications.parquet"))
     pd.testing.assert_frame_equal(tables[0], tables[1])
+
+
+# --- one default design, said the same way in --help and in the note
+
+
+def test_the_default_design_is_one_and_the_help_and_the_note_say_it(two_uncertain: Path) -> None:
+    from sim.cli.run import DEFAULT_DESIGN, DEFAULT_REPS_PER_DRAW
+    from sim.experiments import run as library
+    from sim.experiments.uncertainty import run_sobol
+
+    assert DEFAULT_DESIGN == "100 parameter draws x 100 replications = 10,000"
+    assert DEFAULT_REPS_PER_DRAW == library.DEFAULT_REPS_PER_DRAW == 100
+    sobol_default = inspect.signature(run_sobol).parameters["reps_per_point"].default
+    assert sobol_default == DEFAULT_REPS_PER_DRAW
+    text = " ".join(runner.invoke(app, ["run", "--help"], env={"COLUMNS": "200"}).stdout.split())
+    assert f"with uncertain parameters the nested design, {DEFAULT_DESIGN}" in text
+    assert "[default: 100]" in text and "[default: 50]" not in text
+    result = _run("n.yaml")
+    assert result.exit_code == 0, result.output
+    assert f"ran the nested design, {DEFAULT_DESIGN} (the default" in " ".join(
+        result.stderr.split()
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "design"),
+    [(["--param-draws", "3"], (3, 100)), (["--reps-per-draw", "7"], (100, 7))],
+    ids=["draws-alone", "reps-per-draw-alone"],
+)
+def test_one_of_k_and_m_takes_the_others_default(
+    two_uncertain: Path, args: list[str], design: tuple[int, int]
+) -> None:
+    result = _run("n.yaml", *args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((two_uncertain.parent / "r" / "summary.json").read_text())
+    found = summary["uncertainty"]["param_draws"], summary["uncertainty"]["reps_per_draw"]
+    assert found == design and summary["replications"] == design[0] * design[1]
+    assert "note:" not in result.stderr  # asked for, so nothing to say
+
+
+def test_a_refused_sobol_design_prints_no_note_first(two_uncertain: Path) -> None:
+    """The default design's note is printed once the run is accepted, never
+    before a refusal; the refusal counts the same M the help states."""
+    result = _run("n.yaml", "--sobol", "4194304")
+    assert result.exit_code == 2, result.output
+    assert "note:" not in result.stderr
+    assert "found 16,777,216 design points x 100 = " in " ".join(result.stderr.split())
+
+
+# --- --precision and --max-reps
+
+
+def test_max_reps_caps_the_default_first_batch_and_an_unmet_target_is_said(
+    two_uncertain: Path,
+) -> None:
+    result = _run("n.yaml", "--precision", "0.001", "--max-reps", "300")
+    assert result.exit_code == 0, result.output
+    message = " ".join(result.stderr.split())
+    assert "warning: --precision 0.001 not reached: the headline's 95% interval is +-" in message
+    assert "after 300 replications (--max-reps 300)" in message
+    summary = json.loads((two_uncertain.parent / "r" / "summary.json").read_text())
+    assert summary["replications"] == 300
+    precision = summary["precision"]
+    assert precision["target"] == 0.001 and precision["max_reps"] == 300
+    assert precision["reached"] is False and precision["half_width"] > 0.001
+    assert any("--precision 0.001 not reached" in w for w in summary["warnings"])
+
+
+def test_a_reached_precision_target_is_recorded_without_a_warning(two_uncertain: Path) -> None:
+    result = _run("n.yaml", "--precision", "0.2", "-n", "100")
+    assert result.exit_code == 0, result.output
+    assert "not reached" not in result.stderr
+    summary = json.loads((two_uncertain.parent / "r" / "summary.json").read_text())
+    assert summary["precision"]["reached"] is True
+    assert summary["precision"]["half_width"] <= 0.2 and summary["replications"] == 100
+    plain = _run("n.yaml", "-n", "50", "--force")
+    assert plain.exit_code == 0, plain.output
+    summary = json.loads((two_uncertain.parent / "r" / "summary.json").read_text())
+    assert summary["precision"] is None

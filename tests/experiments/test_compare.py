@@ -153,6 +153,14 @@ def test_variants_are_parsed_and_validated():
         parse_variants(s, ["neg:streams.attack.rate=-1"])
 
 
+@pytest.mark.parametrize("name", ["a/../../x", "../x", "[red]v[/red]", "a b", ".x", "x" * 101])
+def test_a_variant_name_is_checked_as_a_scenario_name(name: str):
+    """It names the results folder: one safe path component, as a scenario's
+    `name:` (checked as a name, never as a path)."""
+    with pytest.raises(UsageError, match="expected NAME to be a name of at most 100"):
+        parse_variants(load_scenario(POISSON), [f"{name}:streams.attack.rate=0.7"])
+
+
 # --- the command -----------------------------------------------------------------------
 
 
@@ -202,8 +210,20 @@ def test_cli_compare_notes_a_common_horizon(project: Path):
         (["--variant", "x:streams.attack.rat=0.6"], "a path that exists in the scenario"),
         (["--variant", "a:streams.attack.rate=0.6"], "scenario names repeat"),
         ([], "a comparison needs at least two scenarios"),
+        (["--variant", "a/../../x:streams.attack.rate=0.6"], "found 'a/../../x'"),
+        (["--variant", "[red]v[/red]:streams.attack.rate=0.6"], "found '[red]v[/red]'"),
+        (["--variant", ".hidden:streams.attack.rate=0.6"], "expected NAME to be a name of"),
     ],
-    ids=["no-colon", "assignment-without-equals", "unknown-path", "repeated-name", "alone"],
+    ids=[
+        "no-colon",
+        "assignment-without-equals",
+        "unknown-path",
+        "repeated-name",
+        "alone",
+        "path-in-name",
+        "markup-in-name",
+        "leading-dot",
+    ],
 )
 def test_cli_compare_refuses_bad_variants(project: Path, args, message):
     (project / "a.yaml").write_text(POISSON.read_text())
