@@ -142,7 +142,7 @@ def research_size(indices: pd.DataFrame, outcome: str) -> tuple[float, float]:
     ranked = indices[indices["outcome"] == outcome].sort_values("ST", ascending=False)
     rows = _worth_drawing(ranked)
     lines = sum(_path_label(str(p)).count("\n") + 1 for p in rows["parameter"])
-    return (9.0, max(4.0, 0.35 * lines + 0.45 * len(rows) + 2.4))
+    return (9.0, max(4.0, 0.55 * len(rows) + 0.12 * (lines - len(rows)) + 2.2))
 
 
 def research_chart(indices: pd.DataFrame, outcome: str, ax: Axes | None = None) -> Axes:

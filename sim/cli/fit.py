@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from sim.cli.app import (
+    MAX_SEED,
     ForceOpt,
     app,
     default_folder,
@@ -120,7 +121,9 @@ MinDecayDaysOpt = Annotated[
 
 SeedOpt = Annotated[
     int,
-    typer.Option(help="Seed of the within-day placement of day-resolution dates.", min=0),
+    typer.Option(
+        help="Seed of the within-day placement of day-resolution dates.", min=0, max=MAX_SEED
+    ),
 ]
 
 RatePiecesOpt = Annotated[

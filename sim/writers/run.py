@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim.charts.style import figure
+from sim.charts.uncertainty import research_size
 from sim.experiments.run import RunResult
 from sim.experiments.uncertainty import SobolResult
 from sim.scenario.sources import evidence_table
@@ -157,7 +158,7 @@ def write_run(
         written = _write_charts(result, out, formats)
         if sobol is not None:
             io.write_table(sobol.indices(), out / "sobol.csv")
-            fig, ax = figure((10, max(4.8, 0.7 * len(sobol.inputs) + 3)))
+            fig, ax = figure(research_size(sobol.indices(), s.headline))
             sobol.plot_research(ax=ax)
             written += io.save_figure(fig, out / "research", formats)
         write_report(run_page(result, evidence, warnings, written, sobol), out)
