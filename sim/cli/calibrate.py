@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -59,7 +61,11 @@ LikelihoodOpt = Annotated[
 ]
 MaxEvalsOpt = Annotated[
     int | None,
-    typer.Option(help="Optimiser budget (model evaluations) [default: 80 per parameter].", min=1),
+    typer.Option(
+        help="Optimiser budget (model evaluations) for the fit; the profile-likelihood "
+        "intervals take more, counted apart [default: 80 per parameter].",
+        min=1,
+    ),
 ]
 OutOpt = Annotated[
     Path | None,
@@ -140,7 +146,8 @@ def calibrate(
     recorded in each part's source). Exits 1, keeping the best point, if the
     optimiser did not converge. With --posterior, also sample the posterior
     from the fit (diagnostics printed and in summary.json, trace and pair
-    charts) and let the calibrated scenario draw from it.
+    charts) and let the calibrated scenario draw from it; if that fails, the
+    point fit is still written, with a warning, and the command exits 1.
 
     \b
     Example:
@@ -169,7 +176,7 @@ def calibrate(
             check_prior(s, params)
         check_workload(s, reps, allow_large)
         target = _calibrated_file(scenario, out_file, force)
-        folder = default_folder(target.name.removesuffix(target.suffix))
+        folder = _results_folder(target)
         draws = None
         with io.reserve(folder, force):
             say(f"fitting {', '.join(paths)} with {reps} replications per candidate ...", err)
@@ -191,16 +198,18 @@ def calibrate(
                         err,
                     )
                     _suggest_fast_engine(s, engine)
-                    draws = sample_posterior(
-                        s,
-                        params,
-                        result.estimates,
-                        settings,
-                        reps,
-                        seed,
-                        likelihood,  # type: ignore[arg-type]
-                        executor,
-                        engine,
+                    draws = _sampled_or_warned(
+                        lambda: sample_posterior(
+                            s,
+                            params,
+                            result.estimates,
+                            settings,
+                            reps,
+                            seed,
+                            likelihood,  # type: ignore[arg-type]
+                            executor,
+                            engine,
+                        )
                     )
             write_calibration(result, target, folder, force, draws)
         _print_calibration(result)
@@ -210,7 +219,7 @@ def calibrate(
             charts += ", posterior.csv, trace.png, pair.png"
         say(f"wrote {target} and {folder}/ ({charts})")
         _warn_if_not_converged(result)
-        return result.converged
+        return result.converged and (draws is not None or not posterior)
 
     if not guarded(action):
         raise typer.Exit(1)
@@ -227,6 +236,24 @@ def _suggest_fast_engine(s: Scenario, engine: str) -> None:
             "this scenario",
             err,
         )
+
+
+def _sampled_or_warned(sample: Callable[[], Posterior]) -> Posterior | None:
+    """The posterior, or None with a warning on standard error. It is sampled
+    after the whole fit, so whatever fails there (no starting walker with a
+    finite posterior, a worker's error) must not lose the fit: it is written
+    without the draws. Ctrl-C still stops everything (not an `Exception`)."""
+    try:
+        return sample()
+    except Exception as exc:
+        why = str(exc) if isinstance(exc, UsageError) else f"{type(exc).__name__}: {exc}"
+        err.print(
+            "[bold yellow]warning:[/] the posterior could not be sampled ("
+            + text(why)
+            + "); the point fit is written without it.",
+            highlight=False,
+        )
+        return None
 
 
 def _fit_paths(fit: str) -> list[str]:
@@ -247,21 +274,49 @@ def _calibrated_file(scenario: Path, out_file: Path | None, force: bool) -> Path
     beside the original (so its `extends` stays a short relative path).
 
     Raises:
-        UsageError: the target is not a .yaml file, exists (without `--force`, or
-            as something other than a file), or its folder is missing or not
+        UsageError: the target is not a .yaml file, is the scenario or a file it
+            extends, exists (without `--force`, or with it but is no
+            calibrated scenario escsim wrote), or its folder is missing or not
             writable: all checked before any simulation, so no work is lost.
     """
+    from sim.writers.calibrate import check_calibrated_target
+
     target = out_file or scenario.with_name(scenario.stem + ".calibrated.yaml")
     if target.suffix not in (".yaml", ".yml"):
         raise UsageError(f"--out {target}: the calibrated scenario must be a .yaml file")
-    if target.exists() and (not force or not target.is_file()):
-        raise UsageError(f"{target} already exists; choose another --out or pass --force")
+    check_calibrated_target(target, scenario, force)
     folder = target.parent
     if not folder.is_dir():
         raise UsageError(f"--out {target}: folder {folder} does not exist; create it first")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"--out {target}: cannot write in {folder}: permission denied")
     return target
+
+
+def _results_folder(target: Path) -> Path:
+    """`results/<the calibrated file's name>`: that name is checked as a folder
+    name, as a sweep's is, so the folder is one plain part inside `results/`
+    (`--out ..yaml` once made it `results/` itself, and `--force` removed it).
+
+    Raises:
+        UsageError: the name has a leading dot, a character other than letters,
+            digits, '.', '_' or '-', or more than 100 of them.
+    """
+    from sim.scenario.base import NAME_PATTERN, PATTERN_WORDS
+
+    name = target.name.removesuffix(target.suffix)
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise UsageError(
+            f"--out {target}: the file's name is no folder name for the results (expected "
+            f"{PATTERN_WORDS[NAME_PATTERN]}, found {name!r}); choose another --out"
+        )
+    folder = default_folder(name)
+    if target.resolve().is_relative_to(folder.resolve()):
+        raise UsageError(
+            f"--out {target} is inside {folder}, the results folder this calibration "
+            "writes (and replaces): choose another --out"
+        )
+    return folder
 
 
 def _print_calibration(result: CalibrationResult) -> None:
@@ -278,7 +333,7 @@ def _print_calibration(result: CalibrationResult) -> None:
 
     say(
         f"log-likelihood {result.loglik_start:.2f} -> {result.loglik_fit:.2f} "
-        f"({noise_text(result)}; {result.likelihood}; {result.evaluations} model evaluations)"
+        f"({noise_text(result)}; {result.likelihood}; {_evaluations_text(result)})"
     )
     if result.noisy:
         err.print(
@@ -287,6 +342,15 @@ def _print_calibration(result: CalibrationResult) -> None:
             "--reps, or --posterior for the range of values the counts allow."
         )
     out.print(frame_table(result.windows, "Documented counts against the model", WINDOW_COLUMNS))
+
+
+def _evaluations_text(result: CalibrationResult) -> str:
+    """The model evaluations, the fit's (what --max-evals bounds) apart from the
+    profiles' (which it does not)."""
+    words = f"{result.fit_evaluations} model evaluations for the fit"
+    if result.profile_evaluations:
+        words += f", {result.profile_evaluations} for the profile-likelihood intervals"
+    return words
 
 
 def _print_posterior(posterior: Posterior) -> None:

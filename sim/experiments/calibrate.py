@@ -261,6 +261,14 @@ class CalibrationResult:
     loglik_noise_sd: float = math.nan
     """Monte Carlo sd of the log-likelihood at the fit, over `NOISE_SEEDS`
     independent seeds (NaN if not measured)."""
+    profile_evaluations: int = 0
+    """Of `evaluations`, those the profile-likelihood intervals took (the rest,
+    `fit_evaluations`, are the optimiser's, which `max_evals` bounds)."""
+
+    @property
+    def fit_evaluations(self) -> int:
+        """Model evaluations the optimiser made (the points it simulated)."""
+        return self.evaluations - self.profile_evaluations
 
     @property
     def noisy(self) -> bool:
@@ -406,6 +414,7 @@ def calibrate(
     z0 = np.array([p.internal(v) for p, v in zip(params, start, strict=True)])
     budget = max_evals or 80 * len(params)
     z_hat, best, converged, message = _maximise(objective, z0, {}, budget)
+    fit_evaluations = len(objective.cache)
     estimates = objective.natural(z_hat)
     intervals: list[tuple[float, float]] = []
     points: list[dict[str, float | str]] = []
@@ -416,6 +425,7 @@ def calibrate(
             points += [{"path": p.path, "value": v, "loglik": ll} for v, ll in profile_points]
     else:
         intervals = [(math.nan, math.nan)] * len(params)
+    profile_evaluations = len(objective.cache) - fit_evaluations
     return CalibrationResult(
         scenario=scenario,
         params=params,
@@ -432,4 +442,5 @@ def calibrate(
         windows=_window_frame(objective, start, estimates),
         profile=pd.DataFrame(points, columns=["path", "value", "loglik"]),
         loglik_noise_sd=objective_noise(objective, estimates, NOISE_SEEDS),
+        profile_evaluations=profile_evaluations,
     )

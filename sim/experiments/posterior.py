@@ -40,6 +40,7 @@ lets the counts decide (docs/decisions.md).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -73,6 +74,11 @@ TAU_STEPS = 50
 """emcee's rule: the autocorrelation time is trusted when the chain kept is at
 least this many times longer."""
 START_TRIES = 100
+MIN_KEPT_STEPS = 10
+"""Fewer steps per walker after burn-in are refused before anything runs: the
+autocorrelation time (hence the thinning and the ESS) needs a few lagged
+pairs per walker, and with 2-4 kept steps a walker that happens not to move
+leaves emcee's estimate undefined (NaN), which failed after the whole fit."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,8 @@ class Settings:
             UsageError: walkers fewer than twice the parameters (or 4), or
                 odd: fewer cannot span the posterior (emcee refuses them) and
                 the moves split the ensemble in halves and quarters; no steps,
-                or a burn-in that leaves no draws.
+                a burn-in that leaves no draws, or fewer than
+                `MIN_KEPT_STEPS` steps kept after it.
         """
         need = max(2 * dimensions, 4)
         if self.walkers < need or self.walkers % 2:
@@ -113,6 +120,24 @@ class Settings:
                 f"--burn: expected 0 to {self.steps - 1} (fewer than --steps {self.steps}), "
                 f"found {self.burn_in}"
             )
+        self._check_kept_steps()
+
+    def _check_kept_steps(self) -> None:
+        """Refuse a chain too short after burn-in to estimate its autocorrelation
+        time, naming the smallest --steps that would do."""
+        kept = self.steps - self.burn_in
+        if kept >= MIN_KEPT_STEPS:
+            return
+        if self.burn is None:  # the default burn-in is a third of the steps
+            least = next(n for n in itertools.count(MIN_KEPT_STEPS) if n - n // 3 >= MIN_KEPT_STEPS)
+            how = f"--steps {least} or more"
+        else:
+            how = f"--steps {self.burn + MIN_KEPT_STEPS} or more with --burn {self.burn}"
+        raise UsageError(
+            f"--steps {self.steps} with a burn-in of {self.burn_in} keeps {kept} step(s) per "
+            f"walker; expected at least {MIN_KEPT_STEPS} after burn-in (to estimate the "
+            f"autocorrelation time): use {how}"
+        )
 
 
 @dataclass(frozen=True)
@@ -138,6 +163,8 @@ class Posterior:
     engine: str
     prior: list[str]
     """Each parameter's prior in words."""
+    stuck_walkers: int = 0
+    """Walkers that never moved after burn-in (left out of the autocorrelation time)."""
 
     @property
     def kept_steps(self) -> int:
@@ -209,6 +236,12 @@ class Posterior:
             out.append(
                 f"acceptance fraction {mean:.2f} is outside [{lo}, {hi}]: the ensemble is "
                 "stuck or the posterior is degenerate; look at the trace chart."
+            )
+        if self.stuck_walkers:
+            out.append(
+                f"{self.stuck_walkers} of {self.settings.walkers} walkers never moved after "
+                "burn-in (their draws repeat one value); the autocorrelation time comes from "
+                "the others. Look at the trace chart, run more --steps."
             )
         if not self.tau_reliable:
             out.append(
@@ -406,7 +439,7 @@ def sample_posterior(
     for _ in sampler.sample(state, iterations=settings.steps):
         evaluate.raise_failure()
     internal = sampler.get_chain()
-    tau = [float(t) for t in sampler.get_autocorr_time(discard=settings.burn_in, tol=0)]
+    tau, stuck = autocorrelation_times(internal[settings.burn_in :])
     thin = max(1, int(0.5 * min(tau)))
     kept = sampler.get_chain(discard=settings.burn_in, thin=thin, flat=True)
     natural = np.vectorize(lambda p, x: p.natural(x), otypes=[float])
@@ -423,7 +456,31 @@ def sample_posterior(
         seed=seed,
         engine=engine,
         prior=default_prior(params),
+        stuck_walkers=stuck,
     )
+
+
+def autocorrelation_times(kept: np.ndarray) -> tuple[list[float], int]:
+    """The integrated autocorrelation time (emcee's estimate) of each parameter of
+    the chain kept after burn-in (steps x walkers x parameters), from the walkers that
+    moved, and how many walkers never moved.
+
+    A walker that never moved has no autocorrelation function (0 / 0): emcee's
+    estimate over all walkers is then NaN, which used to fail after the whole
+    fit. Leaving such walkers out (they are warned about) keeps the estimate
+    of the others; with none moving, the chain's length stands in, the
+    pessimistic bound (no independent draw within a walker's chain)."""
+    from emcee.autocorr import integrated_time
+
+    steps, _, dimensions = kept.shape
+    moved = np.ptp(kept, axis=0) > 0  # walkers x parameters
+    taus = []
+    for d in range(dimensions):
+        tau = math.nan
+        if moved[:, d].any():
+            tau = float(integrated_time(kept[:, moved[:, d], d], tol=0)[0])
+        taus.append(tau if math.isfinite(tau) else float(steps))
+    return taus, int((~moved.any(axis=1)).sum())
 
 
 def _starting_ball(

@@ -31,6 +31,80 @@ from sim.writers import folder as io
 from sim.writers.report import Chart, Page, Table, write_report
 
 POSTERIOR_FILE = "posterior.csv"
+HEADER = "# Calibrated variant of "
+"""First line of every calibrated scenario file escsim writes (its second is
+`NOTE_LINE` and the fit's note): how `--force` tells such a file from one a
+user wrote, which it never replaces."""
+NOTE_LINE = "# Calibrated by escsim calibrate on "
+"""How the second line (the fit's note, `fit_note`) opens."""
+
+
+def is_calibrated_file(path: Path) -> bool:
+    """Whether `path` is a calibrated scenario escsim wrote: a regular file
+    opening with `HEADER` and `NOTE_LINE` (only its first two lines are read,
+    so a large or binary file costs nothing)."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            first, second = lines.readline(2**12), lines.readline(2**16)
+    except OSError:
+        return False
+    return first.startswith(HEADER) and second.startswith(NOTE_LINE)
+
+
+def extends_chain(scenario_file: Path) -> list[Path]:
+    """The scenario file and every file it `extends`, resolved, nearest first:
+    the files a calibration reads, which its output must never replace. The
+    loader has already checked the chain; a file unreadable here ends it."""
+    chain: list[Path] = []
+    path: Path | None = scenario_file.resolve()
+    while path is not None and path not in chain:
+        chain.append(path)
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, yaml.YAMLError):
+            break
+        ref = doc.get("extends") if isinstance(doc, dict) else None
+        path = (path.parent / ref).resolve() if isinstance(ref, str) and ref.strip() else None
+    return chain
+
+
+def check_calibrated_target(target: Path, scenario_file: Path, force: bool) -> None:
+    """Refuse to write the calibrated scenario over a file it must not replace:
+    the scenario being calibrated or any file it extends (even with `force`:
+    the original would be lost and the result would extend itself), an
+    existing file without `force`, and with `force` anything but a calibrated
+    scenario escsim wrote (`is_calibrated_file`).
+
+    Raises:
+        UsageError: naming the file and why.
+    """
+    if not os.path.lexists(target):
+        return
+    chain = extends_chain(scenario_file)
+    read = [k for k, p in enumerate(chain) if _same_file(target, p)]
+    if read:
+        what = "the scenario being calibrated" if read[0] == 0 else "a file the scenario extends"
+        raise UsageError(
+            f"--out {target} is {what}; the calibrated scenario extends it, so it is "
+            "never replaced (not even with --force): choose another --out"
+        )
+    if not force:
+        raise UsageError(f"{target} already exists; choose another --out or pass --force")
+    if not is_calibrated_file(target):
+        raise UsageError(
+            f"{target} exists and is not a calibrated scenario escsim wrote (it does not "
+            f"open with {HEADER.strip()!r}); --force replaces only those: choose another --out"
+        )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (through symbolic or hard links too)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
 
 
 def fit_table(result: CalibrationResult, posterior: Posterior | None = None) -> pd.DataFrame:
@@ -151,7 +225,7 @@ def calibrated_document(
             f" Before fitting: {original.assumption.strip()}" if original.assumption else ""
         )
     header = (
-        f"# Calibrated variant of {os.path.relpath(origin, target.parent)}.\n"
+        f"{HEADER}{os.path.relpath(origin, target.parent)}.\n"
         f"# {note}\n# Regenerate with: escsim calibrate {os.path.relpath(origin)} "
         f"--fit {','.join(result.paths)} --reps {result.reps} --seed {result.seed} "
         f"{regenerate_posterior(posterior)}--out {os.path.relpath(output or target)}\n"
@@ -185,6 +259,8 @@ def summary(result: CalibrationResult, posterior: Posterior | None) -> dict[str,
         "gain_within_noise": result.noisy,
         "converged": result.converged,
         "evaluations": result.evaluations,
+        "fit_evaluations": result.fit_evaluations,
+        "profile_evaluations": result.profile_evaluations,
     }
     if posterior is not None:
         s = posterior.settings
@@ -219,8 +295,10 @@ def write_calibration(
 ) -> list[Path]:
     """Write the calibrated scenario and a folder with the fit table, summary,
     charts and (with a posterior) its draws."""
-    if scenario_file.exists() and not force:
-        raise UsageError(f"{scenario_file} already exists; choose another --out or --force")
+    origin = result.scenario.origin
+    if origin is None:
+        raise ValueError("the scenario has no file to extend")
+    check_calibrated_target(scenario_file, origin, force)
     draws = charts_folder / POSTERIOR_FILE
     text = calibrated_document(result, scenario_file, None, draws, posterior)
     copy = calibrated_document(
@@ -268,6 +346,7 @@ def write_calibration(
             _write_posterior(result, posterior, out)
         io.write_text(out / "calibrated.yaml", copy)
         write_report(calibration_page(result, scenario_file, posterior), out)
+        check_calibrated_target(scenario_file, origin, force)  # still so, now it is written
         io.write_text(scenario_file, text)
     return [scenario_file, charts_folder]
 

@@ -5,16 +5,25 @@ checked before any simulation, and its diagnostics are what they claim."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from scipy import stats
 
 from sim.errors import ScenarioError, UsageError
 from sim.experiments.calibrate import fit_parameters
-from sim.experiments.posterior import PRIOR_SD, Settings, sample_posterior
+from sim.experiments.posterior import (
+    MIN_KEPT_STEPS,
+    PRIOR_SD,
+    Posterior,
+    Settings,
+    autocorrelation_times,
+    sample_posterior,
+)
 from sim.montecarlo.runner import run_table
 from sim.scenario import load_scenario, with_overrides
 from sim.scenario.schema import Scenario
@@ -108,11 +117,21 @@ def test_the_90_percent_interval_covers_the_true_rate_in_8_of_10_repeats(tmp_pat
         (Settings(walkers=8, steps=0), "--steps: expected at least 1 step"),
         (Settings(walkers=8, steps=10, burn=10), "--burn: expected 0 to 9"),
         (Settings(walkers=8, steps=10, burn=-1), "--burn: expected 0 to 9"),
+        (Settings(walkers=4, steps=6), "keeps 4 step(s) per walker; expected at least 10"),
+        (Settings(walkers=4, steps=3), "use --steps 14 or more"),
+        (Settings(walkers=4, steps=13), "use --steps 14 or more"),
+        (Settings(walkers=4, steps=30, burn=25), "use --steps 35 or more with --burn 25"),
     ],
 )
 def test_settings_the_sampler_cannot_honour_are_refused(settings: Settings, message: str):
-    with pytest.raises(UsageError, match=message.replace("-", r"\-")):
+    with pytest.raises(UsageError, match=re.escape(message)):
         settings.check(1)
+
+
+@pytest.mark.parametrize("settings", [Settings(walkers=4, steps=14), Settings(4, 12, 2)])
+def test_the_shortest_chains_allowed_keep_the_minimum_steps(settings: Settings):
+    settings.check(1)
+    assert settings.steps - settings.burn_in == MIN_KEPT_STEPS
 
 
 def test_walkers_must_be_twice_the_parameters():
@@ -125,7 +144,7 @@ def test_a_fitted_parameter_written_as_a_distribution_is_refused(tmp_path: Path)
     s = scenario_with_counts(tmp_path, [10, 10], 0.3)
     s = with_overrides(s, {RATE: "{dist: lognormal, median: 0.3, sigma: 0.5}"})
     with pytest.raises(ScenarioError) as error:
-        sample_posterior(s, fit_parameters(s, [RATE]), [0.3], Settings(walkers=4, steps=2))
+        sample_posterior(s, fit_parameters(s, [RATE]), [0.3], Settings(walkers=4, steps=15))
     assert "--fit streams.attack.rate" in str(error.value.problems[0])
     assert "lognormal" in str(error.value.problems[0])
 
@@ -173,3 +192,40 @@ def test_ctrl_c_while_sampling_stops_at_once_without_emcees_traceback(
     captured = capsys.readouterr()
     assert "Traceback" not in captured.out + captured.err
     assert "emcee" not in captured.out + captured.err
+
+
+def test_a_walker_that_never_moved_leaves_the_autocorrelation_time_defined():
+    # emcee's estimate over all walkers is NaN here (0 / 0 for the stuck one),
+    # which failed `calibrate --posterior` after the whole fit.
+    chain = np.random.default_rng(1).standard_normal((10, 4, 2))
+    chain[:, 1, :] = chain[0, 1, :]
+    tau, stuck = autocorrelation_times(chain)
+    assert stuck == 1
+    assert all(math.isfinite(t) and 0 < t < 10 for t in tau)
+    moving, _ = autocorrelation_times(chain[:, [0, 2, 3], :])
+    assert tau == moving  # the estimate of the walkers that moved
+
+
+def test_a_chain_where_no_walker_moved_has_its_length_as_autocorrelation_time():
+    tau, stuck = autocorrelation_times(np.ones((12, 4, 1)))
+    assert (tau, stuck) == ([12.0], 4)
+
+
+def test_walkers_that_never_moved_are_warned_about():
+    chain = np.ones((12, 4, 1))
+    post = Posterior(
+        paths=[RATE],
+        draws=pd.DataFrame({RATE: np.ones(40)}),
+        chain=chain,
+        acceptance=np.zeros(4),
+        tau=[10.0],
+        settings=Settings(walkers=4, steps=12, burn=2),
+        thin=1,
+        evaluations=48,
+        seed=0,
+        engine="simpy",
+        prior=["test"],
+        stuck_walkers=4,
+    )
+    assert "4 of 4 walkers never moved after burn-in" in " ".join(post.warnings())
+    assert post.table()["ess"].iloc[0] == pytest.approx(4)
