@@ -241,7 +241,7 @@ def load_sweep(path: Path) -> Sweep:
         problems += problems_from(exc, doc, display, SweepSpec, ONE_OR_MANY)
     if spec is not None:
         problems += _check(spec, doc, display)
-        if spec.name is None and not re.match(NAME_PATTERN, path.stem):
+        if spec.name is None and not re.fullmatch(NAME_PATTERN, path.stem):
             problems.append(
                 Problem(
                     display,

@@ -277,6 +277,20 @@ def test_bad_sweep_is_refused_by_the_cli(case: BadSweep, project: Path):
     assert not (project / "results").exists()
 
 
+@pytest.mark.parametrize("stem", ["..", ".hidden", "line\nbreak", "ends-in-newline\n"])
+def test_a_file_name_that_is_no_folder_name_needs_a_name_key(project: Path, stem: str):
+    """The sweep's folder is named after its file unless `name:` says otherwise;
+    Python's `$` also matches before a final newline, so the check is a full match."""
+    copy_poisson(project)
+    file = project / f"{stem}.yaml"
+    file.write_text(
+        "base: poisson.yaml\nparameters:\n  streams.attack.rate: [0.1, 0.2]\ndesign: grid\n"
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(file)
+    assert any(p.path == "name" and "no folder name" in p.expected for p in info.value.problems)
+
+
 def test_missing_base_names_the_missing_file(project: Path):
     case = next(c for c in BAD_SWEEPS if c.id == "missing-base")
     with pytest.raises(ScenarioError) as info:
