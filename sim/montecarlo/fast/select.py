@@ -10,6 +10,8 @@ SimPy with a one-line warning, never a traceback.
 from __future__ import annotations
 
 import functools
+import sys
+import threading
 import warnings
 
 from sim.errors import UsageError
@@ -49,10 +51,28 @@ class EngineFallbackWarning(RuntimeWarning):
     """The fast engine was asked for but cannot run here; SimPy ran instead."""
 
 
+COMPILE_NOTICE_AFTER = 2.0
+"""Seconds of silence before saying the kernel is being compiled: loading it
+from the disk cache takes about half a second, compiling it (first use, or
+after numba or the kernel changed) about 30, which looked like a hang with
+--no-progress."""
+
+
 @functools.lru_cache(maxsize=1)
 def fast_engine_available() -> tuple[bool, str]:
     """(True, "") when numba imports and the kernel compiles (or loads from its
-    disk cache); else (False, the reason in one line)."""
+    disk cache); else (False, the reason in one line). A compile that takes
+    longer than `COMPILE_NOTICE_AFTER` is announced on standard error."""
+    notice = threading.Timer(
+        COMPILE_NOTICE_AFTER,
+        lambda: print(
+            "compiling the fast engine (once; about 30 s, then cached on disk)...",
+            file=sys.stderr,
+            flush=True,
+        ),
+    )
+    notice.daemon = True
+    notice.start()
     try:
         from sim.montecarlo.fast.run import warm_up
 
@@ -60,6 +80,8 @@ def fast_engine_available() -> tuple[bool, str]:
     except Exception as error:  # any failure means: not available
         reason = f"{type(error).__name__}: {error}".splitlines()[0]
         return False, reason
+    finally:
+        notice.cancel()
     return True, ""
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -81,3 +83,21 @@ def test_chunks_are_capped_whatever_the_run_size():
     fast = chunked(range(100_000), workers=2, engine="fast")
     assert [r for p in fast for r in p] == list(range(100_000))
     assert np.all(np.array([len(p) for p in fast[:-1]]) >= 2_000)
+
+
+@pytest.mark.parametrize(("compile_seconds", "announced"), [(0.3, True), (0.0, False)])
+def test_a_slow_compile_is_announced_and_a_cache_load_is_not(
+    monkeypatch, capsys, compile_seconds, announced
+):
+    """With --no-progress a first compile (~30 s) looked like a hang."""
+    import sim.montecarlo.fast.run as fast_run
+
+    monkeypatch.setattr(select, "COMPILE_NOTICE_AFTER", 0.1)
+    monkeypatch.setattr(fast_run, "warm_up", lambda: time.sleep(compile_seconds))
+    fast_engine_available.cache_clear()
+    try:
+        assert fast_engine_available() == (True, "")
+        time.sleep(0.2)  # a cancelled notice would have printed by now
+    finally:
+        fast_engine_available.cache_clear()
+    assert ("compiling the fast engine" in capsys.readouterr().err) is announced
