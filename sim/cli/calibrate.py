@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -276,20 +275,20 @@ def _calibrated_file(scenario: Path, out_file: Path | None, force: bool) -> Path
     Raises:
         UsageError: the target is not a .yaml file, is the scenario or a file it
             extends, exists (without `--force`, or with it but is no
-            calibrated scenario escsim wrote), or its folder is missing or not
-            writable: all checked before any simulation, so no work is lost.
+            calibrated scenario escsim wrote), or its folder cannot be made or
+            written: all checked before any simulation, so no work is lost.
     """
+    from sim.writers import folder as io
     from sim.writers.calibrate import check_calibrated_target
 
     target = out_file or scenario.with_name(scenario.stem + ".calibrated.yaml")
     if target.suffix not in (".yaml", ".yml"):
         raise UsageError(f"--out {target}: the calibrated scenario must be a .yaml file")
     check_calibrated_target(target, scenario, force)
-    folder = target.parent
-    if not folder.is_dir():
-        raise UsageError(f"--out {target}: folder {folder} does not exist; create it first")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {target}: cannot write in {folder}: permission denied")
+    # A missing folder is made, as every command makes its --out's (a fresh
+    # clone has no results/); a file in its way, no permission or no room is
+    # refused here, before any simulation.
+    io.check_location(target.parent)
     return target
 
 

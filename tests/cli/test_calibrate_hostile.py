@@ -196,3 +196,20 @@ def test_the_evaluations_printed_separate_the_fit_from_the_profiles(folder: Path
     summary = json.loads((folder / "results" / "cal.calibrated" / "summary.json").read_text())
     assert (summary["fit_evaluations"], summary["profile_evaluations"]) == (fit, profiles)
     assert summary["evaluations"] == fit + profiles
+
+
+@pytest.mark.slow  # one small calibration (a few seconds)
+def test_a_missing_out_folder_is_made_as_other_commands_make_theirs(folder: Path):
+    """A fresh clone has no results/: the README's `--out results/flagship-fit.yaml`
+    was refused with "create it first" whenever nothing had run before it."""
+    result = runner.invoke(app, ["calibrate", "cal.yaml", *QUICK, "--out", "new/fit.yaml"])
+    # QUICK's few evaluations may end unconverged (exit 1, said); never refused (2).
+    assert result.exit_code in (0, 1), result.output
+    assert "wrote new/fit.yaml" in result.output
+    assert (folder / "new" / "fit.yaml").is_file()
+
+
+def test_an_out_folder_that_is_a_file_is_refused(folder: Path):
+    (folder / "afile").write_text("not a folder")
+    message = refused(folder, ["calibrate", "cal.yaml", *QUICK, "--out", "afile/fit.yaml"])
+    assert "cannot create afile: a file of that name exists" in message
