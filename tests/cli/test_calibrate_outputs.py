@@ -37,15 +37,6 @@ def test_an_empty_fit_is_refused(observed: Path, fit: str):
     assert sorted(p.name for p in observed.iterdir()) == ["s.yaml"]
 
 
-def test_a_missing_out_folder_is_refused_before_any_simulation(observed: Path):
-    args = ["calibrate", "s.yaml", "--fit", "streams.attack.rate", "--out", "nope/s.fit.yaml"]
-    result = runner.invoke(app, args)
-    assert result.exit_code == 2, result.output
-    assert "folder nope does not exist" in " ".join(result.stderr.split())
-    assert "Traceback" not in result.output
-    assert sorted(p.name for p in observed.iterdir()) == ["s.yaml"]
-
-
 @pytest.mark.slow  # a small calibration (a few seconds)
 def test_the_copy_in_the_chart_folder_loads_and_names_its_out(observed: Path):
     (observed / "fitted").mkdir()
