@@ -219,10 +219,12 @@ def outcome_table(summary: Any, title: str) -> Table:
 
 
 def frame_table(frame: Any, title: str, columns: dict[str, str]) -> Table:
-    """A rich table of selected frame columns (column -> header), all cells escaped."""
+    """A rich table of selected frame columns (column -> header), all cells
+    escaped; a cell too wide for the terminal wraps (rich's default cuts it to
+    "us_strikes_iraq_n…", which hid which scenario a row was)."""
     table = Table(title=text(title), title_justify="left", show_edge=False, header_style="bold")
     for header in columns.values():
-        table.add_column(text(header))
+        table.add_column(text(header), overflow="fold")
     for row in frame.to_dict(orient="records"):
         table.add_row(*[text(_cell(row[c])) for c in columns])
     return table
