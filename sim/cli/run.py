@@ -211,7 +211,7 @@ def run(
         design = plan_design(
             bool(s.uncertain), reps, param_draws, reps_per_draw, precision, max_reps, sobol
         )
-        s = _with_history(s, history, map_file)
+        s = with_history(s, history, map_file)
         folder = out_dir or default_folder(s.name)
         notes, sobol_points = _design_notes(s, design, param_draws, sobol)
         per = design.reps_per_draw
@@ -488,7 +488,7 @@ def research_text(result: SobolResult) -> str:
     return f"what to research next for P({s.outcome_label(s.headline)}): {ranked}"
 
 
-def _with_history(s: Scenario, history: Path | None, map_file: Path | None) -> Scenario:
+def with_history(s: Scenario, history: Path | None, map_file: Path | None) -> Scenario:
     """`s` started the day after the `--history` data's period, carrying its
     events as history (and saying so on standard error); `s` itself without
     `--history`.

@@ -22,7 +22,15 @@ from sim.cli.app import (
     say,
     text,
 )
-from sim.cli.run import DEFAULT_DESIGN, DEFAULT_REPS_PER_DRAW, Design, plan_design
+from sim.cli.run import (
+    DEFAULT_DESIGN,
+    DEFAULT_REPS_PER_DRAW,
+    Design,
+    HistoryOpt,
+    MapOpt,
+    plan_design,
+    with_history,
+)
 from sim.errors import UsageError
 
 if TYPE_CHECKING:
@@ -94,12 +102,15 @@ def trace(
     reps: RepsOpt = None,
     param_draws: ParamDrawsOpt = None,
     reps_per_draw: RepsPerDrawOpt = None,
+    history: HistoryOpt = None,
+    map_file: MapOpt = None,
 ) -> None:
     """Tell the story of one replication: its events in dates and actors, and the
     causal chain that led to each outcome. Replication N here is exactly
     replication N of `escsim run` with the same seed and the same --reps,
     --param-draws and --reps-per-draw (defaults included): with uncertain
-    parameters it runs with that replication's drawn values, which it prints.
+    parameters it runs with that replication's drawn values, which it prints;
+    with --history and --map it starts from the same data as `run` would.
 
     \b
     Examples:
@@ -114,6 +125,7 @@ def trace(
     def action() -> None:
         s = load(scenario, set_)
         design = plan_design(bool(s.uncertain), reps, param_draws, reps_per_draw)
+        s = with_history(s, history, map_file)  # as run does: the same replication
         given = reps is not None or param_draws is not None or reps_per_draw is not None
         _check_rep(rep, design, s, given)
         folder = out_dir or default_folder(f"{s.name}-trace-s{seed}-r{rep}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -78,3 +79,24 @@ def test_a_map_naming_an_event_the_scenario_lacks_is_located(here: Path):
     assert "m.yaml:5: events.bombing: expected an event id of scenario" in " ".join(
         result.stderr.split()
     )
+
+
+def test_trace_starts_from_the_same_history_as_run(here: Path):
+    """`trace --history --map` is replication N of `run --history --map`: a
+    self-exciting stream starts from the data's excitation, so its counts
+    depend on the history and match only when both read it."""
+    hawkes = REPO / "scenarios" / "reference" / "hawkes_count.yaml"
+    (here / "h.yaml").write_text(hawkes.read_text())
+    data = ["--history", "e.csv", "--map", "m.yaml"]
+    result = runner.invoke(app, ["run", "h.yaml", "-n", "12", "-w", "1", *data, "--out", "r"])
+    assert result.exit_code == 0, result.output
+    rows = pd.read_parquet(here / "r" / "replications.parquet")
+    for rep in (0, 7, 11):
+        out = f"t{rep}"
+        traced = runner.invoke(
+            app, ["trace", "h.yaml", "--rep", str(rep), "--reps", "12", *data, "--out", out]
+        )
+        assert traced.exit_code == 0, traced.output
+        assert "starting on 2024-04-01" in traced.stderr
+        log = pd.read_csv(here / out / "log.csv")
+        assert (log["event"] == "attack").sum() == rows.loc[rep, "n_attack"]
