@@ -196,7 +196,9 @@ def fit(
     from sim.writers.fit import FitJob, ks_failures, map_name, write_fit
 
     def action() -> bool:
-        level = _checked_options(excitation, baseline, intervals, map_file, scenario_out, force)
+        level = _checked_options(
+            excitation, baseline, intervals, map_file, scenario_out, scenario, force
+        )
         base = load(scenario, None) if scenario is not None else None
         data = read_events(events_file, map_file)
         chosen = _chosen_events(events, data, map_file)
@@ -271,6 +273,7 @@ def _checked_options(
     intervals: str,
     map_file: Path,
     scenario_out: Path | None,
+    scenario: Path | None,
     force: bool,
 ) -> str:
     """The excitation level FitSpec takes, once every option has been checked
@@ -278,8 +281,8 @@ def _checked_options(
 
     Raises:
         UsageError: an unknown --excitation, --baseline or --intervals word, a
-            --scenario-out that is not a .yaml file in an existing folder or
-            that exists without --force, or a missing --map file.
+            --scenario-out that `_check_scenario_out` refuses, or a missing
+            --map file.
     """
     level = EXCITATIONS.get(excitation)
     if level is None:
@@ -289,19 +292,37 @@ def _checked_options(
     if intervals not in ("profile", "wald"):
         raise UsageError(f"--intervals must be profile or wald, not {intervals!r}")
     if scenario_out is not None:
-        if scenario_out.suffix not in (".yaml", ".yml"):
-            raise UsageError(f"--scenario-out {scenario_out}: must be a .yaml file")
-        if not scenario_out.parent.is_dir():
-            raise UsageError(
-                f"--scenario-out {scenario_out}: no folder {scenario_out.parent}; create it first"
-            )
-        if scenario_out.exists() and (not force or not scenario_out.is_file()):
-            raise UsageError(
-                f"{scenario_out} already exists; choose another --scenario-out or --force"
-            )
+        _check_scenario_out(scenario_out, scenario, force)
     if not map_file.is_file():
         raise UsageError(f"--map {map_file}: no such map file")
     return level
+
+
+def _check_scenario_out(target: Path, scenario: Path | None, force: bool) -> None:
+    """`--scenario-out` is a .yaml file that is neither the --scenario nor a
+    file it extends, and that `--force` may replace only if escsim fit wrote
+    it (it replaced any YAML file, a hand-written scenario included); a
+    missing folder is made, as every command makes its outputs' folders."""
+    from sim.writers import folder as io
+    from sim.writers.calibrate import extends_chain
+    from sim.writers.fit import is_fitted_file
+
+    if target.suffix not in (".yaml", ".yml"):
+        raise UsageError(f"--scenario-out {target}: must be a .yaml file")
+    if scenario is not None and target.resolve() in extends_chain(scenario):
+        raise UsageError(
+            f"--scenario-out {target} is the --scenario or a file it extends; "
+            "it is never replaced, not even with --force: choose another --scenario-out"
+        )
+    if target.exists() or target.is_symlink():
+        if not force:
+            raise UsageError(f"{target} already exists; choose another --scenario-out or --force")
+        if not is_fitted_file(target):
+            raise UsageError(
+                f"{target} exists and was not written by escsim fit; --force replaces only "
+                "a fitted scenario escsim wrote: choose another --scenario-out"
+            )
+    io.check_location(target.parent)
 
 
 def _chosen_events(events: str | None, data: EventData, map_file: Path) -> tuple[str, ...] | None:

@@ -197,6 +197,25 @@ def _comment(text: str) -> str:
     )
 
 
+WRITTEN_BY = "Written by escsim fit; do not edit by hand: regenerate it."
+"""The sentence every fitted scenario's header carries (`scenario_text`): how
+`--force` tells a file escsim wrote from one a person wrote."""
+
+
+def is_fitted_file(path: Path) -> bool:
+    """Whether `path` is a fitted scenario escsim wrote: a regular file whose
+    opening comment (its first lines, unwrapped) carries `WRITTEN_BY`."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            opening = [lines.readline(2**12) for _ in range(4)]
+    except OSError:
+        return False
+    words = " ".join(line.removeprefix("#").strip() for line in opening if line.startswith("#"))
+    return WRITTEN_BY in words
+
+
 def scenario_text(fit: FitResult, job: FitJob, target: Path) -> str:
     """The fitted scenario's YAML, to be saved at `target`, with a header
     saying what it is, where its numbers come from and how to regenerate it."""
@@ -218,7 +237,7 @@ def scenario_text(fit: FitResult, job: FitJob, target: Path) -> str:
     )
     header = "\n".join(
         [
-            f"{what} Written by escsim fit; do not edit by hand: regenerate it.",
+            f"{what} {WRITTEN_BY}",
             "",
             f"Question: {question}",
             "",

@@ -302,7 +302,6 @@ def test_dates_outside_the_period_only(project):
         ("--baseline", "weekly", "--baseline must be constant or monthly"),
         ("--events", "attack,nope", "--events attack,nope: expected event ids of map.yaml"),
         ("--scenario-out", "fitted.txt", "must be a .yaml file"),
-        ("--scenario-out", "nowhere/fitted.yaml", "no folder nowhere; create it first"),
     ],
 )
 def test_bad_options(project, option, value, expected):
@@ -316,6 +315,29 @@ def test_an_existing_scenario_out_is_not_replaced_without_force(project):
     message = refused(project, "events.csv", "--map", "map.yaml", "--scenario-out", "fitted.yaml")
     assert "fitted.yaml already exists" in message
     assert (project / "fitted.yaml").read_text() == "keep me"
+
+
+def test_force_replaces_only_a_fitted_scenario_escsim_wrote(project):
+    """`--force` replaced any YAML file, a hand-written scenario included."""
+    write_inputs(project)
+    (project / "mine.yaml").write_text("name: mine  # hand-written\n")
+    args = ("events.csv", "--map", "map.yaml", "--scenario-out", "mine.yaml", "--force")
+    assert "was not written by escsim fit" in refused(project, *args)
+    assert (project / "mine.yaml").read_text() == "name: mine  # hand-written\n"
+
+
+def test_the_base_scenario_is_never_the_scenario_out(project):
+    write_inputs(project)
+    args = ("events.csv", "--map", "map.yaml", "--scenario", "scenario.yaml")
+    message = refused(project, *args, "--scenario-out", "./scenario.yaml", "--force")
+    assert "is the --scenario or a file it extends" in message
+
+
+def test_a_scenario_out_below_a_file_is_refused(project):
+    write_inputs(project)
+    (project / "afile").write_text("x")
+    message = refused(project, "events.csv", "--map", "map.yaml", "--scenario-out", "afile/f.yaml")
+    assert "cannot create afile: a file of that name exists" in message
 
 
 def test_a_failing_ks_test_is_said_plainly(project):
