@@ -175,7 +175,7 @@ def calibrate(
             check_prior(s, params)
         check_workload(s, reps, allow_large)
         target = _calibrated_file(scenario, out_file, force)
-        folder = _results_folder(target)
+        folder = _results_folder(target, scenario)
         draws = None
         with io.reserve(folder, force):
             say(f"fitting {', '.join(paths)} with {reps} replications per candidate ...", err)
@@ -285,23 +285,26 @@ def _calibrated_file(scenario: Path, out_file: Path | None, force: bool) -> Path
     if target.suffix not in (".yaml", ".yml"):
         raise UsageError(f"--out {target}: the calibrated scenario must be a .yaml file")
     check_calibrated_target(target, scenario, force)
-    # A missing folder is made, as every command makes its --out's (a fresh
-    # clone has no results/); a file in its way, no permission or no room is
-    # refused here, before any simulation.
-    io.check_location(target.parent)
+    # A missing folder is made when the file is written, as every command
+    # makes its --out's (a fresh clone has no results/); a file in its way,
+    # no permission or no room is refused here, before any simulation.
+    io.check_creatable(target.parent)
     return target
 
 
-def _results_folder(target: Path) -> Path:
+def _results_folder(target: Path, scenario: Path) -> Path:
     """`results/<the calibrated file's name>`: that name is checked as a folder
     name, as a sweep's is, so the folder is one plain part inside `results/`
     (`--out ..yaml` once made it `results/` itself, and `--force` removed it).
 
     Raises:
         UsageError: the name has a leading dot, a character other than letters,
-            digits, '.', '_' or '-', or more than 100 of them.
+            digits, '.', '_' or '-', or more than 100 of them; or the folder
+            holds the scenario being calibrated or a file it extends (the copy
+            an earlier calibration left there), which `--force` would delete.
     """
     from sim.scenario.base import NAME_PATTERN, PATTERN_WORDS
+    from sim.writers.calibrate import extends_chain
 
     name = target.name.removesuffix(target.suffix)
     if not re.fullmatch(NAME_PATTERN, name):
@@ -314,6 +317,12 @@ def _results_folder(target: Path) -> Path:
         raise UsageError(
             f"--out {target} is inside {folder}, the results folder this calibration "
             "writes (and replaces): choose another --out"
+        )
+    inside = [f for f in extends_chain(scenario) if f.is_relative_to(folder.resolve())]
+    if inside:
+        raise UsageError(
+            f"--out {target}: its results folder {folder} holds {inside[0]}, which this "
+            "calibration reads; replacing the folder would delete it: choose another --out"
         )
     return folder
 

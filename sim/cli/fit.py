@@ -302,7 +302,8 @@ def _check_scenario_out(target: Path, scenario: Path | None, force: bool) -> Non
     """`--scenario-out` is a .yaml file that is neither the --scenario nor a
     file it extends, and that `--force` may replace only if escsim fit wrote
     it (it replaced any YAML file, a hand-written scenario included); a
-    missing folder is made, as every command makes its outputs' folders."""
+    missing folder is made when it is written, as every command makes its
+    outputs' folders."""
     from sim.writers import folder as io
     from sim.writers.calibrate import extends_chain
     from sim.writers.fit import is_fitted_file
@@ -322,7 +323,7 @@ def _check_scenario_out(target: Path, scenario: Path | None, force: bool) -> Non
                 f"{target} exists and was not written by escsim fit; --force replaces only "
                 "a fitted scenario escsim wrote: choose another --scenario-out"
             )
-    io.check_location(target.parent)
+    io.check_creatable(target.parent)  # made when the file is written
 
 
 def _chosen_events(events: str | None, data: EventData, map_file: Path) -> tuple[str, ...] | None:

@@ -347,6 +347,7 @@ def write_calibration(
         io.write_text(out / "calibrated.yaml", copy)
         write_report(calibration_page(result, scenario_file, posterior), out)
         check_calibrated_target(scenario_file, origin, force)  # still so, now it is written
+        io.make_parent(scenario_file)
         io.write_text(scenario_file, text)
     return [scenario_file, charts_folder]
 

@@ -440,5 +440,6 @@ def write_fit(fit: FitResult, folder: Path, force: bool, job: FitJob) -> list[st
         written = [str(folder / FITTED)] + ([str(target)] if target is not None else [])
         write_report(fit_page(fit, job, charts, written), out)
         if target is not None:
+            io.make_parent(target)
             io.write_text(target, scenario_text(fit, job, target))
     return problems

@@ -147,6 +147,33 @@ def check_location(parent: Path) -> list[Path]:
     return missing
 
 
+def check_creatable(parent: Path) -> None:
+    """What `check_location` checks, creating nothing: the nearest existing
+    ancestor is a writable folder with room. For a file a command writes at
+    its end (a calibrated or fitted scenario): a refusal after this check
+    must leave no empty folders, so they are made only when the file is
+    written (`make_parent`)."""
+    existing = next(p for p in (parent, *parent.parents) if p.exists() or p.is_symlink())
+    if not existing.is_dir():
+        raise UsageError(f"cannot create {parent}: a file of that name exists")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write in {existing}: permission denied; choose another --out")
+    free = shutil.disk_usage(existing).free
+    if free < MIN_FREE_BYTES:
+        raise UsageError(
+            f"{existing} has only {free / 2**20:.0f} MiB free (escsim needs at least "
+            f"{MIN_FREE_BYTES / 2**20:.0f} MiB); free some space or choose another --out"
+        )
+
+
+def make_parent(path: Path) -> None:
+    """Make `path`'s folder (checked by `check_creatable` before the work)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {path.parent}: {exc.strerror}") from None
+
+
 def _clean_leftovers(folder: Path) -> None:
     """Staging folders and temporary files of killed runs into the same place."""
     for leftover in folder.parent.glob(f".{folder.name}.*"):

@@ -135,7 +135,7 @@ def test_the_file_cannot_be_inside_the_folder_the_calibration_replaces(folder: P
     [
         (["--steps", "6"], "keeps 4 step(s) per walker; expected at least 10 after burn-in"),
         (["--steps", "3"], "use --steps 14 or more"),
-        (["--steps", "20", "--burn", "15"], "use --steps 25 or more with --burn 15"),
+        (["--steps", "20", "--burn", "15"], "--burn: expected 0 to 10 (at least 10 of --steps 20"),
     ],
 )
 def test_a_posterior_chain_too_short_is_refused_before_the_fit(
@@ -213,3 +213,24 @@ def test_an_out_folder_that_is_a_file_is_refused(folder: Path):
     (folder / "afile").write_text("not a folder")
     message = refused(folder, ["calibrate", "cal.yaml", *QUICK, "--out", "afile/fit.yaml"])
     assert "cannot create afile: a file of that name exists" in message
+
+
+def test_a_results_folder_holding_the_scenario_is_never_replaced(folder: Path):
+    """Calibrating the copy an earlier calibration left in results/x/ with
+    `--out x.yaml --force` replaced that folder, deleting the scenario being
+    read, and the new files extended themselves."""
+    earlier = folder / "results" / "x"
+    earlier.mkdir()
+    (earlier / "manifest.json").write_text(json.dumps({"versions": {"escalation-sim": "0"}}))
+    (earlier / "calibrated.yaml").write_text((folder / "cal.yaml").read_text())
+    args = ["calibrate", "results/x/calibrated.yaml", *QUICK, "--out", "x.yaml", "--force"]
+    message = refused(folder, args)
+    assert "its results folder results/x holds" in message
+
+
+def test_a_refused_calibration_leaves_no_folders(folder: Path):
+    """The --out folder is made only when the file is written: a refusal
+    after its check (here the file's name) left new/deep behind."""
+    message = refused(folder, ["calibrate", "cal.yaml", *QUICK, "--out", "new/deep/x y.yaml"])
+    assert "no folder name" in message
+    assert not (folder / "new").exists()

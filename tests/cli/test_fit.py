@@ -340,6 +340,14 @@ def test_a_scenario_out_below_a_file_is_refused(project):
     assert "cannot create afile: a file of that name exists" in message
 
 
+def test_a_refused_fit_makes_no_scenario_out_folder(project):
+    """The folder is made when the fitted scenario is written, so a refusal
+    after the option checks (here an unknown event id) leaves nothing."""
+    write_inputs(project)
+    args = ("events.csv", "--map", "map.yaml", "--scenario-out", "new/f.yaml", "--events", "nope")
+    assert "expected event ids of map.yaml" in refused(project, *args)
+
+
 def test_a_failing_ks_test_is_said_plainly(project):
     """Poisson with a constant baseline on bursts (30 attacks every 20th day,
     one every 4th day otherwise): the timing is plainly not described."""
