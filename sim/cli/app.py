@@ -152,6 +152,23 @@ def default_folder(*parts: str) -> Path:
     return Path("results").joinpath(*parts)
 
 
+def stem_name(path: Path) -> str:
+    """A file's name without its suffix, where a command names rows or a results
+    folder after it: checked as scenario names are (a file named
+    "x<newline>.yaml" gave a folder name with a line break)."""
+    import re
+
+    from sim.scenario.base import NAME_PATTERN, PATTERN_WORDS
+
+    if not re.fullmatch(NAME_PATTERN, path.stem):
+        raise UsageError(
+            f"{path}: the file's name is no name for its results (expected "
+            f"{PATTERN_WORDS[NAME_PATTERN]}, found {path.stem!r}); rename the file"
+            " or choose --out"
+        )
+    return path.stem
+
+
 @contextlib.contextmanager
 def progress_bar(total: int, label: str, enabled: bool) -> Iterator[Callable[[int], None] | None]:
     """A transient progress bar on standard error, counting `total` units.

@@ -34,6 +34,7 @@ from sim.cli.app import (
     out,
     progress_bar,
     say,
+    stem_name,
 )
 from sim.errors import UsageError
 
@@ -307,7 +308,7 @@ def _questions(
     # engine that actually runs (after a fallback) is the one recorded.
     engines = {resolve_engine(engine, q.scenario) for q in question_set.questions}
     engine = "simpy" if "simpy" in engines else engine
-    folder = out_dir or default_folder(f"backtest-{path.stem}")
+    folder = out_dir or default_folder(f"backtest-{stem_name(path)}")
     with io.reserve(folder, force):
         if workers > 1:
             with stopping_on_interrupt(process_pool(workers)) as pool:

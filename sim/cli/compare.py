@@ -22,6 +22,7 @@ from sim.cli.app import (
     out,
     print_notes,
     say,
+    stem_name,
 )
 from sim.errors import UsageError
 
@@ -134,7 +135,7 @@ def _named_scenarios(paths: list[Path], variants: list[str]) -> list[tuple[str, 
     named = []
     for path in paths:
         s = load(path, None)
-        named.append((path.stem, s))
+        named.append((stem_name(path), s))
     if variants:
         if not named:
             raise UsageError("--variant needs a base scenario")
