@@ -115,10 +115,11 @@ class Settings:
             )
         if self.steps < 1:
             raise UsageError(f"--steps: expected at least 1 step, found {self.steps}")
-        if not 0 <= self.burn_in < self.steps:
+        top = self.steps - MIN_KEPT_STEPS  # the longest burn-in that keeps enough
+        if self.burn is not None and (self.burn_in < 0 or 0 <= top < self.burn_in):
             raise UsageError(
-                f"--burn: expected 0 to {self.steps - 1} (fewer than --steps {self.steps}), "
-                f"found {self.burn_in}"
+                f"--burn: expected 0 to {max(top, 0)} (at least {MIN_KEPT_STEPS} of "
+                f"--steps {self.steps} kept after it), found {self.burn_in}"
             )
         self._check_kept_steps()
 

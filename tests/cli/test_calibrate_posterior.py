@@ -46,8 +46,8 @@ def stderr(result: object) -> str:
         (["--walkers", "0"], "--walkers: expected an even number of at least 4"),
         (["--walkers", "3"], "--walkers: expected an even number of at least 4"),
         (["--steps", "0"], "--steps: expected at least 1 step, found 0"),
-        (["--steps", "10", "--burn", "10"], "--burn: expected 0 to 9"),
-        (["--steps", "10", "--burn", "-2"], "--burn: expected 0 to 9"),
+        (["--steps", "10", "--burn", "10"], "--burn: expected 0 to 0 (at least 10 of --steps 10"),
+        (["--steps", "10", "--burn", "-2"], "--burn: expected 0 to 0 (at least 10 of --steps 10"),
     ],
 )
 def test_settings_that_make_no_sense_are_refused_before_anything_runs(

@@ -115,12 +115,20 @@ def test_the_90_percent_interval_covers_the_true_rate_in_8_of_10_repeats(tmp_pat
         (Settings(walkers=2), "--walkers: expected an even number of at least 4"),
         (Settings(walkers=5), "found 5"),
         (Settings(walkers=8, steps=0), "--steps: expected at least 1 step"),
-        (Settings(walkers=8, steps=10, burn=10), "--burn: expected 0 to 9"),
-        (Settings(walkers=8, steps=10, burn=-1), "--burn: expected 0 to 9"),
+        (
+            Settings(walkers=8, steps=10, burn=10),
+            "--burn: expected 0 to 0 (at least 10 of --steps 10",
+        ),
+        (
+            Settings(walkers=8, steps=10, burn=-1),
+            "--burn: expected 0 to 0 (at least 10 of --steps 10",
+        ),
         (Settings(walkers=4, steps=6), "keeps 4 step(s) per walker; expected at least 10"),
         (Settings(walkers=4, steps=3), "use --steps 14 or more"),
         (Settings(walkers=4, steps=13), "use --steps 14 or more"),
-        (Settings(walkers=4, steps=30, burn=25), "use --steps 35 or more with --burn 25"),
+        (Settings(walkers=4, steps=30, burn=25), "--burn: expected 0 to 20"),
+        (Settings(walkers=4, steps=20, burn=15), "--burn: expected 0 to 10"),
+        (Settings(walkers=4, steps=5, burn=3), "use --steps 13 or more with --burn 3"),
     ],
 )
 def test_settings_the_sampler_cannot_honour_are_refused(settings: Settings, message: str):
