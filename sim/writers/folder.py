@@ -136,14 +136,7 @@ def check_location(parent: Path) -> list[Path]:
         raise UsageError(f"cannot create {parent}: a file of that name exists") from None
     except OSError as exc:
         raise UsageError(f"cannot create {parent}: {exc.strerror}") from None
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write in {parent}: permission denied; choose another --out")
-    free = shutil.disk_usage(parent).free
-    if free < MIN_FREE_BYTES:
-        raise UsageError(
-            f"{parent} has only {free / 2**20:.0f} MiB free (escsim needs at least "
-            f"{MIN_FREE_BYTES / 2**20:.0f} MiB); free some space or choose another --out"
-        )
+    _check_writable(parent)
     return missing
 
 
@@ -156,12 +149,17 @@ def check_creatable(parent: Path) -> None:
     existing = next(p for p in (parent, *parent.parents) if p.exists() or p.is_symlink())
     if not existing.is_dir():
         raise UsageError(f"cannot create {parent}: a file of that name exists")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write in {existing}: permission denied; choose another --out")
-    free = shutil.disk_usage(existing).free
+    _check_writable(existing)
+
+
+def _check_writable(folder: Path) -> None:
+    """An existing folder escsim may write in, with room for its results."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write in {folder}: permission denied; choose another --out")
+    free = shutil.disk_usage(folder).free
     if free < MIN_FREE_BYTES:
         raise UsageError(
-            f"{existing} has only {free / 2**20:.0f} MiB free (escsim needs at least "
+            f"{folder} has only {free / 2**20:.0f} MiB free (escsim needs at least "
             f"{MIN_FREE_BYTES / 2**20:.0f} MiB); free some space or choose another --out"
         )
 
