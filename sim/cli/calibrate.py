@@ -304,7 +304,7 @@ def _results_folder(target: Path, scenario: Path) -> Path:
             an earlier calibration left there), which `--force` would delete.
     """
     from sim.scenario.base import NAME_PATTERN, PATTERN_WORDS
-    from sim.writers.calibrate import extends_chain
+    from sim.scenario.loader import extends_chain
 
     name = target.name.removesuffix(target.suffix)
     if not re.fullmatch(NAME_PATTERN, name):

@@ -304,8 +304,8 @@ def _check_scenario_out(target: Path, scenario: Path | None, force: bool) -> Non
     it (it replaced any YAML file, a hand-written scenario included); a
     missing folder is made when it is written, as every command makes its
     outputs' folders."""
+    from sim.scenario.loader import extends_chain
     from sim.writers import folder as io
-    from sim.writers.calibrate import extends_chain
     from sim.writers.fit import is_fitted_file
 
     if target.suffix not in (".yaml", ".yml"):

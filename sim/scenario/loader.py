@@ -248,3 +248,21 @@ def load_scenario(
     if overrides:
         scenario = with_overrides(scenario, overrides)
     return scenario
+
+
+def extends_chain(scenario_file: Path) -> list[Path]:
+    """The scenario file and every file it `extends`, resolved, nearest first:
+    the files a command reads, which its outputs must never replace
+    (`calibrate --out`, `fit --scenario-out`). The loader has already checked
+    the chain; a file unreadable here ends it."""
+    chain: list[Path] = []
+    path: Path | None = scenario_file.resolve()
+    while path is not None and path not in chain:
+        chain.append(path)
+        try:
+            doc = read_yaml(path, str(path)).data
+        except ScenarioError:
+            break
+        ref = doc.get("extends") if isinstance(doc, dict) else None
+        path = (path.parent / ref).resolve() if isinstance(ref, str) and ref.strip() else None
+    return chain

@@ -26,6 +26,7 @@ from sim.errors import UsageError
 from sim.experiments.calibrate import NOISE_SEEDS, CalibrationResult
 from sim.experiments.posterior import Posterior
 from sim.scenario.fields import parse_path
+from sim.scenario.loader import extends_chain
 from sim.scenario.sources import evidence_table
 from sim.writers import folder as io
 from sim.writers.report import Chart, Page, Table, write_report
@@ -51,23 +52,6 @@ def is_calibrated_file(path: Path) -> bool:
     except OSError:
         return False
     return first.startswith(HEADER) and second.startswith(NOTE_LINE)
-
-
-def extends_chain(scenario_file: Path) -> list[Path]:
-    """The scenario file and every file it `extends`, resolved, nearest first:
-    the files a calibration reads, which its output must never replace. The
-    loader has already checked the chain; a file unreadable here ends it."""
-    chain: list[Path] = []
-    path: Path | None = scenario_file.resolve()
-    while path is not None and path not in chain:
-        chain.append(path)
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, yaml.YAMLError):
-            break
-        ref = doc.get("extends") if isinstance(doc, dict) else None
-        path = (path.parent / ref).resolve() if isinstance(ref, str) and ref.strip() else None
-    return chain
 
 
 def check_calibrated_target(target: Path, scenario_file: Path, force: bool) -> None:

@@ -3,9 +3,12 @@ new ids go under `add:`, deletions under `remove:`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sim.scenario import load_scenario
+from sim.scenario.loader import extends_chain
 from tests.conftest import dump, line_of, problems_of, tweaked
 
 
@@ -219,3 +222,18 @@ def test_a_law_in_a_variant_replaces_the_bases_law_whole(base, project):
     )
     law = load_scenario(file).uncertain["rules.respond.probability"]
     assert law.describe().startswith("uniform")
+
+
+def test_the_extends_chain_is_every_file_the_scenario_reads(tmp_path: Path):
+    """What `calibrate --out` and `fit --scenario-out` must never replace."""
+    base = tmp_path / "s.yaml"
+    base.write_text("name: s\n")
+    (tmp_path / "child.yaml").write_text("extends: s.yaml\nname: child\n")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "g.yaml").write_text("extends: ../child.yaml\nname: g\n")
+    assert extends_chain(sub / "g.yaml") == [
+        (sub / "g.yaml").resolve(),
+        (tmp_path / "child.yaml").resolve(),
+        base.resolve(),
+    ]

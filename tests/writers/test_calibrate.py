@@ -17,7 +17,6 @@ from sim.scenario import load_scenario
 from sim.writers.calibrate import (
     calibrated_document,
     check_calibrated_target,
-    extends_chain,
     is_calibrated_file,
 )
 
@@ -86,19 +85,6 @@ def test_a_link_to_a_calibrated_file_or_a_folder_is_not(scenario: Path):
     link.symlink_to(real.name)
     assert not is_calibrated_file(link)
     assert not is_calibrated_file(scenario.parent)
-
-
-def test_the_extends_chain_is_every_file_the_scenario_reads(scenario: Path):
-    child = scenario.with_name("child.yaml")
-    child.write_text("extends: s.yaml\nname: child\n")
-    sub = scenario.parent / "sub"
-    sub.mkdir()
-    (sub / "g.yaml").write_text("extends: ../child.yaml\nname: g\n")
-    assert extends_chain(sub / "g.yaml") == [
-        (sub / "g.yaml").resolve(),
-        child.resolve(),
-        scenario.resolve(),
-    ]
 
 
 @pytest.mark.parametrize("force", [False, True])
