@@ -15,7 +15,14 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.engine import simulate
 from sim.errors import ScenarioError
-from sim.experiments.calibrate import calibrate, fit_parameters, window_loglik
+from sim.experiments.calibrate import (
+    CHI2_95,
+    calibrate,
+    fit_parameters,
+    negbin_logpmf,
+    poisson_logpmf,
+    window_loglik,
+)
 from sim.scenario import load_scenario
 from sim.writers.calibrate import write_calibration
 
@@ -106,6 +113,20 @@ def test_negative_binomial_matches_simulated_mean_and_variance():
     size = mean**2 / (var - mean)
     expected = stats.nbinom.logpmf(3, size, size / (size + mean))
     assert window_loglik(counts, np.array([3]), "negbin") == pytest.approx(expected)
+
+
+def test_the_log_pmfs_are_scipy_stats_own_bits():
+    # Written without scipy.stats (its import and argument checks were a tenth of
+    # a fast calibration); the objective, and so every fit, must not move.
+    rng = np.random.default_rng(3)
+    for k in [0, 1, 2, 5, 17, 35, 47, 120, 1_000]:
+        for mu in np.concatenate([rng.uniform(1e-3, 200, 40), [0.0025, 1.0, 47.0]]):
+            assert poisson_logpmf(float(k), mu) == float(stats.poisson.logpmf(float(k), mu))
+            for size in rng.uniform(0.05, 80, 5):
+                p = size / (size + mu)
+                expected = float(stats.nbinom.logpmf(float(k), size, p))
+                assert negbin_logpmf(float(k), size, p) == expected
+    assert float(stats.chi2.ppf(0.95, 1)) == CHI2_95
 
 
 def test_a_window_the_model_never_fills_is_unlikely_not_impossible():

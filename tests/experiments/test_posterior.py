@@ -15,13 +15,14 @@ import yaml
 from scipy import stats
 
 from sim.errors import ScenarioError, UsageError
-from sim.experiments.calibrate import fit_parameters
+from sim.experiments.calibrate import Parameter, fit_parameters
 from sim.experiments.posterior import (
     MIN_KEPT_STEPS,
     PRIOR_SD,
     Posterior,
     Settings,
     autocorrelation_times,
+    log_prior,
     sample_posterior,
 )
 from sim.montecarlo.runner import run_table
@@ -140,6 +141,14 @@ def test_settings_the_sampler_cannot_honour_are_refused(settings: Settings, mess
 def test_the_shortest_chains_allowed_keep_the_minimum_steps(settings: Settings):
     settings.check(1)
     assert settings.steps - settings.burn_in == MIN_KEPT_STEPS
+
+
+def test_the_prior_is_scipy_stats_normal_log_density_bit_for_bit():
+    params = [Parameter("a", 0.3, "log"), Parameter("b", 0.6, "logit")]
+    centre = np.array([p.internal(p.start) for p in params])
+    for z in np.random.default_rng(4).normal(0, 3, (200, 2)):
+        expected = float(stats.norm.logpdf(z, centre, PRIOR_SD).sum())
+        assert log_prior(params, z) == expected
 
 
 def test_walkers_must_be_twice_the_parameters():
