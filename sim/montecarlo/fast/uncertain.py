@@ -20,6 +20,9 @@ per draw cost about 30 us, half the kernel's time per flagship replication.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import NamedTuple, cast
@@ -79,9 +82,39 @@ def _draw(params: Parameters, seed: int, draws: list[int]) -> np.ndarray:
     `Parameters.uniforms` and `Parameters.values` do."""
     if not draws or max(draws) >= 2**32:
         return params.draw(seed, draws)
+    return params.values(remembered_uniforms(seed, tuple(params.inputs), draws))
+
+
+_UNIFORMS: OrderedDict[tuple[int, tuple[str, ...], bytes], np.ndarray] = OrderedDict()
+_UNIFORMS_LOCK = threading.Lock()
+UNIFORMS_BYTES = 4 * 2**20
+"""Parameter uniforms remembered per process, oldest dropped first."""
+
+
+def remembered_uniforms(seed: int, inputs: tuple[str, ...], draws: list[int]) -> np.ndarray:
+    """(draws, inputs) keyed uniforms, remembered: a calibration's candidates
+    (and a posterior's thousands) run the same seed and replications, so they
+    draw the very same uniforms every time, and computing them was a third of
+    a fast candidate's cost outside the kernel. A pure function of its
+    arguments, so remembering it cannot change a result (`quantiles` does the
+    same for the inverse CDFs)."""
+    index = np.asarray(draws, dtype=np.int64)
+    key = (seed, inputs, hashlib.blake2b(index.tobytes(), digest_size=16).digest())
+    with _UNIFORMS_LOCK:  # a threaded Dask worker may draw two chunks at once
+        found = _UNIFORMS.get(key)
+        if found is not None:
+            _UNIFORMS.move_to_end(key)
+            return found
     roots = root_bits(seed, draws, ROOT_COMPONENT)
-    u = np.column_stack([_keyed(roots, key) for key in params.inputs])
-    return params.values(u.reshape(len(draws), len(params.inputs)))
+    found = np.column_stack([_keyed(roots, k) for k in inputs]).reshape(len(draws), len(inputs))
+    found.setflags(write=False)
+    if found.nbytes <= UNIFORMS_BYTES // 4:  # a larger one would push out everything else
+        with _UNIFORMS_LOCK:
+            _UNIFORMS[key] = found
+            held = sum(a.nbytes for a in _UNIFORMS.values())
+            while held > UNIFORMS_BYTES:
+                held -= _UNIFORMS.popitem(last=False)[1].nbytes
+    return found
 
 
 def slot_offsets(mi: np.ndarray, slots: Sequence[tuple[str, int]]) -> np.ndarray:

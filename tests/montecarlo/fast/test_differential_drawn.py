@@ -27,6 +27,8 @@ from sim.eventdata import read_events
 from sim.eventdata.history import history_overrides
 from sim.experiments.uncertainty import nested_chunk
 from sim.montecarlo.fast.run import run_fast_chunk
+from sim.montecarlo.fast.uncertain import remembered_uniforms
+from sim.montecarlo.parameters import Parameters
 from sim.montecarlo.runner import run_chunk, run_table
 from sim.scenario import load_scenario
 from sim.scenario.distributions import Gamma, Law, LogNormal, Samples, Uniform
@@ -119,6 +121,24 @@ def test_the_nested_design_shares_each_draw_across_its_block():
     assert_identical(fast, nested_chunk(s, 3, range(40, 100), reps_per_draw=20))
     draws = fast.parameters.reshape(3, 20, -1)
     assert np.all(draws == draws[:, :1]) and not np.array_equal(draws[0, 0], draws[1, 0])
+
+
+def test_remembered_uniforms_are_the_reference_draws_and_cannot_be_changed():
+    # Calibration candidates reuse one seed and one set of replications, so the
+    # fast engine remembers their uniforms; a repeat must give the reference
+    # (numpy generator per draw) bits, for any order of the same draws.
+    s = every_number_uncertain(load_scenario(FLAGSHIP))
+    params = Parameters.of(compile_model(s))
+    inputs = tuple(params.inputs)
+    first = remembered_uniforms(5, inputs, [7, 3, 11])
+    again = remembered_uniforms(5, inputs, [7, 3, 11])
+    assert again is first
+    assert np.array_equal(first, params.uniforms(5, [7, 3, 11]))
+    for seed, draws in [(5, [3, 7]), (6, [7, 3, 11])]:
+        expected = params.uniforms(seed, draws)
+        assert np.array_equal(remembered_uniforms(seed, inputs, draws), expected)
+    with pytest.raises(ValueError, match="read-only"):
+        first[0, 0] = 0.5
 
 
 def test_a_samples_file_law_and_a_kernel_written_at_zero_branching():
