@@ -351,49 +351,58 @@ def check_distribution(
     locate: Callable[[str], tuple[str, int | None]],
 ) -> list[Problem]:
     """Is `dist` allowed at `path` of the (nominal) document `data`?"""
+    found = _verdict(path, dist, schema)
+    if found is None:
+        own = OWN_BRANCHING.fullmatch(path)
+        if own and dist.support()[1] >= 1:
+            stream = (data.get("streams") or {}).get(own.group(1)) or {}
+            if stream.get("max_events") is None:
+                found = (
+                    "an own branching distribution below 1 (or 'max_events' to cap "
+                    "an explosive stream)",
+                    f"support reaching {short(dist.support()[1])}",
+                )
+    if found is None:
+        return []
+    file, line = locate(path)
+    return [Problem(file, line, path, *found)]
+
+
+def _verdict(path: str, dist: Law, schema: type[BaseModel]) -> tuple[str, str] | None:
+    """What is wrong with law `dist` at `path` of `schema` whatever the rest of
+    the document says, as (expected, found), or None. Remembered per (path,
+    law): a calibration re-checks the same laws for every candidate, and this
+    was a third of re-validating one. A `samples:` law is keyed by its file
+    name, not its content, so it is worked out every time."""
+    if isinstance(dist, Samples):
+        return _law_verdict(path, dist, schema)
+    return _remembered_verdict(path, dist, schema)
+
+
+def _law_verdict(path: str, dist: Law, schema: type[BaseModel]) -> tuple[str, str] | None:
     from sim.scenario.fields import parse_path
 
-    file, line = locate(path)
     domain = domain_at(schema, parse_path(path))
     if domain.kind == "integer":
-        return [
-            Problem(file, line, path, "a whole number (it cannot be uncertain)", "a distribution")
-        ]
+        return "a whole number (it cannot be uncertain)", "a distribution"
     if domain.kind != "number":
-        return [Problem(file, line, path, "a place that holds a number", "a distribution")]
+        return "a place that holds a number", "a distribution"
     if not any(re.fullmatch(pattern, path) for pattern in UNCERTAIN_PATHS):
-        return [Problem(file, line, path, SUPPORTED_TEXT, "a distribution")]
-    broken = _unusable(path, dist, locate)
-    if broken:
-        return broken
-    support = dist.support()
+        return SUPPORTED_TEXT, "a distribution"
+    broken = unusable(dist)
+    if broken is not None:
+        return UNUSABLE, broken
     drawn = dist.attainable()
     inside = domain.holds(dist.values) if isinstance(dist, Samples) else domain.covers(drawn)
     if not inside:
-        return [
-            Problem(
-                file,
-                line,
-                path,
-                f"a distribution inside {domain.text()} (the parameter's range)",
-                f"draws from {short(drawn[0])} to {short(drawn[1])}",
-            )
-        ]
-    own = OWN_BRANCHING.fullmatch(path)
-    if own and support[1] >= 1:
-        stream = (data.get("streams") or {}).get(own.group(1)) or {}
-        if stream.get("max_events") is None:
-            return [
-                Problem(
-                    file,
-                    line,
-                    path,
-                    "an own branching distribution below 1 (or 'max_events' to cap "
-                    "an explosive stream)",
-                    f"support reaching {short(support[1])}",
-                )
-            ]
-    return []
+        return (
+            f"a distribution inside {domain.text()} (the parameter's range)",
+            f"draws from {short(drawn[0])} to {short(drawn[1])}",
+        )
+    return None
+
+
+_remembered_verdict = functools.lru_cache(maxsize=4096)(_law_verdict)
 
 
 def _check_pairs(

@@ -321,6 +321,25 @@ def test_branching_reaching_1_is_allowed_with_max_events(write_scenario):
     assert list(s.uncertain) == [OWN]
 
 
+def test_a_remembered_verdict_still_reads_the_document_and_its_own_file(write_scenario):
+    # A law's verdict at a path is remembered (calibration re-checks the same
+    # laws per candidate); what depends on the rest of the document (max_events)
+    # and where a problem is reported must not be remembered with it.
+    law = {"dist": "beta", "mean": 0.8, "sd": 0.1}
+    capped = write_scenario({OWN: law, "streams.attack.max_events": 500}, name="capped.yaml")
+    for attempt in range(2):
+        assert list(load_scenario(capped).uncertain) == [OWN]
+        uncapped = write_scenario({OWN: law}, name=f"uncapped{attempt}.yaml")
+        with pytest.raises(ScenarioError, match="support reaching 1") as refused:
+            load_scenario(uncapped)
+        assert str(refused.value).startswith(f"{uncapped.name}:")
+    wide = {"dist": "uniform", "low": -1, "high": 2}
+    for name in ("wide0.yaml", "wide1.yaml"):  # the second is remembered
+        with pytest.raises(ScenarioError, match="draws from -1 to 2") as refused:
+            load_scenario(write_scenario({RATE: wide}, name=name))
+        assert str(refused.value).startswith(f"{name}:")
+
+
 def test_a_decay_is_checked_on_the_draws_it_can_make_not_its_open_support(write_scenario):
     """A lognormal's support starts at 0, below the 1e-6-day floor, yet no
     replication can draw below its quantile at the smallest uniform (0.0316
