@@ -31,7 +31,6 @@ from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field, StringConstraints, ValidationError
-from scipy.stats import qmc
 
 from sim.errors import Problem, ScenarioError, UsageError
 from sim.scenario.base import NAME_PATTERN, NUMBER, PATTERN_WORDS, WHOLE, StrictModel
@@ -206,6 +205,8 @@ def design_points(spec: SweepSpec) -> np.ndarray:
         ]
         return np.array(list(itertools.product(*axes)), dtype=float)
     if spec.design == "lhs":
+        from scipy.stats import qmc  # half a second to import: only where it is used
+
         unit = qmc.LatinHypercube(d=len(paths), seed=spec.seed).random(n=spec.samples or 0)
         columns = []
         for j, r in enumerate(ranges):
