@@ -85,7 +85,7 @@ class StreamRuntime:
             not self.interrupted
             and process is not None
             and process.is_alive
-            and self.env.active_process is not process
+            and self.env._active_proc is not process  # `active_process`, read directly
         ):
             self.interrupted = True
             process.interrupt()
@@ -129,8 +129,9 @@ def stream_process(
 
     Candidate waits come from the stream's lane 0, acceptance uniforms from
     its lane 1; a stream whose intensity is zero draws nothing. This is the
-    engine's inner loop, so names are bound locally, the
-    intensity sum is inlined and variates come from local block lists. After
+    engine's inner loop, so names are bound locally, the intensity sum is
+    inlined and uniforms come from local block lists (each wait's exponential
+    is made when it is used: a block holds more than a replication uses). After
     an accepted point nothing but this stream's own kernels can have jumped
     (rules only schedule responses), so the next bound is the intensity just
     computed plus those jumps, with no second pass over the kernels.
@@ -138,12 +139,12 @@ def stream_process(
     timeout = env.timeout
     kernels, rate, end, cap = s.kernels, s.rate, s.end, s.max_events
     own_jump = sum(k.coef for k in kernels if k.source == s.event)
-    exp = math.exp
+    exp, log = math.exp, math.log
     occur = world.occur
     keep_log = world.log is not None
-    exps: list[float] = []
+    waits: list[float] = []
     unis: list[float] = []
-    i_exp = i_uni = 0
+    i_wait = i_uni = 0
     now = env.now
     bound = -1.0  # unknown: compute from the kernels
     while True:
@@ -159,10 +160,10 @@ def stream_process(
                         bound += k.coef * k.total * exp((k.updated_at - now) * k.inv_decay)
                 bound *= s.scale
             if bound > 0.0:
-                if i_exp == len(exps):
-                    exps, i_exp = s.wait_draws.exponential_block(), 0
-                wait = exps[i_exp] / bound
-                i_exp += 1
+                if i_wait == len(waits):
+                    waits, i_wait = s.wait_draws.uniform_block(), 0
+                wait = -log(1.0 - waits[i_wait]) / bound  # a unit exponential, as `Draws`
+                i_wait += 1
             else:
                 wait = math.inf  # zero intensity: no candidate, and no draw
             if now + wait < end:

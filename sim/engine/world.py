@@ -190,7 +190,9 @@ class World:
                 self.outcome_cause[entry[0]] = index
         excited = self.excites[event]
         if excited:
-            running = self.env.active_process  # a stream needs no wake for its own point
+            # A stream needs no wake for its own point. `_active_proc` is what
+            # SimPy's `active_process` property returns, without the property call.
+            running = self.env._active_proc
             for stream, kernel in excited:
                 kernel.add_parent(t)
                 if stream.process is not running:
