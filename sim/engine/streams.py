@@ -137,8 +137,8 @@ def stream_process(
     computed plus those jumps, with no second pass over the kernels.
     """
     timeout = env.timeout
-    kernels, rate, end, cap = s.kernels, s.rate, s.end, s.max_events
-    own_jump = sum(k.coef for k in kernels if k.source == s.event)
+    event, kernels, rate, end, cap = s.event, s.kernels, s.rate, s.end, s.max_events
+    own_jump = sum(k.coef for k in kernels if k.source == event)
     exp, log = math.exp, math.log
     occur = world.occur
     keep_log = world.log is not None
@@ -146,33 +146,30 @@ def stream_process(
     unis: list[float] = []
     i_wait = i_uni = 0
     now = env.now
-    bound = -1.0  # unknown: compute from the kernels
-    while True:
-        if now >= end or (cap is not None and s.generated >= cap):
-            return
+    while now < end and (cap is None or s.generated < cap):
         if now < s.start:
             wait = s.start - now
         else:
-            if bound < 0.0:
-                bound = rate
-                for k in kernels:
-                    if k.total:
-                        bound += k.coef * k.total * exp((k.updated_at - now) * k.inv_decay)
-                bound *= s.scale
-            if bound > 0.0:
+            bound = rate
+            for k in kernels:
+                if k.total:
+                    bound += k.coef * k.total * exp((k.updated_at - now) * k.inv_decay)
+            bound *= s.scale
+            # Thinning until the window closes or an outside change interrupts
+            # (a zero intensity draws nothing: it only waits for either).
+            interrupted = False
+            while bound > 0.0:
                 if i_wait == len(waits):
                     waits, i_wait = s.wait_draws.uniform_block(), 0
                 wait = -log(1.0 - waits[i_wait]) / bound  # a unit exponential, as `Draws`
                 i_wait += 1
-            else:
-                wait = math.inf  # zero intensity: no candidate, and no draw
-            if now + wait < end:
+                if now + wait >= end:
+                    break
                 try:
                     yield timeout(wait)
                 except simpy.Interrupt:
-                    s.interrupted = False
-                    now, bound = env.now, -1.0
-                    continue
+                    s.interrupted, interrupted = False, True
+                    break
                 now += wait
                 current = rate
                 for k in kernels:
@@ -189,10 +186,14 @@ def stream_process(
                         s.generated += 1
                     if keep_log:
                         cause, parent = s.choose_cause(world, now)
-                        occur(s.event, now, cause, parent)
+                        occur(event, now, cause, parent)
                     else:
-                        occur(s.event, now, "stream", None)
+                        occur(event, now, "stream", None)
+                    if cap is not None and s.generated >= cap:
+                        return
                     bound += s.scale * own_jump
+            if interrupted:  # redraw under the new intensity
+                now = env.now
                 continue
             wait = end - now
         # Waiting for the window to open or close: only an outside change ends it early.
@@ -200,4 +201,4 @@ def stream_process(
             yield timeout(wait)
         except simpy.Interrupt:
             s.interrupted = False
-        now, bound = env.now, -1.0
+        now = env.now
