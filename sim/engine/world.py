@@ -46,8 +46,10 @@ class World:
         self.rungs = model.rungs
         self.n_occurrences = 0
         self.log: list[LogRow] | None = [] if keep_log else None
-        self.indices: list[list[int | None]] = [[None] * len(h) for h in past]
-        """Log index of each time in `times` (None for history, which is not in the log)."""
+        self.indices: list[list[int | None]] = [[None] * len(h) for h in past] if keep_log else []
+        """Log index of each time in `times` (None for history, which is not in the
+        log); kept with the log only (a long history made it a large list per
+        replication)."""
         self.outcome_days: list[float | None] = [None] * len(model.outcomes)
         self.outcome_cause: list[int | None] = [None] * len(model.outcomes)
         self.pending_outcomes = [list(entries) for entries in model.event_outcomes]
