@@ -179,8 +179,8 @@ def condition_check(
     ):
         return None
 
+    # Counts that can fail: at least 0 occurrences always holds.
     windows = [(event, within, at_least) for event, within, at_least in counts if at_least > 0]
-    """Counts that can fail (at least 0 occurrences always holds)."""
 
     def check(world: World, t: float) -> bool:
         # Called at every trigger: a plain loop, cheapest tests first.
