@@ -34,7 +34,8 @@ import simpy
 from simpy.core import StopSimulation
 from simpy.events import NORMAL, URGENT, EventPriority
 
-_new_timeout = simpy.Timeout.__new__
+_Timeout = simpy.Timeout
+_new_timeout = _Timeout.__new__
 
 
 class Clock(simpy.Environment):
@@ -45,7 +46,7 @@ class Clock(simpy.Environment):
         (the attributes `Timeout.__init__` sets, the entry `schedule` pushes)."""
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
-        event: simpy.Timeout = _new_timeout(simpy.Timeout)
+        event: simpy.Timeout = _new_timeout(_Timeout)
         event.env = self
         event.callbacks = []
         event._value = value

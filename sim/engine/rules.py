@@ -12,7 +12,6 @@ responses were drawn during one delay.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -180,6 +179,9 @@ def condition_check(
     ):
         return None
 
+    # Counts that can fail: at least 0 occurrences always holds.
+    windows = [(event, within, at_least) for event, within, at_least in counts if at_least > 0]
+
     def check(world: World, t: float) -> bool:
         # Called at every trigger: a plain loop, cheapest tests first.
         if after_day is not None and t < after_day:
@@ -195,9 +197,11 @@ def condition_check(
         for event, at_least in totals:
             if counts_now[event] < at_least:
                 return False
-        for event, within, at_least in counts:
+        for event, within, at_least in windows:
+            # Times are ascending: at least K of them lie after t - within
+            # exactly when the K-th latest does (O(1), no search).
             times = world.times[event]
-            if len(times) < at_least or len(times) - bisect_right(times, t - within) < at_least:
+            if len(times) < at_least or times[-at_least] <= t - within:
                 return False
         return True
 

@@ -85,7 +85,7 @@ class StreamRuntime:
             not self.interrupted
             and process is not None
             and process.is_alive
-            and self.env.active_process is not process
+            and self.env._active_proc is not process  # `active_process`, read directly
         ):
             self.interrupted = True
             process.interrupt()
@@ -129,49 +129,47 @@ def stream_process(
 
     Candidate waits come from the stream's lane 0, acceptance uniforms from
     its lane 1; a stream whose intensity is zero draws nothing. This is the
-    engine's inner loop, so names are bound locally, the
-    intensity sum is inlined and variates come from local block lists. After
+    engine's inner loop, so names are bound locally, the intensity sum is
+    inlined and uniforms come from local block lists (each wait's exponential
+    is made when it is used: a block holds more than a replication uses). After
     an accepted point nothing but this stream's own kernels can have jumped
     (rules only schedule responses), so the next bound is the intensity just
     computed plus those jumps, with no second pass over the kernels.
     """
     timeout = env.timeout
-    kernels, rate, end, cap = s.kernels, s.rate, s.end, s.max_events
-    own_jump = sum(k.coef for k in kernels if k.source == s.event)
-    exp = math.exp
+    event, kernels, rate, end, cap = s.event, s.kernels, s.rate, s.end, s.max_events
+    own_jump = sum(k.coef for k in kernels if k.source == event)
+    exp, log = math.exp, math.log
     occur = world.occur
     keep_log = world.log is not None
-    exps: list[float] = []
+    waits: list[float] = []
     unis: list[float] = []
-    i_exp = i_uni = 0
+    i_wait = i_uni = 0
     now = env.now
-    bound = -1.0  # unknown: compute from the kernels
-    while True:
-        if now >= end or (cap is not None and s.generated >= cap):
-            return
+    while now < end and (cap is None or s.generated < cap):
         if now < s.start:
             wait = s.start - now
         else:
-            if bound < 0.0:
-                bound = rate
-                for k in kernels:
-                    if k.total:
-                        bound += k.coef * k.total * exp((k.updated_at - now) * k.inv_decay)
-                bound *= s.scale
-            if bound > 0.0:
-                if i_exp == len(exps):
-                    exps, i_exp = s.wait_draws.exponential_block(), 0
-                wait = exps[i_exp] / bound
-                i_exp += 1
-            else:
-                wait = math.inf  # zero intensity: no candidate, and no draw
-            if now + wait < end:
+            bound = rate
+            for k in kernels:
+                if k.total:
+                    bound += k.coef * k.total * exp((k.updated_at - now) * k.inv_decay)
+            bound *= s.scale
+            # Thinning until the window closes or an outside change interrupts
+            # (a zero intensity draws nothing: it only waits for either).
+            interrupted = False
+            while bound > 0.0:
+                if i_wait == len(waits):
+                    waits, i_wait = s.wait_draws.uniform_block(), 0
+                wait = -log(1.0 - waits[i_wait]) / bound  # a unit exponential, as `Draws`
+                i_wait += 1
+                if now + wait >= end:
+                    break
                 try:
                     yield timeout(wait)
                 except simpy.Interrupt:
-                    s.interrupted = False
-                    now, bound = env.now, -1.0
-                    continue
+                    s.interrupted, interrupted = False, True
+                    break
                 now += wait
                 current = rate
                 for k in kernels:
@@ -188,10 +186,14 @@ def stream_process(
                         s.generated += 1
                     if keep_log:
                         cause, parent = s.choose_cause(world, now)
-                        occur(s.event, now, cause, parent)
+                        occur(event, now, cause, parent)
                     else:
-                        occur(s.event, now, "stream", None)
+                        occur(event, now, "stream", None)
+                    if cap is not None and s.generated >= cap:
+                        return
                     bound += s.scale * own_jump
+            if interrupted:  # redraw under the new intensity
+                now = env.now
                 continue
             wait = end - now
         # Waiting for the window to open or close: only an outside change ends it early.
@@ -199,4 +201,4 @@ def stream_process(
             yield timeout(wait)
         except simpy.Interrupt:
             s.interrupted = False
-        now, bound = env.now, -1.0
+        now = env.now

@@ -46,8 +46,10 @@ class World:
         self.rungs = model.rungs
         self.n_occurrences = 0
         self.log: list[LogRow] | None = [] if keep_log else None
-        self.indices: list[list[int | None]] = [[None] * len(h) for h in past]
-        """Log index of each time in `times` (None for history, which is not in the log)."""
+        self.indices: list[list[int | None]] = [[None] * len(h) for h in past] if keep_log else []
+        """Log index of each time in `times` (None for history, which is not in the
+        log); kept with the log only (a long history made it a large list per
+        replication)."""
         self.outcome_days: list[float | None] = [None] * len(model.outcomes)
         self.outcome_cause: list[int | None] = [None] * len(model.outcomes)
         self.pending_outcomes = [list(entries) for entries in model.event_outcomes]
@@ -190,7 +192,9 @@ class World:
                 self.outcome_cause[entry[0]] = index
         excited = self.excites[event]
         if excited:
-            running = self.env.active_process  # a stream needs no wake for its own point
+            # A stream needs no wake for its own point. `_active_proc` is what
+            # SimPy's `active_process` property returns, without the property call.
+            running = self.env._active_proc
             for stream, kernel in excited:
                 kernel.add_parent(t)
                 if stream.process is not running:

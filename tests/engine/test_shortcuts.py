@@ -6,19 +6,24 @@ SimPy events dispatched).
 - `Clock` (sim/engine/clock.py) against SimPy's own `Environment.timeout`
   and `Environment.run(until=...)`;
 - `World.occurred` (update only the hazards an occurrence can change)
-  against updating every hazard after every occurrence.
+  against updating every hazard after every occurrence;
+- a rule's count window, tested on the K-th latest occurrence, against
+  counting the occurrences in the window one by one.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import simpy
 
 from sim.engine import compile_model, simulate
 from sim.engine.hazards import Hazard
 from sim.engine.records import Replication
+from sim.engine.rules import Check, condition_check
 from sim.engine.world import World
 from sim.scenario import load_scenario
 from tests.engine.helpers import rule, scenario
@@ -42,6 +47,43 @@ def every_hazard(world: World, event: int, t: float) -> None:
     world.refresh(t)
 
 
+def counting_check(
+    level_at_least: int | None,
+    level_at_most: int | None,
+    counts: list[tuple[int, float, int]],
+    totals: list[tuple[int, int]],
+    after_day: float | None,
+    before_day: float | None,
+) -> Check | None:
+    """A rule's `if` as docs/MODEL.md words it: occurrences in (t - within, t]
+    counted one by one."""
+    if not (counts or totals) and {level_at_least, level_at_most, after_day, before_day} == {None}:
+        return None
+
+    def check(world: World, t: float) -> bool:
+        level = world.ladder.level
+        return (
+            (after_day is None or t >= after_day)
+            and (before_day is None or t < before_day)
+            and (level_at_least is None or level >= level_at_least)
+            and (level_at_most is None or level <= level_at_most)
+            and all(world.counts[event] >= k for event, k in totals)
+            and all(
+                sum(1 for u in world.times[event] if u > t - within) >= k
+                for event, within, k in counts
+            )
+        )
+
+    return check
+
+
+def plain_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Switch every shortcut off."""
+    monkeypatch.setattr("sim.engine.world.Clock", PlainSimPy)
+    monkeypatch.setattr(World, "occurred", every_hazard)
+    monkeypatch.setattr("sim.engine.world.condition_check", counting_check)
+
+
 def runs(path: Path, reps: int) -> list[Replication]:
     model = compile_model(load_scenario(path))
     return [simulate(model, 3, rep, keep_log=rep % 4 == 0) for rep in range(reps)]
@@ -62,8 +104,7 @@ def test_shortcuts_give_the_replications_of_the_plain_engine(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fast = runs(path, 40)
-    monkeypatch.setattr("sim.engine.world.Clock", PlainSimPy)
-    monkeypatch.setattr(World, "occurred", every_hazard)
+    plain_engine(monkeypatch)
     plain = runs(path, 40)
     assert fast == plain
 
@@ -114,6 +155,19 @@ def test_shortcuts_keep_same_instant_order(monkeypatch: pytest.MonkeyPatch) -> N
         rules={
             "first": rule("attack", [{"emit": "strike"}], probability=0.5),
             "second": rule("attack", [{"emit": "big"}], probability=0.2, cooldown_days=3),
+            "counted": {
+                "actor": "b",
+                "on": ["attack"],
+                "if": {
+                    "count": [
+                        {"event": "attack", "within_days": 1.5, "at_least": 4},
+                        {"event": "big", "within_days": 5, "at_least": 0},
+                    ]
+                },
+                "then": [{"set_level": 2}],
+                "probability": 0.3,
+                "assumption": "test",
+            },
             "third": rule("big", [{"emit": "strike"}, {"set_level": 1}]),
             "fourth": rule("big", [{"scale": {"stream": "attack", "factor": 0.0, "days": 1}}]),
             "fifth": rule("strike", [{"set_level": 3}], probability=0.1, cooldown_days=2),
@@ -140,8 +194,7 @@ def test_shortcuts_keep_same_instant_order(monkeypatch: pytest.MonkeyPatch) -> N
     )
     model = compile_model(s)
     fast = [simulate(model, 3, rep, keep_log=True) for rep in range(80)]
-    monkeypatch.setattr("sim.engine.world.Clock", PlainSimPy)
-    monkeypatch.setattr(World, "occurred", every_hazard)
+    plain_engine(monkeypatch)
     plain = [simulate(model, 3, rep, keep_log=True) for rep in range(80)]
     assert fast == plain
     assert sum(rep.simpy_events for rep in fast) > 80 * 100  # it did run busy replications
@@ -178,3 +231,19 @@ def test_a_hazard_rule_emitting_while_it_responds_is_updated_as_without_the_shor
     plain = [simulate(model, 0, rep, keep_log=True) for rep in range(6)]
     assert [r.simpy_events for r in fast] == [r.simpy_events for r in plain]
     assert fast == plain
+
+
+def test_the_count_window_shortcut_counts_ties_at_the_window_edge_as_outside() -> None:
+    # Times on a half-day grid, so occurrences fall exactly on t - within (outside
+    # the window (t - within, t]) and share instants; shipped scenarios in
+    # continuous time almost never tie, so this pins the edge directly.
+    rng = np.random.default_rng(11)
+    for _ in range(2000):
+        times = sorted(rng.integers(-4, 12, size=rng.integers(0, 9)) / 2.0)
+        counts = [(0, float(rng.integers(1, 6)) / 2.0, int(rng.integers(0, 5)))]
+        world = SimpleNamespace(times=[times], counts=[len(times)], ladder=SimpleNamespace(level=0))
+        t = float(rng.integers(0, 14)) / 2.0
+        fast = condition_check(None, None, counts, [], None, None)
+        plain = counting_check(None, None, counts, [], None, None)
+        assert fast is not None and plain is not None
+        assert fast(world, t) == plain(world, t), (times, counts, t)  # type: ignore[arg-type]
