@@ -158,11 +158,6 @@ class Draws:
         self._next += n
         return block
 
-    def exponential_block(self) -> list[float]:
-        """The lane's next block of uniforms, each turned into a standard exponential."""
-        log = math.log
-        return [-log(1.0 - u) for u in self.uniform_block()]
-
     def uniform(self) -> float:
         """The lane's next uniform on [0, 1)."""
         i = self._i
