@@ -1162,18 +1162,24 @@ def _simulate(
         kind, a = payload >> 32, payload & 0xFFFFFFFF
         if kind == STOP:
             break
-        if kind == INIT:
-            _resume_stream(mi, mf, si, sf, q, tm, ch, keys, rep, a, INIT)
-        elif kind == RESUME:
-            seq = int(q[i, QO]) & (2**50 - 1)
-            if seq == si[streams + SI_PER_STREAM * a + TOKEN]:  # else abandoned
-                _resume_stream(mi, mf, si, sf, q, tm, ch, keys, rep, a, RESUME)
-        elif kind == INTERRUPT:
-            if si[streams + SI_PER_STREAM * a + ALIVE]:
-                si[streams + SI_PER_STREAM * a + TOKEN] = -1
-                _resume_stream(mi, mf, si, sf, q, tm, ch, keys, rep, a, INTERRUPT)
-        elif kind == FIRE:
+        # One call site per helper: each inlined call is a copy of the helper and
+        # of everything it inlines (a stream's step holds occurrences, rules,
+        # the ladder and the draws), so fewer copies compile sooner.
+        if kind <= INTERRUPT:  # INIT, RESUME, INTERRUPT: the stream's process runs
+            run = True
+            if kind == RESUME:  # else a timeout its process abandoned
+                run = int(q[i, QO]) & (2**50 - 1) == si[streams + SI_PER_STREAM * a + TOKEN]
+            elif kind == INTERRUPT:
+                run = si[streams + SI_PER_STREAM * a + ALIVE] != 0
+                if run:
+                    si[streams + SI_PER_STREAM * a + TOKEN] = -1
+            if run:
+                _resume_stream(mi, mf, si, sf, q, tm, ch, keys, rep, a, kind)
+        elif kind in (FIRE, RESPOND):
             _fire(mi, mf, si, sf, q, tm, ch, fa, keys, rep, a)
+            if kind == RESPOND:  # HazardRule._respond: its hazard updates after the actions
+                h = mi[mi[H_RULE_HAZARD_INDEX] + a]
+                _update(mi, mf, si, sf, q, tm, keys, rep, h, sf[now])
         elif kind == UNSCALE:
             _change_factor(mi, si, sf, q, fa, a, q[i, QF], False)
         elif kind == LADDER:
@@ -1185,13 +1191,8 @@ def _simulate(
             _hazard_due(mi, mf, si, sf, q, tm, fa, keys, rep, a, int(q[i, QF]))
         elif kind == HAZARD_WAKE:
             _hazard_wake(mi, mf, si, sf, q, tm, keys, rep, a, int(q[i, QF]))
-        elif kind == RESPOND:  # HazardRule._respond
-            _fire(mi, mf, si, sf, q, tm, ch, fa, keys, rep, a)
-            _update(mi, mf, si, sf, q, tm, keys, rep, mi[mi[H_RULE_HAZARD_INDEX] + a], sf[now])
-        elif kind == REGIME_ON:
-            _switch_regime(mi, mf, si, sf, q, tm, fa, keys, rep, a, True)
-        elif kind == REGIME_OFF:
-            _switch_regime(mi, mf, si, sf, q, tm, fa, keys, rep, a, False)
+        elif kind in (REGIME_ON, REGIME_OFF):
+            _switch_regime(mi, mf, si, sf, q, tm, fa, keys, rep, a, kind == REGIME_ON)
     return not si[sc + OVERFLOW]
 
 
