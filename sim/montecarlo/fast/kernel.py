@@ -229,7 +229,7 @@ QT, QO, QP, QF = range(4)
 ORDER = float(2**50)
 PAYLOAD = float(2**32)
 # Integer scalars at si[mi[H_SI_SCALARS] + ...], float scalars at sf[mi[H_SF_SCALARS] + ...].
-SEQ, QUEUED, LEVEL, MAX_LEVEL, LADDER_PENDING, N_CHANGES, ACTIVE, OVERFLOW, POPPED = range(9)
+SEQ, QUEUED, LEVEL, MAX_LEVEL, LADDER_PENDING, N_CHANGES, ACTIVE, OVERFLOW, POPPED, HELD = range(10)
 NOW, LAST_SUPPORT = range(2)
 # Per stream at si[mi[H_SI_STREAMS] + 6 s + ...] and sf[mi[H_SF_STREAMS] + 2 s + ...].
 GENERATED, INTERRUPTED, ALIVE, TOKEN, PAUSED, N_FACTORS = range(6)
@@ -258,6 +258,23 @@ def new_state(
 
 
 @compiled
+def _sift_up(q: np.ndarray, n: int, t: float, order: float, payload: float, f: float) -> None:
+    """Put a row into the heap q[0:n] (its new size n + 1)."""
+    i = n
+    while i > 0:  # sift the hole up, then fill it
+        parent = (i - 1) // 2
+        if q[parent, QT] < t or (q[parent, QT] == t and q[parent, QO] < order):
+            break
+        for c in range(4):
+            q[i, c] = q[parent, c]
+        i = parent
+    q[i, QT] = t
+    q[i, QO] = order
+    q[i, QP] = payload
+    q[i, QF] = f
+
+
+@compiled
 def schedule(
     mi: np.ndarray,
     si: np.ndarray,
@@ -269,36 +286,48 @@ def schedule(
     a: int,
     f: float,
 ) -> int:
-    """Queue an event at now + delay (SimPy's `now + delay`); its sequence number."""
+    """Queue an event at now + delay (SimPy's `now + delay`); its sequence number.
+
+    An event earlier than every queued one is held apart in the last row of
+    q instead of entering the heap (a stream's next candidate usually is the
+    next event): the next pop takes it without sifting. The held event, when
+    there is one, is always the earliest, so the order is the heap's."""
     sc = mi[H_SI_SCALARS]
-    seq: int = si[sc + SEQ]  # annotations on locals emit no bytecode: numba unaffected
+    seq: int = si[sc + SEQ]
     si[sc + SEQ] = seq + 1
     n = si[sc + QUEUED]
-    if n == q.shape[0]:
+    if n == q.shape[0] - 2:  # rows: the heap, the popped row after it, the held row
         si[sc + OVERFLOW] = 1
         return seq
-    si[sc + QUEUED] = n + 1
     t = sf[mi[H_SF_SCALARS] + NOW] + delay
     order = priority * ORDER + seq
-    i = n
-    while i > 0:  # sift the hole up, then fill it
-        parent = (i - 1) // 2
-        if q[parent, QT] < t or (q[parent, QT] == t and q[parent, QO] < order):
-            break
-        for c in range(4):
-            q[i, c] = q[parent, c]
-        i = parent
-    q[i, QT] = t
-    q[i, QO] = order
-    q[i, QP] = kind * PAYLOAD + a
-    q[i, QF] = f
+    payload = kind * PAYLOAD + a
+    h = q.shape[0] - 1
+    if si[sc + HELD]:
+        if t < q[h, QT] or (t == q[h, QT] and order < q[h, QO]):
+            _sift_up(q, n, q[h, QT], q[h, QO], q[h, QP], q[h, QF])
+            q[h, QT], q[h, QO], q[h, QP], q[h, QF] = t, order, payload, f
+        else:
+            _sift_up(q, n, t, order, payload, f)
+        si[sc + QUEUED] = n + 1
+    elif n == 0 or t < q[0, QT] or (t == q[0, QT] and order < q[0, QO]):
+        si[sc + HELD] = 1
+        q[h, QT], q[h, QO], q[h, QP], q[h, QF] = t, order, payload, f
+    else:
+        _sift_up(q, n, t, order, payload, f)
+        si[sc + QUEUED] = n + 1
     return seq
 
 
 @compiled
 def _pop(mi: np.ndarray, si: np.ndarray, q: np.ndarray) -> int:
-    """Take the earliest event off the heap into the row just past it; that row."""
+    """Take the earliest event out of the queue; the row it is left in (the
+    held row, or the one just past the heap), read before the next schedule."""
     sc = mi[H_SI_SCALARS]
+    if si[sc + HELD]:
+        si[sc + HELD] = 0
+        held: int = q.shape[0] - 1
+        return held
     n: int = si[sc + QUEUED] - 1
     si[sc + QUEUED] = n
     r0, r1, r2, r3 = q[0, QT], q[0, QO], q[0, QP], q[0, QF]
