@@ -43,7 +43,9 @@ file a function is defined in: after editing `random.py`, `compile.py` or
 
 Measured cost on the flagship (benchmarks/fastpath.py, profile in
 benchmarks/RESULTS.md): about 67 us per replication, 140 ns per dispatched
-event, of which the C library's exp and log are ~26% and Philox draws 5-10%.
+event, of which the C library's exp and log are ~26% and Philox draws 5-10%;
+about 62 us since a stream's next candidate, when it is the next event,
+skips the heap (the held row, night of 24 November).
 With its hazard rules, regimes and posterior draws (24 November): about 63 us
 in the kernel per replication, ~410 dispatched events; drawing the uncertain
 parameters adds ~15 us outside it when each replication draws its own, mostly
@@ -224,7 +226,8 @@ CANDIDATE, WAITING = 0, 1
 LADDER_EPS = 1e-9  # sim.engine.ladder.EPS
 # The event queue q: a binary heap of rows (time, order, payload, factor), where
 # order = priority * 2^50 + sequence number and payload = kind * 2^32 + index,
-# all exact in a double; rows compare by (time, order), SimPy's heap key.
+# all exact in a double; rows compare by (time, order), SimPy's heap key. Its
+# last row holds, apart, an event earlier than all the heap's (HELD says so).
 QT, QO, QP, QF = range(4)
 ORDER = float(2**50)
 PAYLOAD = float(2**32)
