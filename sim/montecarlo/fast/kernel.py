@@ -44,8 +44,8 @@ file a function is defined in: after editing `random.py`, `compile.py` or
 Measured cost on the flagship (benchmarks/fastpath.py, profile in
 benchmarks/RESULTS.md): about 67 us per replication, 140 ns per dispatched
 event, of which the C library's exp and log are ~26% and Philox draws 5-10%;
-about 62 us since a stream's next candidate, when it is the next event,
-skips the heap (the held row, night of 24 November).
+about 60 us since the queue is a sorted array instead of a heap (night of
+24 November).
 With its hazard rules, regimes and posterior draws (24 November): about 63 us
 in the kernel per replication, ~410 dispatched events; drawing the uncertain
 parameters adds ~15 us outside it when each replication draws its own, mostly
@@ -224,15 +224,20 @@ INIT, RESUME, INTERRUPT, FIRE, UNSCALE, LADDER, END, STOP = range(8)
 HAZARD_DUE, HAZARD_WAKE, RESPOND, REGIME_ON, REGIME_OFF = range(8, 13)
 CANDIDATE, WAITING = 0, 1
 LADDER_EPS = 1e-9  # sim.engine.ladder.EPS
-# The event queue q: a binary heap of rows (time, order, payload, factor), where
+# The event queue q: rows (time, order, payload, factor), where
 # order = priority * 2^50 + sequence number and payload = kind * 2^32 + index,
-# all exact in a double; rows compare by (time, order), SimPy's heap key. Its
-# last row holds, apart, an event earlier than all the heap's (HELD says so).
+# all exact in a double; rows compare by (time, order), SimPy's heap key. The
+# rows are kept sorted, latest first: the next event is the last row (a pop
+# moves nothing) and a new event moves up the rows due before it, usually
+# none or one (a stream's next candidate is usually the next event or close).
+# That beats a binary heap by 7-30% a replication on the shipped scenarios
+# (4-9 streams), breaks even near 100 queued events and loses beyond: 1.6x
+# slower with 250 streams (benchmarks/RESULTS.md, night of 24 November).
 QT, QO, QP, QF = range(4)
 ORDER = float(2**50)
 PAYLOAD = float(2**32)
 # Integer scalars at si[mi[H_SI_SCALARS] + ...], float scalars at sf[mi[H_SF_SCALARS] + ...].
-SEQ, QUEUED, LEVEL, MAX_LEVEL, LADDER_PENDING, N_CHANGES, ACTIVE, OVERFLOW, POPPED, HELD = range(10)
+SEQ, QUEUED, LEVEL, MAX_LEVEL, LADDER_PENDING, N_CHANGES, ACTIVE, OVERFLOW, POPPED = range(9)
 NOW, LAST_SUPPORT = range(2)
 # Per stream at si[mi[H_SI_STREAMS] + 6 s + ...] and sf[mi[H_SF_STREAMS] + 2 s + ...].
 GENERATED, INTERRUPTED, ALIVE, TOKEN, PAUSED, N_FACTORS = range(6)
@@ -261,23 +266,6 @@ def new_state(
 
 
 @compiled
-def _sift_up(q: np.ndarray, n: int, t: float, order: float, payload: float, f: float) -> None:
-    """Put a row into the heap q[0:n] (its new size n + 1)."""
-    i = n
-    while i > 0:  # sift the hole up, then fill it
-        parent = (i - 1) // 2
-        if q[parent, QT] < t or (q[parent, QT] == t and q[parent, QO] < order):
-            break
-        for c in range(4):
-            q[i, c] = q[parent, c]
-        i = parent
-    q[i, QT] = t
-    q[i, QO] = order
-    q[i, QP] = payload
-    q[i, QF] = f
-
-
-@compiled
 def schedule(
     mi: np.ndarray,
     si: np.ndarray,
@@ -289,70 +277,36 @@ def schedule(
     a: int,
     f: float,
 ) -> int:
-    """Queue an event at now + delay (SimPy's `now + delay`); its sequence number.
-
-    An event earlier than every queued one is held apart in the last row of
-    q instead of entering the heap (a stream's next candidate usually is the
-    next event): the next pop takes it without sifting. The held event, when
-    there is one, is always the earliest, so the order is the heap's."""
+    """Queue an event at now + delay (SimPy's `now + delay`); its sequence number."""
     sc = mi[H_SI_SCALARS]
-    seq: int = si[sc + SEQ]
+    seq: int = si[sc + SEQ]  # annotations on locals emit no bytecode: numba unaffected
     si[sc + SEQ] = seq + 1
     n = si[sc + QUEUED]
-    if n == q.shape[0] - 2:  # rows: the heap, the popped row after it, the held row
+    if n == q.shape[0]:
         si[sc + OVERFLOW] = 1
         return seq
+    si[sc + QUEUED] = n + 1
     t = sf[mi[H_SF_SCALARS] + NOW] + delay
     order = priority * ORDER + seq
-    payload = kind * PAYLOAD + a
-    h = q.shape[0] - 1
-    if si[sc + HELD]:
-        if t < q[h, QT] or (t == q[h, QT] and order < q[h, QO]):
-            _sift_up(q, n, q[h, QT], q[h, QO], q[h, QP], q[h, QF])
-            q[h, QT], q[h, QO], q[h, QP], q[h, QF] = t, order, payload, f
-        else:
-            _sift_up(q, n, t, order, payload, f)
-        si[sc + QUEUED] = n + 1
-    elif n == 0 or t < q[0, QT] or (t == q[0, QT] and order < q[0, QO]):
-        si[sc + HELD] = 1
-        q[h, QT], q[h, QO], q[h, QP], q[h, QF] = t, order, payload, f
-    else:
-        _sift_up(q, n, t, order, payload, f)
-        si[sc + QUEUED] = n + 1
+    i = n
+    while i > 0 and (q[i - 1, QT] < t or (q[i - 1, QT] == t and q[i - 1, QO] < order)):
+        for c in range(4):  # an earlier event moves one row up
+            q[i, c] = q[i - 1, c]
+        i -= 1
+    q[i, QT] = t
+    q[i, QO] = order
+    q[i, QP] = kind * PAYLOAD + a
+    q[i, QF] = f
     return seq
 
 
 @compiled
 def _pop(mi: np.ndarray, si: np.ndarray, q: np.ndarray) -> int:
-    """Take the earliest event out of the queue; the row it is left in (the
-    held row, or the one just past the heap), read before the next schedule."""
+    """Take the earliest event (the last row) off the queue; its row, which the
+    next schedule may overwrite."""
     sc = mi[H_SI_SCALARS]
-    if si[sc + HELD]:
-        si[sc + HELD] = 0
-        held: int = q.shape[0] - 1
-        return held
     n: int = si[sc + QUEUED] - 1
     si[sc + QUEUED] = n
-    r0, r1, r2, r3 = q[0, QT], q[0, QO], q[0, QP], q[0, QF]
-    x0, x1, x2, x3 = q[n, QT], q[n, QO], q[n, QP], q[n, QF]
-    i = 0
-    while True:  # sift the hole down from the root, then fill it with the last row
-        child = 2 * i + 1
-        if child >= n:
-            break
-        right = child + 1
-        if right < n and (
-            q[right, QT] < q[child, QT]
-            or (q[right, QT] == q[child, QT] and q[right, QO] < q[child, QO])
-        ):
-            child = right
-        if x0 < q[child, QT] or (x0 == q[child, QT] and x1 < q[child, QO]):
-            break
-        for c in range(4):
-            q[i, c] = q[child, c]
-        i = child
-    q[i, QT], q[i, QO], q[i, QP], q[i, QF] = x0, x1, x2, x3
-    q[n, QT], q[n, QO], q[n, QP], q[n, QF] = r0, r1, r2, r3
     return n
 
 
@@ -1189,8 +1143,8 @@ def _simulate(
     while not si[sc + OVERFLOW]:
         i = _pop(mi, si, q)
         si[sc + POPPED] += 1
-        sf[now] = q[i, QT]
-        payload = int(q[i, QP])
+        # The row is read whole now: the next schedule may write over it.
+        sf[now], order, payload, factor = q[i, QT], int(q[i, QO]), int(q[i, QP]), q[i, QF]
         kind, a = payload >> 32, payload & 0xFFFFFFFF
         if kind == STOP:
             break
@@ -1200,7 +1154,7 @@ def _simulate(
         if kind <= INTERRUPT:  # INIT, RESUME, INTERRUPT: the stream's process runs
             run = True
             if kind == RESUME:  # else a timeout its process abandoned
-                run = int(q[i, QO]) & (2**50 - 1) == si[streams + SI_PER_STREAM * a + TOKEN]
+                run = order & (2**50 - 1) == si[streams + SI_PER_STREAM * a + TOKEN]
             elif kind == INTERRUPT:
                 run = si[streams + SI_PER_STREAM * a + ALIVE] != 0
                 if run:
@@ -1213,16 +1167,16 @@ def _simulate(
                 h = mi[mi[H_RULE_HAZARD_INDEX] + a]
                 _update(mi, mf, si, sf, q, tm, keys, rep, h, sf[now])
         elif kind == UNSCALE:
-            _change_factor(mi, si, sf, q, fa, a, q[i, QF], False)
+            _change_factor(mi, si, sf, q, fa, a, factor, False)
         elif kind == LADDER:
             level = si[sc + LEVEL]
             _ladder_wake(mi, mf, si, sf, q, ch)
             if si[sc + LEVEL] != level and mi[H_N_HAZARDS]:  # the ladder's on_change
                 _refresh(mi, mf, si, sf, q, tm, keys, rep, sf[now], -1)
         elif kind == HAZARD_DUE:
-            _hazard_due(mi, mf, si, sf, q, tm, fa, keys, rep, a, int(q[i, QF]))
+            _hazard_due(mi, mf, si, sf, q, tm, fa, keys, rep, a, int(factor))
         elif kind == HAZARD_WAKE:
-            _hazard_wake(mi, mf, si, sf, q, tm, keys, rep, a, int(q[i, QF]))
+            _hazard_wake(mi, mf, si, sf, q, tm, keys, rep, a, int(factor))
         elif kind in (REGIME_ON, REGIME_OFF):
             _switch_regime(mi, mf, si, sf, q, tm, fa, keys, rep, a, kind == REGIME_ON)
     return not si[sc + OVERFLOW]
