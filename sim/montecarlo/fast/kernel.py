@@ -152,6 +152,7 @@ H_INITIAL_LEVEL = HEADER["initial_level"]
 H_N_LEVEL_OUTCOMES = HEADER["n_level_outcomes"]
 H_N_WINDOWS = HEADER["n_windows"]
 H_HISTORY_MAX = HEADER["history_max"]
+H_QUEUE_HEAP = HEADER["queue_heap"]
 H_SI_SCALARS = HEADER["si_scalars"]
 H_SI_STREAMS = HEADER["si_streams"]
 H_SI_PENDING = HEADER["si_pending"]
@@ -230,9 +231,10 @@ LADDER_EPS = 1e-9  # sim.engine.ladder.EPS
 # rows are kept sorted, latest first: the next event is the last row (a pop
 # moves nothing) and a new event moves up the rows due before it, usually
 # none or one (a stream's next candidate is usually the next event or close).
-# That beats a binary heap by 7-30% a replication on the shipped scenarios
-# (4-9 streams), breaks even near 100 queued events and loses beyond: 1.6x
-# slower with 250 streams (benchmarks/RESULTS.md, night of 24 November).
+# That beats a binary heap by 7-33% a replication on the shipped scenarios
+# (4-9 streams), breaks even between 60 and 100 streams and loses beyond
+# (1.5x slower with 250), so a model with many streams gets a binary heap
+# instead (`sim.montecarlo.fast.compile.HEAP_FROM_STREAMS`).
 QT, QO, QP, QF = range(4)
 ORDER = float(2**50)
 PAYLOAD = float(2**32)
@@ -289,10 +291,19 @@ def schedule(
     t = sf[mi[H_SF_SCALARS] + NOW] + delay
     order = priority * ORDER + seq
     i = n
-    while i > 0 and (q[i - 1, QT] < t or (q[i - 1, QT] == t and q[i - 1, QO] < order)):
-        for c in range(4):  # an earlier event moves one row up
-            q[i, c] = q[i - 1, c]
-        i -= 1
+    if mi[H_QUEUE_HEAP]:
+        while i > 0:  # sift the hole up, then fill it
+            parent = (i - 1) // 2
+            if q[parent, QT] < t or (q[parent, QT] == t and q[parent, QO] < order):
+                break
+            for c in range(4):
+                q[i, c] = q[parent, c]
+            i = parent
+    else:
+        while i > 0 and (q[i - 1, QT] < t or (q[i - 1, QT] == t and q[i - 1, QO] < order)):
+            for c in range(4):  # an earlier event moves one row up
+                q[i, c] = q[i - 1, c]
+            i -= 1
     q[i, QT] = t
     q[i, QO] = order
     q[i, QP] = kind * PAYLOAD + a
@@ -302,11 +313,34 @@ def schedule(
 
 @compiled
 def _pop(mi: np.ndarray, si: np.ndarray, q: np.ndarray) -> int:
-    """Take the earliest event (the last row) off the queue; its row, which the
-    next schedule may overwrite."""
+    """Take the earliest event off the queue (sorted: the last row; a heap:
+    the root, moved to the row just past the heap); its row, which the next
+    schedule may overwrite."""
     sc = mi[H_SI_SCALARS]
     n: int = si[sc + QUEUED] - 1
     si[sc + QUEUED] = n
+    if not mi[H_QUEUE_HEAP]:
+        return n
+    r0, r1, r2, r3 = q[0, QT], q[0, QO], q[0, QP], q[0, QF]
+    x0, x1, x2, x3 = q[n, QT], q[n, QO], q[n, QP], q[n, QF]
+    i = 0
+    while True:  # sift the hole down from the root, then fill it with the last row
+        child = 2 * i + 1
+        if child >= n:
+            break
+        right = child + 1
+        if right < n and (
+            q[right, QT] < q[child, QT]
+            or (q[right, QT] == q[child, QT] and q[right, QO] < q[child, QO])
+        ):
+            child = right
+        if x0 < q[child, QT] or (x0 == q[child, QT] and x1 < q[child, QO]):
+            break
+        for c in range(4):
+            q[i, c] = q[child, c]
+        i = child
+    q[i, QT], q[i, QO], q[i, QP], q[i, QF] = x0, x1, x2, x3
+    q[n, QT], q[n, QO], q[n, QP], q[n, QF] = r0, r1, r2, r3
     return n
 
 
