@@ -609,6 +609,7 @@ INT_SCALARS = (
     "n_level_outcomes",
     "n_windows",
     "history_max",
+    "queue_heap",
     # State layout: offsets into the kernel's integer state `si` and float state `sf`.
     "si_scalars",
     "si_streams",
@@ -641,6 +642,15 @@ SF_SCALARS = 2  # NOW, LAST_SUPPORT
 SF_PER_STREAM = 2  # BOUND, SCALE
 SI_PER_HAZARD = 3  # TOKEN, WAKE_TOKEN (sim.engine.hazards' _token, _wake_token), STALE
 SF_PER_HAZARD = 4  # RATE, REMAINING (NaN: not drawn), SINCE, WAKE_AT
+
+
+HEAP_FROM_STREAMS = 80
+"""From this many streams the kernel's event queue is a binary heap, below
+it an array kept sorted (`sim.montecarlo.fast.kernel`): each stream keeps
+about one event queued, and inserting into a sorted array moves the rows due
+before the new one, which a heap's O(log n) outruns between 60 streams (the
+sorted array 4% faster) and 100 (the heap 5% faster; benchmarks/RESULTS.md,
+night of 24 November)."""
 
 
 def pack(model: FastModel) -> tuple[np.ndarray, np.ndarray]:
@@ -681,6 +691,7 @@ def pack(model: FastModel) -> tuple[np.ndarray, np.ndarray]:
         "n_level_outcomes": model.level_outcome_threshold.size,
         "n_windows": model.window_event.size,
         "history_max": int(model.history_len.max(initial=0)),
+        "queue_heap": int(n_streams >= HEAP_FROM_STREAMS),
         "n_hazards": n_hazards,
         "n_regimes": n_regimes,
         **si,

@@ -43,7 +43,9 @@ file a function is defined in: after editing `random.py`, `compile.py` or
 
 Measured cost on the flagship (benchmarks/fastpath.py, profile in
 benchmarks/RESULTS.md): about 67 us per replication, 140 ns per dispatched
-event, of which the C library's exp and log are ~26% and Philox draws 5-10%.
+event, of which the C library's exp and log are ~26% and Philox draws 5-10%;
+about 60 us since the queue is a sorted array instead of a heap (night of
+24 November).
 With its hazard rules, regimes and posterior draws (24 November): about 63 us
 in the kernel per replication, ~410 dispatched events; drawing the uncertain
 parameters adds ~15 us outside it when each replication draws its own, mostly
@@ -150,6 +152,7 @@ H_INITIAL_LEVEL = HEADER["initial_level"]
 H_N_LEVEL_OUTCOMES = HEADER["n_level_outcomes"]
 H_N_WINDOWS = HEADER["n_windows"]
 H_HISTORY_MAX = HEADER["history_max"]
+H_QUEUE_HEAP = HEADER["queue_heap"]
 H_SI_SCALARS = HEADER["si_scalars"]
 H_SI_STREAMS = HEADER["si_streams"]
 H_SI_PENDING = HEADER["si_pending"]
@@ -222,9 +225,16 @@ INIT, RESUME, INTERRUPT, FIRE, UNSCALE, LADDER, END, STOP = range(8)
 HAZARD_DUE, HAZARD_WAKE, RESPOND, REGIME_ON, REGIME_OFF = range(8, 13)
 CANDIDATE, WAITING = 0, 1
 LADDER_EPS = 1e-9  # sim.engine.ladder.EPS
-# The event queue q: a binary heap of rows (time, order, payload, factor), where
+# The event queue q: rows (time, order, payload, factor), where
 # order = priority * 2^50 + sequence number and payload = kind * 2^32 + index,
-# all exact in a double; rows compare by (time, order), SimPy's heap key.
+# all exact in a double; rows compare by (time, order), SimPy's heap key. The
+# rows are kept sorted, latest first: the next event is the last row (a pop
+# moves nothing) and a new event moves up the rows due before it, usually
+# none or one (a stream's next candidate is usually the next event or close).
+# That beats a binary heap by 7-33% a replication on the shipped scenarios
+# (4-9 streams), breaks even between 60 and 100 streams and loses beyond
+# (1.5x slower with 250), so a model with many streams gets a binary heap
+# instead (`sim.montecarlo.fast.compile.HEAP_FROM_STREAMS`).
 QT, QO, QP, QF = range(4)
 ORDER = float(2**50)
 PAYLOAD = float(2**32)
@@ -281,13 +291,19 @@ def schedule(
     t = sf[mi[H_SF_SCALARS] + NOW] + delay
     order = priority * ORDER + seq
     i = n
-    while i > 0:  # sift the hole up, then fill it
-        parent = (i - 1) // 2
-        if q[parent, QT] < t or (q[parent, QT] == t and q[parent, QO] < order):
-            break
-        for c in range(4):
-            q[i, c] = q[parent, c]
-        i = parent
+    if mi[H_QUEUE_HEAP]:
+        while i > 0:  # sift the hole up, then fill it
+            parent = (i - 1) // 2
+            if q[parent, QT] < t or (q[parent, QT] == t and q[parent, QO] < order):
+                break
+            for c in range(4):
+                q[i, c] = q[parent, c]
+            i = parent
+    else:
+        while i > 0 and (q[i - 1, QT] < t or (q[i - 1, QT] == t and q[i - 1, QO] < order)):
+            for c in range(4):  # an earlier event moves one row up
+                q[i, c] = q[i - 1, c]
+            i -= 1
     q[i, QT] = t
     q[i, QO] = order
     q[i, QP] = kind * PAYLOAD + a
@@ -297,10 +313,14 @@ def schedule(
 
 @compiled
 def _pop(mi: np.ndarray, si: np.ndarray, q: np.ndarray) -> int:
-    """Take the earliest event off the heap into the row just past it; that row."""
+    """Take the earliest event off the queue (sorted: the last row; a heap:
+    the root, moved to the row just past the heap); its row, which the next
+    schedule may overwrite."""
     sc = mi[H_SI_SCALARS]
     n: int = si[sc + QUEUED] - 1
     si[sc + QUEUED] = n
+    if not mi[H_QUEUE_HEAP]:
+        return n
     r0, r1, r2, r3 = q[0, QT], q[0, QO], q[0, QP], q[0, QF]
     x0, x1, x2, x3 = q[n, QT], q[n, QO], q[n, QP], q[n, QF]
     i = 0
@@ -1157,41 +1177,42 @@ def _simulate(
     while not si[sc + OVERFLOW]:
         i = _pop(mi, si, q)
         si[sc + POPPED] += 1
-        sf[now] = q[i, QT]
-        payload = int(q[i, QP])
+        # The row is read whole now: the next schedule may write over it.
+        sf[now], order, payload, factor = q[i, QT], int(q[i, QO]), int(q[i, QP]), q[i, QF]
         kind, a = payload >> 32, payload & 0xFFFFFFFF
         if kind == STOP:
             break
-        if kind == INIT:
-            _resume_stream(mi, mf, si, sf, q, tm, ch, keys, rep, a, INIT)
-        elif kind == RESUME:
-            seq = int(q[i, QO]) & (2**50 - 1)
-            if seq == si[streams + SI_PER_STREAM * a + TOKEN]:  # else abandoned
-                _resume_stream(mi, mf, si, sf, q, tm, ch, keys, rep, a, RESUME)
-        elif kind == INTERRUPT:
-            if si[streams + SI_PER_STREAM * a + ALIVE]:
-                si[streams + SI_PER_STREAM * a + TOKEN] = -1
-                _resume_stream(mi, mf, si, sf, q, tm, ch, keys, rep, a, INTERRUPT)
-        elif kind == FIRE:
+        # One call site per helper: each inlined call is a copy of the helper and
+        # of everything it inlines (a stream's step holds occurrences, rules,
+        # the ladder and the draws), so fewer copies compile sooner.
+        if kind <= INTERRUPT:  # INIT, RESUME, INTERRUPT: the stream's process runs
+            run = True
+            if kind == RESUME:  # else a timeout its process abandoned
+                run = order & (2**50 - 1) == si[streams + SI_PER_STREAM * a + TOKEN]
+            elif kind == INTERRUPT:
+                run = si[streams + SI_PER_STREAM * a + ALIVE] != 0
+                if run:
+                    si[streams + SI_PER_STREAM * a + TOKEN] = -1
+            if run:
+                _resume_stream(mi, mf, si, sf, q, tm, ch, keys, rep, a, kind)
+        elif kind in (FIRE, RESPOND):
             _fire(mi, mf, si, sf, q, tm, ch, fa, keys, rep, a)
+            if kind == RESPOND:  # HazardRule._respond: its hazard updates after the actions
+                h = mi[mi[H_RULE_HAZARD_INDEX] + a]
+                _update(mi, mf, si, sf, q, tm, keys, rep, h, sf[now])
         elif kind == UNSCALE:
-            _change_factor(mi, si, sf, q, fa, a, q[i, QF], False)
+            _change_factor(mi, si, sf, q, fa, a, factor, False)
         elif kind == LADDER:
             level = si[sc + LEVEL]
             _ladder_wake(mi, mf, si, sf, q, ch)
             if si[sc + LEVEL] != level and mi[H_N_HAZARDS]:  # the ladder's on_change
                 _refresh(mi, mf, si, sf, q, tm, keys, rep, sf[now], -1)
         elif kind == HAZARD_DUE:
-            _hazard_due(mi, mf, si, sf, q, tm, fa, keys, rep, a, int(q[i, QF]))
+            _hazard_due(mi, mf, si, sf, q, tm, fa, keys, rep, a, int(factor))
         elif kind == HAZARD_WAKE:
-            _hazard_wake(mi, mf, si, sf, q, tm, keys, rep, a, int(q[i, QF]))
-        elif kind == RESPOND:  # HazardRule._respond
-            _fire(mi, mf, si, sf, q, tm, ch, fa, keys, rep, a)
-            _update(mi, mf, si, sf, q, tm, keys, rep, mi[mi[H_RULE_HAZARD_INDEX] + a], sf[now])
-        elif kind == REGIME_ON:
-            _switch_regime(mi, mf, si, sf, q, tm, fa, keys, rep, a, True)
-        elif kind == REGIME_OFF:
-            _switch_regime(mi, mf, si, sf, q, tm, fa, keys, rep, a, False)
+            _hazard_wake(mi, mf, si, sf, q, tm, keys, rep, a, int(factor))
+        elif kind in (REGIME_ON, REGIME_OFF):
+            _switch_regime(mi, mf, si, sf, q, tm, fa, keys, rep, a, kind == REGIME_ON)
     return not si[sc + OVERFLOW]
 
 
