@@ -90,9 +90,9 @@ EngineOpt = Annotated[
         "--engine",
         help="simpy: the model's readable definition (default). fast: the compiled engine, "
         "bit-identical tables (history, uncertain parameters, hazard rules and regimes "
-        "included) at ~30-40x the speed after a one-time compile of ~30 s (cached on disk); "
-        "it would refuse a scenario part it does not implement, naming it, and falls back to "
-        "simpy if numba is missing.",
+        "included) at about 25-30x the replications per second, after a one-time compile of "
+        "~30 s (cached on disk); it would refuse a scenario part it does not implement, "
+        "naming it, and falls back to simpy if numba is missing.",
     ),
 ]
 ProgressOpt = Annotated[bool, typer.Option(help="Show a progress bar.")]

@@ -231,7 +231,7 @@ def _suggest_fast_engine(s: Scenario, engine: str) -> None:
 
     if engine == "simpy" and not unsupported_features(s):
         say(
-            "tip: --engine fast gives the same simulations at about 30x the speed for "
+            "tip: --engine fast gives the same simulations at about 25x the speed for "
             "this scenario",
             err,
         )
