@@ -609,7 +609,7 @@ INT_SCALARS = (
     "n_level_outcomes",
     "n_windows",
     "history_max",
-    "queue_heap",
+    "queue_heap_from",
     # State layout: offsets into the kernel's integer state `si` and float state `sf`.
     "si_scalars",
     "si_streams",
@@ -636,7 +636,8 @@ INT_SCALARS = (
     "sf_rule_factor",
 )
 HEADER = {name: i for i, name in enumerate(INT_ARRAYS + FLOAT_ARRAYS + INT_SCALARS)}
-SI_SCALARS = 9  # SEQ, QUEUED, LEVEL, MAX_LEVEL, LADDER_PENDING, N_CHANGES, ACTIVE, OVERFLOW, POPPED
+# SEQ, QUEUED, LEVEL, MAX_LEVEL, LADDER_PENDING, N_CHANGES, ACTIVE, OVERFLOW, POPPED, HEAP
+SI_SCALARS = 10
 SI_PER_STREAM = 6  # GENERATED, INTERRUPTED, ALIVE, TOKEN, PAUSED, N_FACTORS
 SF_SCALARS = 2  # NOW, LAST_SUPPORT
 SF_PER_STREAM = 2  # BOUND, SCALE
@@ -644,13 +645,17 @@ SI_PER_HAZARD = 3  # TOKEN, WAKE_TOKEN (sim.engine.hazards' _token, _wake_token)
 SF_PER_HAZARD = 4  # RATE, REMAINING (NaN: not drawn), SINCE, WAKE_AT
 
 
-HEAP_FROM_STREAMS = 80
-"""From this many streams the kernel's event queue is a binary heap, below
-it an array kept sorted (`sim.montecarlo.fast.kernel`): each stream keeps
-about one event queued, and inserting into a sorted array moves the rows due
-before the new one, which a heap's O(log n) outruns between 60 streams (the
-sorted array 4% faster) and 100 (the heap 5% faster; benchmarks/RESULTS.md,
-night of 24 November)."""
+HEAP_FROM_QUEUED = 80
+"""Queued events from which a replication's event queue becomes a binary
+heap; below, it is an array kept sorted (`sim.montecarlo.fast.kernel`).
+Inserting into the sorted array moves the rows due before the new event:
+usually none or one, but as many as are queued when the new event is the
+latest (a long rule delay), so a heap's O(log n) outruns it on long queues:
+between 60 streams, each keeping about one event queued (the sorted array 4%
+faster), and 100 (the heap 5% faster); with 300 queued rule responses the
+sorted array was 1.8x slower (benchmarks/RESULTS.md, night of 24 November).
+The switch happens inside a replication, when the queue first reaches this
+length, and lasts to its end: the order of events is the same either way."""
 
 
 def pack(model: FastModel) -> tuple[np.ndarray, np.ndarray]:
@@ -691,7 +696,7 @@ def pack(model: FastModel) -> tuple[np.ndarray, np.ndarray]:
         "n_level_outcomes": model.level_outcome_threshold.size,
         "n_windows": model.window_event.size,
         "history_max": int(model.history_len.max(initial=0)),
-        "queue_heap": int(n_streams >= HEAP_FROM_STREAMS),
+        "queue_heap_from": HEAP_FROM_QUEUED,
         "n_hazards": n_hazards,
         "n_regimes": n_regimes,
         **si,

@@ -152,7 +152,7 @@ H_INITIAL_LEVEL = HEADER["initial_level"]
 H_N_LEVEL_OUTCOMES = HEADER["n_level_outcomes"]
 H_N_WINDOWS = HEADER["n_windows"]
 H_HISTORY_MAX = HEADER["history_max"]
-H_QUEUE_HEAP = HEADER["queue_heap"]
+H_QUEUE_HEAP_FROM = HEADER["queue_heap_from"]
 H_SI_SCALARS = HEADER["si_scalars"]
 H_SI_STREAMS = HEADER["si_streams"]
 H_SI_PENDING = HEADER["si_pending"]
@@ -232,14 +232,18 @@ LADDER_EPS = 1e-9  # sim.engine.ladder.EPS
 # moves nothing) and a new event moves up the rows due before it, usually
 # none or one (a stream's next candidate is usually the next event or close).
 # That beats a binary heap by 7-33% a replication on the shipped scenarios
-# (4-9 streams), breaks even between 60 and 100 streams and loses beyond
-# (1.5x slower with 250), so a model with many streams gets a binary heap
-# instead (`sim.montecarlo.fast.compile.HEAP_FROM_STREAMS`).
+# (4-9 streams), breaks even between 60 and 100 queued events and loses
+# beyond (1.5x slower with 250 streams, 1.8x with 300 queued rule
+# responses), so once a replication's queue reaches
+# `sim.montecarlo.fast.compile.HEAP_FROM_QUEUED` events its rows are reversed
+# (sorted earliest first, which is a valid binary heap) and it stays a heap
+# to the end of the replication (the state's HEAP flag).
 QT, QO, QP, QF = range(4)
 ORDER = float(2**50)
 PAYLOAD = float(2**32)
 # Integer scalars at si[mi[H_SI_SCALARS] + ...], float scalars at sf[mi[H_SF_SCALARS] + ...].
 SEQ, QUEUED, LEVEL, MAX_LEVEL, LADDER_PENDING, N_CHANGES, ACTIVE, OVERFLOW, POPPED = range(9)
+HEAP = 9  # 1 once this replication's queue has become a binary heap
 NOW, LAST_SUPPORT = range(2)
 # Per stream at si[mi[H_SI_STREAMS] + 6 s + ...] and sf[mi[H_SF_STREAMS] + 2 s + ...].
 GENERATED, INTERRUPTED, ALIVE, TOKEN, PAUSED, N_FACTORS = range(6)
@@ -264,7 +268,7 @@ def new_state(
     )
 
 
-# --- the event queue: a binary heap on (time, priority, sequence) -------------
+# --- the event queue: sorted rows, or a binary heap, on (time, priority, sequence)
 
 
 @compiled
@@ -291,7 +295,12 @@ def schedule(
     t = sf[mi[H_SF_SCALARS] + NOW] + delay
     order = priority * ORDER + seq
     i = n
-    if mi[H_QUEUE_HEAP]:
+    if not si[sc + HEAP] and n >= mi[H_QUEUE_HEAP_FROM]:
+        for j in range(n // 2):  # latest first -> earliest first: a valid heap
+            for c in range(4):
+                q[j, c], q[n - 1 - j, c] = q[n - 1 - j, c], q[j, c]
+        si[sc + HEAP] = 1
+    if si[sc + HEAP]:
         while i > 0:  # sift the hole up, then fill it
             parent = (i - 1) // 2
             if q[parent, QT] < t or (q[parent, QT] == t and q[parent, QO] < order):
@@ -319,7 +328,7 @@ def _pop(mi: np.ndarray, si: np.ndarray, q: np.ndarray) -> int:
     sc = mi[H_SI_SCALARS]
     n: int = si[sc + QUEUED] - 1
     si[sc + QUEUED] = n
-    if not mi[H_QUEUE_HEAP]:
+    if not si[sc + HEAP]:
         return n
     r0, r1, r2, r3 = q[0, QT], q[0, QO], q[0, QP], q[0, QF]
     x0, x1, x2, x3 = q[n, QT], q[n, QO], q[n, QP], q[n, QF]
