@@ -273,6 +273,7 @@ def main() -> None:
         fast_rate = median(runs["fast"], "per_cpu_s")
         fixed_rates["fast"] = fast_rate
         results["fast_vs_simpy"] = fast_rate / now_rate
+        results["fast_vs_simpy_base"] = fast_rate / base_rate
         refused = runs["now_fast"][0].get("refused")
         current["fast"] = {"refused": refused} if refused else median(runs["now_fast"], "per_cpu_s")
         print(f"| fast engine, {fixed}, replications/s per core | {fast_rate:,.0f} | |")
@@ -280,6 +281,12 @@ def main() -> None:
     print(f"| SimPy engine at {options.base}, {fixed} | {base_rate:,.0f} | |")
     if not options.simpy_only:
         print(f"| fast / SimPy now, {fixed} | {results['fast_vs_simpy']:.1f}x | >= 50x |")
+        # The SimPy engine gets faster too (item 2), which raises the bar above;
+        # against the engine as the issue measured it:
+        print(
+            f"| fast now / SimPy at {options.base}, {fixed} | "
+            f"{results['fast_vs_simpy_base']:.1f}x | (reported apart) |"
+        )
     print(
         f"| SimPy now / SimPy at {options.base}, {fixed} | {results['simpy_vs_base']:.2f}x "
         "| >= 1.4x |"
