@@ -189,6 +189,7 @@ def calibrate(
                     max_evals,
                     executor=executor,
                     engine=engine,
+                    allow_large=allow_large,
                 )
                 if settings is not None:
                     say(
@@ -208,6 +209,7 @@ def calibrate(
                             likelihood,  # type: ignore[arg-type]
                             executor,
                             engine,
+                            allow_large=allow_large,
                         )
                     )
             write_calibration(result, target, folder, force, draws)

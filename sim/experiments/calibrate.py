@@ -38,6 +38,7 @@ from sim.montecarlo.runner import run_table
 from sim.scenario.fields import parse_path
 from sim.scenario.overrides import with_overrides
 from sim.scenario.schema import Scenario
+from sim.scenario.workload import MAX_EVENTS_PER_REPLICATION, expected_events
 
 Likelihood = Literal["negbin", "poisson"]
 CHI2_95 = float(2 * special.gammaincinv(0.5, 0.95))
@@ -184,6 +185,9 @@ class Objective:
     on_evaluation: Callable[[int], None] | None = None
     cache: dict[tuple[float, ...], tuple[float, np.ndarray]] = field(default_factory=dict)
     engine: str = "simpy"
+    allow_large: bool = False
+    """Simulate candidates however many events they are expected to make (see
+    `candidate`), as `--allow-large` lets a run past the workload limits."""
 
     def __post_init__(self) -> None:
         layout = make_layout(self.scenario)
@@ -204,6 +208,40 @@ class Objective:
         changes = {p.path: float(v) for p, v in zip(self.params, values, strict=True)}
         return with_overrides(base or self.scenario, changes)
 
+    def candidate(self, values: Sequence[float]) -> Scenario:
+        """The short-horizon scenario simulated at `values` (natural scale).
+
+        A candidate expected to make more than `MAX_EVENTS_PER_REPLICATION`
+        events in one replication (`sim.scenario.workload`) is refused like one
+        that breaks the contract, unless `allow_large`: its simulation would
+        run for hours (a posterior's differential-evolution moves proposed a
+        rate of 800,000 a day, 61 million events a replication), and counts
+        the size of any documented window are then far in the likelihood's
+        tail, where the candidate scores as impossible anyway. The starting
+        scenario passed the same limit (`check_workload`).
+
+        Raises:
+            ScenarioError: the values break the contract, or the candidate is
+                past the limit.
+        """
+        s = self.scenario_at(values, self.short)
+        if not self.allow_large:
+            expected = expected_events(s)
+            if expected > MAX_EVENTS_PER_REPLICATION:
+                found = f"about {expected:,.0f} expected events a replication"
+                raise ScenarioError(
+                    [
+                        Problem(
+                            "candidate",
+                            None,
+                            ", ".join(p.path for p in self.params),
+                            f"at most {MAX_EVENTS_PER_REPLICATION:,} (or --allow-large)",
+                            found,
+                        )
+                    ]
+                )
+        return s
+
     def window_counts(self, values: Sequence[float]) -> np.ndarray:
         """Simulated counts in each observed window (replications x windows) at
         `values` (natural scale), simulated once per distinct point (keyed to 12
@@ -211,7 +249,7 @@ class Objective:
         candidates differ only by the parameters (common random numbers)."""
         key = tuple(round(float(v), 12) for v in values)
         if key not in self.cache:
-            s = self.scenario_at(values, self.short)
+            s = self.candidate(values)
             table = run_table(
                 s, self.seed, range(self.reps), executor=self.executor, engine=self.engine
             )
@@ -405,6 +443,7 @@ def objective_noise(objective: Objective, values: Sequence[float], seeds: int) -
             objective.likelihood,
             objective.executor,
             engine=objective.engine,
+            allow_large=objective.allow_large,
         ).loglik(values)
         for k in range(1, seeds + 1)
     ]
@@ -422,11 +461,21 @@ def calibrate(
     executor: Executor | None = None,
     on_evaluation: Callable[[int], None] | None = None,
     engine: str = "simpy",
+    allow_large: bool = False,
 ) -> CalibrationResult:
-    """Fit `paths` to the scenario's observed counts; see the module docstring."""
+    """Fit `paths` to the scenario's observed counts; see the module docstring
+    (`allow_large`: `Objective.candidate`)."""
     params = fit_parameters(scenario, paths)
     objective = Objective(
-        scenario, params, reps, seed, likelihood, executor, on_evaluation, engine=engine
+        scenario,
+        params,
+        reps,
+        seed,
+        likelihood,
+        executor,
+        on_evaluation,
+        engine=engine,
+        allow_large=allow_large,
     )
     start = [p.start for p in params]
     z0 = np.array([p.internal(v) for p, v in zip(params, start, strict=True)])

@@ -358,8 +358,9 @@ class _Evaluator:
         return out
 
     def _scenario(self, z: np.ndarray) -> Scenario | None:
-        """The short-horizon scenario at `z`, or None where it overflows or
-        breaks the contract (log posterior minus infinity)."""
+        """The short-horizon scenario at `z`, or None where it overflows, breaks
+        the contract or is past the workload limit (`Objective.candidate`): log
+        posterior minus infinity."""
         try:
             values = self.objective.natural(z)
         except OverflowError:
@@ -367,7 +368,7 @@ class _Evaluator:
         if any(not math.isfinite(v) or v <= 0 for v in values):
             return None
         try:
-            return self.objective.scenario_at(values, self.objective.short)
+            return self.objective.candidate(values)
         except ScenarioError:
             return None
 
@@ -405,6 +406,7 @@ def sample_posterior(
     executor: Executor | None = None,
     engine: str = "simpy",
     on_evaluation: Callable[[int], None] | None = None,
+    allow_large: bool = False,
 ) -> Posterior:
     """Draw from the posterior of `params` given the scenario's observed counts.
 
@@ -420,6 +422,8 @@ def sample_posterior(
         executor: A process pool (or Dask) to run each batch of walkers on.
         engine: "simpy" or "fast" (resolved once, here).
         on_evaluation: Called with the number of candidates simulated so far.
+        allow_large: Simulate candidates past the workload limit
+            (`Objective.candidate`); otherwise they score minus infinity.
 
     Raises:
         UsageError: bad settings, or no starting walker has a finite posterior.
@@ -430,7 +434,7 @@ def sample_posterior(
     params = list(params)
     settings.check(len(params))
     check_prior(scenario, params)
-    objective = Objective(scenario, params, reps, seed, likelihood)
+    objective = Objective(scenario, params, reps, seed, likelihood, allow_large=allow_large)
     engine = resolve_engine(engine, objective.short)
     evaluate = _Evaluator(objective, engine, executor, on_evaluation)
     rng = np.random.default_rng([seed, 0x706F7374])  # "post": apart from the simulations

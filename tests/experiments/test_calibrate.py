@@ -15,8 +15,11 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.engine import simulate
 from sim.errors import ScenarioError
+from sim.experiments import calibrate as calibration
 from sim.experiments.calibrate import (
     CHI2_95,
+    IMPOSSIBLE,
+    Objective,
     calibrate,
     fit_parameters,
     negbin_logpmf,
@@ -127,6 +130,28 @@ def test_the_log_pmfs_are_scipy_stats_own_bits():
                 expected = float(stats.nbinom.logpmf(float(k), size, p))
                 assert negbin_logpmf(float(k), size, p) == expected
     assert float(stats.chi2.ppf(0.95, 1)) == CHI2_95
+
+
+def test_a_runaway_candidate_scores_impossible_without_being_simulated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # A posterior's moves proposed a rate of 800,000 a day: 61 million events a
+    # replication, hours of simulation for one candidate. Past the workload
+    # limit a candidate is refused before any simulation, unless allow_large.
+    s = load_scenario(write_scenario(tmp_path, 0.5, 0.4, [10, 12, 9, 11, 10, 12]))
+    params = fit_parameters(s, ["streams.attack.rate"])
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("a runaway candidate was simulated")
+
+    monkeypatch.setattr(calibration, "run_table", no_simulation)
+    objective = Objective(s, params, 20, 1, "negbin")
+    runaway = np.array([math.log(1e7)])  # 1e7 a day over 182 days
+    assert objective.negative(runaway) == IMPOSSIBLE
+    with pytest.raises(ScenarioError, match="expected events a replication"):
+        objective.candidate([1e7])
+    assert Objective(s, params, 20, 1, "negbin", allow_large=True).candidate([1e7])
+    objective.candidate([2.0])  # an ordinary candidate passes
 
 
 def test_a_window_the_model_never_fills_is_unlikely_not_impossible():

@@ -15,12 +15,13 @@ import yaml
 from scipy import stats
 
 from sim.errors import ScenarioError, UsageError
-from sim.experiments.calibrate import Parameter, fit_parameters
+from sim.experiments.calibrate import Objective, Parameter, fit_parameters
 from sim.experiments.posterior import (
     MIN_KEPT_STEPS,
     PRIOR_SD,
     Posterior,
     Settings,
+    _Evaluator,
     autocorrelation_times,
     log_prior,
     sample_posterior,
@@ -149,6 +150,27 @@ def test_the_prior_is_scipy_stats_normal_log_density_bit_for_bit():
     for z in np.random.default_rng(4).normal(0, 3, (200, 2)):
         expected = float(stats.norm.logpdf(z, centre, PRIOR_SD).sum())
         assert log_prior(params, z) == expected
+
+
+def test_a_runaway_proposal_scores_minus_infinity_without_being_simulated(tmp_path: Path):
+    # Differential-evolution moves can propose far outside the walkers' cloud
+    # (a rate of 800,000 a day stalled a worker for over 15 minutes): such a
+    # proposal is refused by the workload limit, and the rest of its batch runs.
+    s = scenario_with_counts(tmp_path, [10, 9], 0.5)
+    objective = Objective(s, fit_parameters(s, [RATE]), 20, 1, "negbin")
+    evaluate = _Evaluator(objective, "simpy", None, None)
+    batches: list[int] = []
+    counts = evaluate._counts
+
+    def simulated(scenarios: list[Scenario]) -> list[np.ndarray]:
+        batches.append(len(scenarios))
+        assert len(scenarios) == 1, "the runaway proposal was simulated"
+        return counts(scenarios)
+
+    evaluate._counts = simulated  # type: ignore[method-assign]
+    out = evaluate(np.array([[math.log(0.5)], [math.log(1e8)]]))
+    evaluate.raise_failure()
+    assert batches == [1] and math.isfinite(out[0]) and out[1] == -np.inf
 
 
 def test_walkers_must_be_twice_the_parameters():
