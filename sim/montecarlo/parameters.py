@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -35,6 +33,7 @@ import numpy as np
 from sim.engine import CompiledModel, simulate
 from sim.engine.delays import delay_sampler
 from sim.engine.records import Replication
+from sim.montecarlo.remembered import RememberedArrays
 from sim.rng import component_generator, component_key
 from sim.scenario.distributions import U_MAX, U_MIN, Beta, Gamma, Law, Pert, generator_key
 
@@ -169,12 +168,11 @@ def _with_regimes(
     return changed
 
 
-_QUANTILES: OrderedDict[tuple[Law, tuple[int, ...], bytes], np.ndarray] = OrderedDict()
-_QUANTILES_LOCK = threading.Lock()
 QUANTILES_BYTES = 8 * 2**20
 """Inverse-CDF results remembered per process, oldest dropped first: 8 MiB
 holds a 20,000-replication chunk of 50 laws (a worker's memory target is
 150 MiB)."""
+_QUANTILES = RememberedArrays(QUANTILES_BYTES)
 
 
 def quantiles(dist: Law, u: np.ndarray) -> np.ndarray:
@@ -189,21 +187,8 @@ def quantiles(dist: Law, u: np.ndarray) -> np.ndarray:
         return dist.ppf(u)
     u = np.ascontiguousarray(u, dtype=float)
     key = (dist, u.shape, hashlib.blake2b(u.tobytes(), digest_size=16).digest())
-    with _QUANTILES_LOCK:  # a threaded Dask worker may draw two chunks at once
-        found = _QUANTILES.get(key)
-        if found is not None:
-            _QUANTILES.move_to_end(key)
-            return found
-    found = dist.ppf(u)
-    found.setflags(write=False)
-    if found.nbytes > QUANTILES_BYTES // 4:
-        return found  # not kept: it would push out everything else
-    with _QUANTILES_LOCK:
-        _QUANTILES[key] = found
-        held = sum(a.nbytes for a in _QUANTILES.values())
-        while held > QUANTILES_BYTES:
-            held -= _QUANTILES.popitem(last=False)[1].nbytes
-    return found
+    found = _QUANTILES.get(key)
+    return found if found is not None else _QUANTILES.keep(key, dist.ppf(u))
 
 
 @dataclass(frozen=True)

@@ -213,15 +213,15 @@ def test_remembered_quantiles_are_the_laws_own_and_cannot_be_altered():
     assert not first.flags.writeable
     other = quantiles(law, u[::-1])
     assert other is not first and np.array_equal(other, law.ppf(u[::-1]))
-    assert sum(a.nbytes for a in _QUANTILES.values()) <= QUANTILES_BYTES
+    assert _QUANTILES.held() <= QUANTILES_BYTES
 
 
 def test_remembered_quantiles_stay_within_their_memory(monkeypatch):
     from sim.montecarlo import parameters
+    from sim.montecarlo.remembered import RememberedArrays
     from sim.scenario.distributions import Pert
 
-    monkeypatch.setattr(parameters, "QUANTILES_BYTES", 4 * 800)
-    monkeypatch.setattr(parameters, "_QUANTILES", type(parameters._QUANTILES)())
+    monkeypatch.setattr(parameters, "_QUANTILES", RememberedArrays(4 * 800))
     law = Pert(dist="pert", low=0.1, mode=0.2, high=0.7)
     rng = np.random.default_rng(4)
     draws = [rng.random(100) for _ in range(5)]  # 800 bytes of quantiles each

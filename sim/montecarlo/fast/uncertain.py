@@ -21,8 +21,6 @@ per draw cost about 30 us, half the kernel's time per flagship replication.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import NamedTuple, cast
@@ -35,6 +33,7 @@ from sim.engine.hawkes import Kernel
 from sim.montecarlo.fast.compile import HEADER
 from sim.montecarlo.fast.roots import root_bits
 from sim.montecarlo.parameters import ROOT_COMPONENT, Parameters, _keyed
+from sim.montecarlo.remembered import RememberedArrays
 from sim.scenario.schema import Delay
 
 
@@ -85,9 +84,7 @@ def _draw(params: Parameters, seed: int, draws: list[int]) -> np.ndarray:
     return params.values(remembered_uniforms(seed, tuple(params.inputs), draws))
 
 
-_UNIFORMS: OrderedDict[tuple[int, tuple[str, ...], bytes], np.ndarray] = OrderedDict()
-_UNIFORMS_LOCK = threading.Lock()
-UNIFORMS_BYTES = 4 * 2**20
+_UNIFORMS = RememberedArrays(4 * 2**20)
 """Parameter uniforms remembered per process, oldest dropped first."""
 
 
@@ -100,21 +97,12 @@ def remembered_uniforms(seed: int, inputs: tuple[str, ...], draws: list[int]) ->
     same for the inverse CDFs)."""
     index = np.asarray(draws, dtype=np.int64)
     key = (seed, inputs, hashlib.blake2b(index.tobytes(), digest_size=16).digest())
-    with _UNIFORMS_LOCK:  # a threaded Dask worker may draw two chunks at once
-        found = _UNIFORMS.get(key)
-        if found is not None:
-            _UNIFORMS.move_to_end(key)
-            return found
+    found = _UNIFORMS.get(key)
+    if found is not None:
+        return found
     roots = root_bits(seed, draws, ROOT_COMPONENT)
     found = np.column_stack([_keyed(roots, k) for k in inputs]).reshape(len(draws), len(inputs))
-    found.setflags(write=False)
-    if found.nbytes <= UNIFORMS_BYTES // 4:  # a larger one would push out everything else
-        with _UNIFORMS_LOCK:
-            _UNIFORMS[key] = found
-            held = sum(a.nbytes for a in _UNIFORMS.values())
-            while held > UNIFORMS_BYTES:
-                held -= _UNIFORMS.popitem(last=False)[1].nbytes
-    return found
+    return _UNIFORMS.keep(key, found)
 
 
 def slot_offsets(mi: np.ndarray, slots: Sequence[tuple[str, int]]) -> np.ndarray:
