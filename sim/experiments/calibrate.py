@@ -32,13 +32,13 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from sim.errors import Problem, ScenarioError
+from sim.errors import Problem, ScenarioError, UsageError
 from sim.montecarlo.grid import make_layout
 from sim.montecarlo.runner import run_table
 from sim.scenario.fields import parse_path
 from sim.scenario.overrides import with_overrides
 from sim.scenario.schema import Scenario
-from sim.scenario.workload import MAX_EVENTS_PER_REPLICATION, expected_events
+from sim.scenario.workload import check_workload
 
 Likelihood = Literal["negbin", "poisson"]
 CHI2_95 = float(2 * special.gammaincinv(0.5, 0.95))
@@ -211,35 +211,35 @@ class Objective:
     def candidate(self, values: Sequence[float]) -> Scenario:
         """The short-horizon scenario simulated at `values` (natural scale).
 
-        A candidate expected to make more than `MAX_EVENTS_PER_REPLICATION`
-        events in one replication (`sim.scenario.workload`) is refused like one
-        that breaks the contract, unless `allow_large`: its simulation would
+        A candidate past the workload limits a run must pass (`check_workload`:
+        a million expected events a replication) is refused like one that
+        breaks the contract, unless `allow_large`: its simulation would
         run for hours (a posterior's differential-evolution moves proposed a
         rate of 800,000 a day, 61 million events a replication), and counts
         the size of any documented window are then far in the likelihood's
         tail, where the candidate scores as impossible anyway. The starting
-        scenario passed the same limit (`check_workload`).
+        scenario passed the same check.
 
         Raises:
             ScenarioError: the values break the contract, or the candidate is
                 past the limit.
         """
         s = self.scenario_at(values, self.short)
-        if not self.allow_large:
-            expected = expected_events(s)
-            if expected > MAX_EVENTS_PER_REPLICATION:
-                found = f"about {expected:,.0f} expected events a replication"
-                raise ScenarioError(
-                    [
-                        Problem(
-                            "candidate",
-                            None,
-                            ", ".join(p.path for p in self.params),
-                            f"at most {MAX_EVENTS_PER_REPLICATION:,} (or --allow-large)",
-                            found,
-                        )
-                    ]
-                )
+        try:
+            check_workload(s, self.reps, self.allow_large)
+        except UsageError as refused:
+            paths = ", ".join(p.path for p in self.params)
+            raise ScenarioError(
+                [
+                    Problem(
+                        "candidate",
+                        None,
+                        paths,
+                        "a candidate within the workload limit",
+                        str(refused),
+                    )
+                ]
+            ) from None
         return s
 
     def window_counts(self, values: Sequence[float]) -> np.ndarray:

@@ -148,7 +148,7 @@ def test_a_runaway_candidate_scores_impossible_without_being_simulated(
     objective = Objective(s, params, 20, 1, "negbin")
     runaway = np.array([math.log(1e7)])  # 1e7 a day over 182 days
     assert objective.negative(runaway) == IMPOSSIBLE
-    with pytest.raises(ScenarioError, match="expected events a replication"):
+    with pytest.raises(ScenarioError, match="events per replication"):
         objective.candidate([1e7])
     assert Objective(s, params, 20, 1, "negbin", allow_large=True).candidate([1e7])
     objective.candidate([2.0])  # an ordinary candidate passes
